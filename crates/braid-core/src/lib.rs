@@ -1,0 +1,19 @@
+//! braid's domain core: who a batch belongs to, what their profile holds, and what must
+//! reach Braze as a result.
+//!
+//! - `profile`: the stored profile of one user;
+//! - `log`: records of the durable ingest log;
+//! - `outbox`: what is waiting for Braze, and dead letters;
+//! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
+//! - `identity`: resolving a batch to one profile;
+//! - `pipeline`: applying one log record to the store, in one transaction.
+
+pub mod log;
+pub mod outbox;
+pub mod profile;
+pub mod storage;
+
+pub use log::{LogRecord, LogRecordKind};
+pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
+pub use profile::Profile;
+pub use storage::{StorageError, StoreResult};

@@ -1,0 +1,22 @@
+//! Records of the durable ingest log: one accepted batch each, in acceptance order.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a batch is live data or a historical backfill (stored, never forwarded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogRecordKind {
+    Live,
+    Historical,
+}
+
+/// One accepted batch as it sits in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// Name of the input (key) that sent it.
+    pub input: String,
+    pub kind: LogRecordKind,
+    pub received_ms: i64,
+    /// The batch exactly as received (validated JSON), so nothing the client sent is lost.
+    pub batch_json: String,
+}

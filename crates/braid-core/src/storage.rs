@@ -1,0 +1,130 @@
+//! The storage traits. The pipeline and delivery talk only to these; the embedded
+//! backend (`braid-store`) implements them today, and other engines can be added
+//! without touching the pipeline.
+//!
+//! All methods are synchronous: the embedded engine is synchronous, and async callers
+//! run them on a blocking thread. Every `StateTxn` is all-or-nothing.
+
+use crate::log::LogRecord;
+use crate::outbox::{DeadLetter, OutboxEntry};
+use crate::profile::Profile;
+use braid_mparticle::{IdentityType, Mpid};
+use serde_json::Value;
+
+/// A storage failure. Backends map their own errors into this.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage backend: {0}")]
+    Backend(String),
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StorageError>;
+
+/// One batch to append to the log.
+#[derive(Debug, Clone)]
+pub struct AppendRequest {
+    pub record: LogRecord,
+    /// `source_request_id`, de-duplicated per input.
+    pub source_request_id: Option<String>,
+}
+
+/// What happened to one appended batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Durably stored at this log position.
+    Appended(u64),
+    /// Already stored earlier at this position (same input and `source_request_id`).
+    Duplicate(u64),
+}
+
+/// The durable ingest log: accepted batches in acceptance order.
+pub trait IngestLog: Send + Sync + 'static {
+    /// Durably append many batches with one commit (group commit). Returns one outcome
+    /// per request, in order. Must not return before the data is durable.
+    fn append(&self, batch: Vec<AppendRequest>) -> StoreResult<Vec<AppendOutcome>>;
+    /// Up to `max` records with a position greater than `after`, in order.
+    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>>;
+    /// The highest position ever appended (0 when empty).
+    fn head(&self) -> StoreResult<u64>;
+}
+
+/// Read and write access to state inside one transaction.
+pub trait StateTxn {
+    /// Last log position whose effects are committed (0 when none).
+    fn cursor(&mut self) -> StoreResult<u64>;
+    fn set_cursor(&mut self, position: u64) -> StoreResult<()>;
+
+    fn profile(&mut self, mpid: Mpid) -> StoreResult<Option<Profile>>;
+    fn put_profile(&mut self, profile: &Profile) -> StoreResult<()>;
+    fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()>;
+
+    /// Which profile an identity points at.
+    fn identity_owner(&mut self, kind: IdentityType, value: &str) -> StoreResult<Option<Mpid>>;
+    fn set_identity_owner(
+        &mut self,
+        kind: IdentityType,
+        value: &str,
+        mpid: Mpid,
+    ) -> StoreResult<()>;
+    fn remove_identity(&mut self, kind: IdentityType, value: &str) -> StoreResult<()>;
+
+    /// What braid last sent (or has queued) to Braze for this user, as the delta step
+    /// keeps it.
+    fn sent_state(&mut self, mpid: Mpid) -> StoreResult<Option<Value>>;
+    fn put_sent_state(&mut self, mpid: Mpid, state: &Value) -> StoreResult<()>;
+    fn delete_sent_state(&mut self, mpid: Mpid) -> StoreResult<()>;
+
+    /// Queue entries for Braze on the user's lane, after everything already queued.
+    fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()>;
+
+    /// Append one event to the user's history (for audiences), keyed by time.
+    fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()>;
+    /// The user's history at or after `since_ms`, oldest first.
+    fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>>;
+
+    /// A free-form value under a key (counters, audience state, settings).
+    fn meta(&mut self, key: &str) -> StoreResult<Option<Value>>;
+    fn put_meta(&mut self, key: &str, value: &Value) -> StoreResult<()>;
+}
+
+/// Transactional state: profiles, identity index, sent state, outbox writes, history.
+pub trait StateStore: Send + Sync + 'static {
+    /// Run `f` in one transaction; commit if it returns `Ok`, roll back otherwise.
+    fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R>
+    where
+        Self: Sized;
+}
+
+/// The Braze outbox, read by delivery.
+pub trait Outbox: Send + Sync + 'static {
+    /// Number of lanes; a user always maps to the same lane.
+    fn lane_count(&self) -> u32;
+    /// Up to `max` oldest entries of a lane, with their positions.
+    fn peek(&self, lane: u32, max: usize) -> StoreResult<Vec<(u64, OutboxEntry)>>;
+    /// Remove delivered entries and move refused ones to the dead letters, in one commit.
+    fn complete(
+        &self,
+        lane: u32,
+        delivered: &[u64],
+        refused: Vec<(u64, DeadLetter)>,
+    ) -> StoreResult<()>;
+    /// Entries waiting across all lanes.
+    fn depth(&self) -> StoreResult<u64>;
+    /// Dead letters, oldest first, with their ids.
+    fn dead_letters(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, DeadLetter)>>;
+    /// Move dead letters back into the outbox (replay); returns how many moved.
+    fn replay_dead_letters(&self, ids: &[u64]) -> StoreResult<usize>;
+}
+
+/// The lane of a user: stable across restarts and backends.
+pub fn lane_of(mpid: Mpid, lanes: u32) -> u32 {
+    // Mix the bits so sequential MPIDs spread over lanes.
+    let mut x = mpid.0 as u64;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x % lanes.max(1) as u64) as u32
+}

@@ -1,0 +1,1 @@
+//! braze-sim: a Braze REST simulator.
