@@ -11,3 +11,11 @@
 //! - `delta`: drops what Braze already has and prices what is left.
 
 pub mod wire;
+pub mod limits;
+pub mod validate;
+pub mod billing;
+pub mod response;
+pub mod instance;
+pub mod settings;
+pub mod mapping;
+pub mod delta;
