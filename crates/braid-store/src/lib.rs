@@ -1,1 +1,188 @@
-//! Embedded storage backend.
+//! The embedded storage backend: one data directory, two [redb] files, implementing
+//! braid-core's [`IngestLog`], [`StateStore`] and [`Outbox`] traits.
+//!
+//! # Files
+//! - `log.redb` — the ingest log and its de-duplication index. Written only by
+//!   [`IngestLog::append`] (and pruned by [`EmbeddedStore::prune_log_through`]).
+//! - `state.redb` — profiles, the identity index, sent state, the outbox, dead letters,
+//!   history, meta values and the pipeline cursor. One [`StateStore::transact`] is one redb
+//!   write transaction, so a batch's effects *and* the cursor that says it was applied commit
+//!   atomically: after a crash the pipeline resumes exactly after the last applied record.
+//!
+//! Two files rather than one because redb serialises write transactions per file: ingest
+//! appends and pipeline commits each fsync, and with two files those fsyncs run in parallel
+//! instead of queueing behind each other.
+//!
+//! # Durability
+//! - `append`: the whole group is one write transaction committed with
+//!   `Durability::Immediate` (fsync before return). The server batches concurrent requests
+//!   into one call, so many requests share one fsync (group commit); answer 202 only after
+//!   `append` returns.
+//! - `transact`: `Durability::Immediate`; commit on `Ok`, abort on `Err`.
+//! - `Outbox::complete`: `Durability::None` (redb: visible at once, persisted by the next
+//!   durable commit of the same file), with every [`StoreOptions::complete_durable_every`]th
+//!   call and every pipeline commit making it durable. Losing an acknowledgement in a crash
+//!   only puts delivered entries back in the outbox, which then get sent again: delivery is
+//!   at-least-once either way, and Braze's `/users/track` is idempotent for attributes.
+//!   (redb's `Durability::Eventual` would not help: on Linux it is the same `fdatasync` as
+//!   `Immediate`.) redb frees pages only on durable commits, hence the periodic durable one.
+//!   A clean drop of the last handle makes everything durable (redb commits on drop), and
+//!   [`EmbeddedStore::flush`] does it on demand.
+//! - Both files use redb's quick-repair commits by default ([`StoreOptions::quick_repair`]),
+//!   so reopening after a crash does not have to walk the whole file to rebuild the
+//!   allocator state.
+//!
+//! # Encoding
+//! Values are `serde_json` bytes. The profile, sent state, history and meta hold
+//! `serde_json::Value`s, which need a self-describing format anyway, and JSON keeps a durable
+//! store readable across releases that add fields (`#[serde(default)]`). The cost is small
+//! next to an fsync. Outbox entries and dead letters are prefixed with the user's MPID
+//! (8 bytes, big-endian) so erasure can find a user's entries without decoding JSON.
+//!
+//! # De-duplication
+//! `(input, source_request_id)` is remembered in `log.redb` with the position it was stored
+//! at; a repeat returns [`AppendOutcome::Duplicate`] with that position, also inside one
+//! group. Entries are forgotten once older than [`StoreOptions::dedup_window_ms`] (measured
+//! against the newest `received_ms` being appended, so no clock is read here) or when more
+//! than [`StoreOptions::dedup_max_entries`] are held, whichever comes first. Expiry runs
+//! inside `append`, removing a bounded number of the oldest entries per call, so no call
+//! ever pays for a full sweep.
+//!
+//! # Counts
+//! redb keeps every table's length in its B-tree header, so [`Outbox::depth`] is one
+//! `len()` on the outbox table: O(1) and always consistent with its contents.
+//!
+//! # Erasure
+//! [`EmbeddedStore::remove_user_everywhere`] deletes a user's profile, identity index
+//! entries, sent state, history, outbox entries and dead letters in one transaction.
+//! redb does not zero freed pages, and its own `compact()` only moves pages and truncates
+//! the file, so erased bytes can survive in free pages. [`EmbeddedStore::compact`] therefore
+//! copies the live data of each file into a fresh file, fsyncs it and renames it over the
+//! old one: afterwards the erased bytes are in no file braid holds. (Blocks the filesystem
+//! freed are beyond braid's reach; use an encrypted volume for that.)
+
+mod codec;
+mod log;
+mod maintenance;
+mod outbox;
+mod state;
+mod tables;
+
+use braid_core::storage::{StorageError, StoreResult};
+use parking_lot::RwLock;
+use redb::Database;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+
+pub use maintenance::Erased;
+
+/// Tuning for [`EmbeddedStore::open`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Number of outbox lanes. Changing it between runs re-lanes waiting entries on open.
+    pub lanes: u32,
+    /// How long a `source_request_id` is remembered for de-duplication (ms).
+    pub dedup_window_ms: i64,
+    /// At most this many `source_request_id`s are remembered (oldest forgotten first).
+    pub dedup_max_entries: u64,
+    /// Every this many `Outbox::complete` calls, one is committed durably (see module docs).
+    pub complete_durable_every: u32,
+    /// Use redb quick-repair commits (faster reopen after a crash, slightly dearer commits).
+    pub quick_repair: bool,
+    /// Page cache of `state.redb` in bytes.
+    pub state_cache_bytes: usize,
+    /// Page cache of `log.redb` in bytes.
+    pub log_cache_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            lanes: 16,
+            dedup_window_ms: 7 * 24 * 3600 * 1000,
+            dedup_max_entries: 10_000_000,
+            complete_durable_every: 64,
+            quick_repair: true,
+            state_cache_bytes: 512 << 20,
+            log_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The embedded store: ingest log, state and outbox in one data directory. Cheap to clone.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    options: StoreOptions,
+    /// `RwLock` only so [`EmbeddedStore::compact`] can swap in a rewritten file; every
+    /// other operation takes the read side and relies on redb's own locking.
+    log: RwLock<Database>,
+    state: RwLock<Database>,
+    /// `complete` calls since the last durable one.
+    completes_since_durable: AtomicU32,
+}
+
+const LOG_FILE: &str = "log.redb";
+const STATE_FILE: &str = "state.redb";
+
+impl EmbeddedStore {
+    /// Open (or create) the store in `data_dir`.
+    pub fn open(data_dir: &Path, options: StoreOptions) -> Result<EmbeddedStore, StorageError> {
+        if options.lanes == 0 {
+            return Err(StorageError::Backend("lanes must be at least 1".into()));
+        }
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| codec::backend(format!("create {}: {e}", data_dir.display())))?;
+        // A compaction interrupted by a crash leaves its half-written copy behind; the
+        // original is intact because the copy only replaces it by an atomic rename.
+        for name in [LOG_FILE, STATE_FILE] {
+            let _ = std::fs::remove_file(data_dir.join(maintenance::tmp_name(name)));
+        }
+        let log = open_db(&data_dir.join(LOG_FILE), options.log_cache_bytes)?;
+        let state = open_db(&data_dir.join(STATE_FILE), options.state_cache_bytes)?;
+        tables::create_log_tables(&log, options.quick_repair)?;
+        tables::create_state_tables(&state, options.quick_repair)?;
+        outbox::ensure_lane_count(&state, options.lanes, options.quick_repair)?;
+        Ok(EmbeddedStore {
+            inner: Arc::new(Inner {
+                dir: data_dir.to_path_buf(),
+                options,
+                log: RwLock::new(log),
+                state: RwLock::new(state),
+                completes_since_durable: AtomicU32::new(0),
+            }),
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Make every commit so far durable (e.g. cheap `complete` calls) with one fsync per file.
+    pub fn flush(&self) -> StoreResult<()> {
+        for db in [&self.inner.log, &self.inner.state] {
+            let db = db.read();
+            let txn = tables::begin_write(&db, redb::Durability::Immediate, true)?;
+            txn.commit().map_err(codec::backend)?;
+        }
+        Ok(())
+    }
+}
+
+fn open_db(path: &Path, cache_bytes: usize) -> StoreResult<Database> {
+    Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(path)
+        .map_err(|e| codec::backend(format!("open {}: {e}", path.display())))
+}

@@ -1,0 +1,205 @@
+//! Transactional state in `state.redb`: one [`StateStore::transact`] is one redb write
+//! transaction over profiles, identities, sent state, outbox, history, meta and the cursor.
+
+use crate::codec::{backend, decode, encode, encode_for_user};
+use crate::tables::{
+    self, COUNTERS, CURSOR, HISTORY, HISTORY_SEQ, IDENTITIES, META, OUTBOX, OUTBOX_SEQ, PROFILES,
+    SENT_STATE,
+};
+use crate::EmbeddedStore;
+use braid_core::storage::{StateStore, StateTxn, StoreResult};
+use braid_core::{OutboxEntry, Profile};
+use braid_mparticle::{IdentityType, Mpid};
+use redb::{Durability, ReadableTable, Table, WriteTransaction};
+use serde_json::Value;
+
+/// The identity index key: `"type\0value"`.
+pub(crate) fn identity_key(kind: IdentityType, value: &str) -> String {
+    format!("{}\0{}", kind.as_str(), value)
+}
+
+/// Put one encoded entry at the end of `lane`, with the next global outbox sequence.
+pub(crate) fn push_outbox(
+    outbox: &mut Table<(u32, u64), &[u8]>,
+    counters: &mut Table<&'static str, u64>,
+    lane: u32,
+    bytes: &[u8],
+) -> StoreResult<u64> {
+    let seq = tables::next(counters, OUTBOX_SEQ)?;
+    outbox.insert((lane, seq), bytes).map_err(backend)?;
+    Ok(seq)
+}
+
+/// The tables of one state transaction, opened once up front.
+struct RedbTxn<'t> {
+    profiles: Table<'t, i64, &'static [u8]>,
+    identities: Table<'t, &'static str, i64>,
+    sent: Table<'t, i64, &'static [u8]>,
+    outbox: Table<'t, (u32, u64), &'static [u8]>,
+    history: Table<'t, (i64, i64, u64), &'static [u8]>,
+    meta: Table<'t, &'static str, &'static [u8]>,
+    counters: Table<'t, &'static str, u64>,
+}
+
+impl<'t> RedbTxn<'t> {
+    fn open(txn: &'t WriteTransaction) -> StoreResult<Self> {
+        Ok(RedbTxn {
+            profiles: txn.open_table(PROFILES).map_err(backend)?,
+            identities: txn.open_table(IDENTITIES).map_err(backend)?,
+            sent: txn.open_table(SENT_STATE).map_err(backend)?,
+            outbox: txn.open_table(OUTBOX).map_err(backend)?,
+            history: txn.open_table(HISTORY).map_err(backend)?,
+            meta: txn.open_table(META).map_err(backend)?,
+            counters: txn.open_table(COUNTERS).map_err(backend)?,
+        })
+    }
+}
+
+impl StateTxn for RedbTxn<'_> {
+    fn cursor(&mut self) -> StoreResult<u64> {
+        tables::counter(&self.counters, CURSOR)
+    }
+
+    fn set_cursor(&mut self, position: u64) -> StoreResult<()> {
+        self.counters.insert(CURSOR, position).map_err(backend)?;
+        Ok(())
+    }
+
+    fn profile(&mut self, mpid: Mpid) -> StoreResult<Option<Profile>> {
+        match self.profiles.get(mpid.0).map_err(backend)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), "profile")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_profile(&mut self, profile: &Profile) -> StoreResult<()> {
+        self.profiles
+            .insert(profile.mpid.0, encode(profile)?.as_slice())
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()> {
+        self.profiles.remove(mpid.0).map_err(backend)?;
+        Ok(())
+    }
+
+    fn identity_owner(&mut self, kind: IdentityType, value: &str) -> StoreResult<Option<Mpid>> {
+        let key = identity_key(kind, value);
+        Ok(self
+            .identities
+            .get(key.as_str())
+            .map_err(backend)?
+            .map(|v| Mpid(v.value())))
+    }
+
+    fn set_identity_owner(
+        &mut self,
+        kind: IdentityType,
+        value: &str,
+        mpid: Mpid,
+    ) -> StoreResult<()> {
+        let key = identity_key(kind, value);
+        self.identities
+            .insert(key.as_str(), mpid.0)
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn remove_identity(&mut self, kind: IdentityType, value: &str) -> StoreResult<()> {
+        let key = identity_key(kind, value);
+        self.identities.remove(key.as_str()).map_err(backend)?;
+        Ok(())
+    }
+
+    fn sent_state(&mut self, mpid: Mpid) -> StoreResult<Option<Value>> {
+        match self.sent.get(mpid.0).map_err(backend)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), "sent state")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_sent_state(&mut self, mpid: Mpid, state: &Value) -> StoreResult<()> {
+        self.sent
+            .insert(mpid.0, encode(state)?.as_slice())
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete_sent_state(&mut self, mpid: Mpid) -> StoreResult<()> {
+        self.sent.remove(mpid.0).map_err(backend)?;
+        Ok(())
+    }
+
+    fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()> {
+        for entry in entries {
+            let bytes = encode_for_user(entry.mpid, entry)?;
+            push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+        }
+        Ok(())
+    }
+
+    fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()> {
+        // The sequence keeps events with the same timestamp apart, in arrival order.
+        let seq = tables::next(&mut self.counters, HISTORY_SEQ)?;
+        self.history
+            .insert((mpid.0, ts_ms, seq), encode(event)?.as_slice())
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>> {
+        let range = (mpid.0, since_ms, 0)..=(mpid.0, i64::MAX, u64::MAX);
+        let mut out = Vec::new();
+        for item in self.history.range(range).map_err(backend)? {
+            let (key, bytes) = item.map_err(backend)?;
+            out.push((key.value().1, decode(bytes.value(), "history event")?));
+        }
+        Ok(out)
+    }
+
+    fn meta(&mut self, key: &str) -> StoreResult<Option<Value>> {
+        match self.meta.get(key).map_err(backend)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), "meta value")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_meta(&mut self, key: &str, value: &Value) -> StoreResult<()> {
+        self.meta
+            .insert(key, encode(value)?.as_slice())
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+impl StateStore for EmbeddedStore {
+    fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R> {
+        let db = self.inner.state.read();
+        let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
+        let result = {
+            let mut tables = RedbTxn::open(&txn)?;
+            f(&mut tables)
+        };
+        match result {
+            Ok(value) => {
+                txn.commit().map_err(backend)?;
+                Ok(value)
+            }
+            Err(e) => {
+                txn.abort().map_err(backend)?;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl EmbeddedStore {
+    /// The pipeline cursor: last log position whose effects are committed (0 when none).
+    pub fn cursor(&self) -> StoreResult<u64> {
+        let db = self.inner.state.read();
+        let txn = db.begin_read().map_err(backend)?;
+        let counters = txn.open_table(COUNTERS).map_err(backend)?;
+        tables::counter(&counters, CURSOR)
+    }
+}
