@@ -1,13 +1,23 @@
 //! Parsing request bodies into batches, with errors that name the JSON path.
+//!
+//! A body is first read into a `serde_json::Value` and then converted by hand (see
+//! `json`), carrying the path down so that every refusal says where and why:
+//! `events[3].data.event_name: missing`, `mpid: expected a 64-bit integer`. The same
+//! conversion backs the types' `Deserialize` impls, so re-reading a stored batch with
+//! `serde_json` accepts exactly what ingest accepted.
 
 use crate::batch::Batch;
+use crate::json::FromJson;
+use crate::path::Path;
+use serde_json::Value;
 
 /// Why a batch or request body was refused. The message names the JSON path and the
 /// reason, e.g. `events[3].data.event_name: missing`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]
 pub struct BatchError {
-    /// JSON path from the root of the body (`events[3].data.event_name`); `$` for the root.
+    /// JSON path from the root of the body (`events[3].data.event_name`); `$` for the
+    /// root. In a bulk body each batch's paths start with its index (`[2].mpid`).
     pub path: String,
     /// What is wrong, lowercase, no trailing period.
     pub reason: String,
@@ -15,24 +25,30 @@ pub struct BatchError {
 
 /// Parse one batch (`/v2/events` body).
 pub fn parse_batch(body: &[u8]) -> Result<Batch, BatchError> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|e| {
-        BatchError {
-            path: e.path().to_string(),
-            reason: e.inner().to_string(),
-        }
-    })
+    batch_from_value(read_json(body)?)
 }
 
-/// Parse a bulk body (`/v2/bulkevents`): a JSON array whose elements are parsed one by one,
-/// so one bad batch does not sink the others.
+/// Convert an already-parsed JSON value into a batch (for callers that received JSON
+/// some other way, e.g. inside another envelope).
+pub fn batch_from_value(value: Value) -> Result<Batch, BatchError> {
+    Batch::from_json(value, &Path::ROOT)
+}
+
+/// Parse a bulk body (`/v2/bulkevents`): a JSON array whose elements are converted one
+/// by one, so one bad batch does not sink the others. The outer error is for a body that
+/// is not JSON or not an array. The batch count limit is checked by the caller
+/// ([`crate::limits::check_bulk_len`]).
 pub fn parse_bulk(body: &[u8]) -> Result<Vec<Result<Batch, BatchError>>, BatchError> {
-    let items: Vec<&serde_json::value::RawValue> =
-        serde_json::from_slice(body).map_err(|e| BatchError {
-            path: "$".into(),
-            reason: e.to_string(),
-        })?;
-    Ok(items
-        .into_iter()
-        .map(|raw| parse_batch(raw.get().as_bytes()))
-        .collect())
+    match read_json(body)? {
+        Value::Array(items) => Ok(items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| Batch::from_json(item, &Path::ROOT.index(i)))
+            .collect()),
+        _ => Err(Path::ROOT.err("expected an array of batches")),
+    }
+}
+
+fn read_json(body: &[u8]) -> Result<Value, BatchError> {
+    serde_json::from_slice(body).map_err(|e| Path::ROOT.err(format!("invalid json: {e}")))
 }
