@@ -1,1 +1,34 @@
-//! Audiences: definitions, criteria and evaluation. Pure: no I/O, time is passed in.
+//! Audiences: definitions, criteria evaluation, calculated values, and membership as Braze
+//! attributes. Pure: no I/O, no clock — time is passed in as `now_ms` (UNIX milliseconds,
+//! UTC).
+//!
+//! - [`definition`]: the serde types of the config file / admin API, with parsing errors
+//!   that name the audience and the field;
+//! - [`history`]: the compact [`EventRecord`] the store keeps per user;
+//! - [`eval`]: [`evaluate`] one audience, or the compiled [`AudienceSet`] with its change
+//!   index, dependency order, sliding-window expiry and history retention;
+//! - [`braze_form`]: `SegmentMembership`, `SegmentMembershipArray` and `In <name>` in the
+//!   seven "Send Segments As" choices, with the overflow rule;
+//! - [`check`]: how many users would overflow each form (`braid audiences check`).
+
+mod compile;
+pub mod braze_form;
+pub mod check;
+pub mod definition;
+pub mod eval;
+pub mod history;
+pub mod matching;
+
+pub use braze_form::{
+    cleanup_attributes, membership_attributes, FormLimits, Memberships, OverflowReport,
+    SegmentNames, SendSegmentsAs, SEGMENT_MEMBERSHIP, SEGMENT_MEMBERSHIP_ARRAY,
+};
+pub use check::{check_overflow, OverflowCheck};
+pub use compile::MAX_WINDOW_DAYS;
+pub use definition::{
+    parse_audiences, AttributeCriterion, AttributeOp, Audience, AudienceState, CalcFunction,
+    CalculatedCriterion, Criteria, DefinitionError, DefinitionErrors, EventCriterion,
+    PurchaseTotalCriterion, PurchasedCriterion, Scalar,
+};
+pub use eval::{evaluate, AudienceSet, Change, MembershipDelta, UserView};
+pub use history::{EventKind, EventKindTag, EventRecord, ProductRef};
