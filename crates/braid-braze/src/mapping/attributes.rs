@@ -1,0 +1,442 @@
+//! User attributes → the Braze attributes object: reserved mParticle attributes to
+//! Braze standard fields, everything else to custom attributes, plus `email`,
+//! subscription states and subscription groups.
+//!
+//! Which attributes are sent: with `include_enriched_user_attributes` every attribute
+//! of the profile after the batch; otherwise only those the batch changed
+//! (`user_attributes`, `deleted_user_attributes`, `user_attribute_change` events).
+//! Values always come from the profile after the batch, so every source of change
+//! agrees; a changed key missing from the profile was deleted and is sent as `null`.
+
+use super::values::{detect_type, fit_array, fit_string, parse_dob, year_of};
+use super::{identity, Ctx};
+use crate::wire::UserRef;
+use braid_mparticle::event::Event;
+use braid_mparticle::AttributeValue;
+use isocountry::CountryCode;
+use serde_json::{Map, Value};
+
+/// Keys of an attributes object that are not attributes: a user attribute with one of
+/// these names would change who the object names, so it is renamed `mp_<name>`.
+const OBJECT_KEYS: [&str; 6] = [
+    "external_id",
+    "user_alias",
+    "braze_id",
+    "_update_existing_only",
+    "push_tokens",
+    "subscription_groups",
+];
+
+/// Map the batch's attribute changes (or the whole profile) into `ctx.attributes`.
+pub(crate) fn map_attributes(ctx: &mut Ctx<'_>) {
+    let input = ctx.input;
+    let settings = ctx.settings;
+
+    // `email` from the email identity: sent when it changed, or always when enriched
+    // (mParticle's "enriched identities" travel with enriched attributes). When email
+    // is the object's identifier it is already there.
+    if !matches!(ctx.user, UserRef::Email(_)) {
+        if let Some(email) = identity::email(settings, input.identities) {
+            let changed = identity::email(settings, input.identities_before).as_deref()
+                != Some(email.as_str());
+            if changed || settings.include_enriched_user_attributes {
+                ctx.attributes.insert("email".into(), Value::String(email));
+            }
+        }
+    }
+
+    let batch = input.batch;
+    let mut changed: Vec<&str> = Vec::new();
+    if settings.include_enriched_user_attributes {
+        for k in input.attributes.keys() {
+            add(k, &mut changed);
+        }
+    } else {
+        for k in batch.user_attributes.keys() {
+            add(k, &mut changed);
+        }
+    }
+    for k in &batch.deleted_user_attributes {
+        add(k, &mut changed);
+    }
+    for event in &batch.events {
+        if let Event::UserAttributeChange(c) = event {
+            add(&c.user_attribute_name, &mut changed);
+        }
+    }
+
+    // An explicit `dob` gives an exact date and wins over the estimate from `$Age`.
+    let has_dob = input
+        .attributes
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("dob") && dob_value(v).is_some());
+    for key in changed {
+        map_one(ctx, key, input.attributes.get(key), has_dob);
+    }
+}
+
+fn add<'a>(k: &'a str, changed: &mut Vec<&'a str>) {
+    if !changed.contains(&k) {
+        changed.push(k);
+    }
+}
+
+/// Map one attribute; `None` means it was deleted.
+fn map_one(ctx: &mut Ctx<'_>, key: &str, value: Option<&AttributeValue>, has_dob: bool) {
+    if let Some(m) = ctx
+        .settings
+        .subscription_group_mapping
+        .iter()
+        .find(|m| m.attribute.eq_ignore_ascii_case(key))
+    {
+        let id = m.subscription_group_id.clone();
+        subscription_group(ctx, id, value);
+        return;
+    }
+    let lower = key.to_ascii_lowercase();
+    match lower.as_str() {
+        "$firstname" => standard_string(ctx, "first_name", value),
+        "$lastname" => standard_string(ctx, "last_name", value),
+        "$city" => standard_string(ctx, "home_city", value),
+        "$mobile" => standard_string(ctx, "phone", value),
+        "$gender" => normalised(ctx, "gender", value, gender),
+        "$country" => normalised(ctx, "country", value, country),
+        "$age" => {
+            if !has_dob {
+                let year = year_of(ctx.input.now_ms);
+                normalised(ctx, "dob", value, |s| dob_from_age(s, year));
+            }
+        }
+        "dob" => normalised(ctx, "dob", value, parse_dob),
+        // Custom attributes kept as strings (no type detection): a ZIP code such as
+        // 01234 must not become a number.
+        "$zip" => standard_string(ctx, "Zip", value),
+        "$state" => standard_string(ctx, "State", value),
+        "$address" => standard_string(ctx, "Address", value),
+        "email_subscribe" => subscription_state(ctx, "email_subscribe", value),
+        "push_subscribe" => subscription_state(ctx, "push_subscribe", value),
+        _ => {
+            let stripped = key.trim_start_matches('$');
+            if stripped.is_empty() {
+                ctx.counters.unrecognised_values += 1;
+                return;
+            }
+            let name = if is_object_key(ctx, stripped) {
+                ctx.counters.renamed_reserved_keys += 1;
+                format!("mp_{stripped}")
+            } else {
+                stripped.to_string()
+            };
+            custom(ctx, name, value);
+        }
+    }
+}
+
+fn is_object_key(ctx: &Ctx<'_>, key: &str) -> bool {
+    OBJECT_KEYS.contains(&key)
+        || (key == "email" && matches!(ctx.user, UserRef::Email(_)))
+        || (key == "phone" && matches!(ctx.user, UserRef::Phone(_)))
+}
+
+/// A value as text for a string field; counts and returns `None` for nulls and objects.
+fn text_of(ctx: &mut Ctx<'_>, value: &AttributeValue) -> Option<String> {
+    match value {
+        AttributeValue::String(s) => Some(s.clone()),
+        AttributeValue::Number(n) => Some(n.to_string()),
+        AttributeValue::Bool(b) => Some(b.to_string()),
+        AttributeValue::List(items) => Some(items.join(",")),
+        AttributeValue::Null => {
+            ctx.counters.skipped_null_attributes += 1;
+            None
+        }
+        AttributeValue::Other(_) => {
+            ctx.counters.dropped_object_attributes += 1;
+            None
+        }
+    }
+}
+
+/// A standard string field (first_name, …) or a custom attribute kept as a string.
+fn standard_string(ctx: &mut Ctx<'_>, field: &str, value: Option<&AttributeValue>) {
+    let Some(value) = value else {
+        ctx.attributes.insert(field.into(), Value::Null);
+        return;
+    };
+    let Some(text) = text_of(ctx, value) else {
+        return;
+    };
+    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
+    if let Some(s) = fit_string(&text, max, rule, &mut ctx.counters) {
+        ctx.attributes.insert(field.into(), Value::String(s));
+    }
+}
+
+/// A standard field whose value must be normalised; unrecognised values are not sent
+/// (Braze would store null, silently erasing the previous value) and are counted.
+fn normalised(
+    ctx: &mut Ctx<'_>,
+    field: &str,
+    value: Option<&AttributeValue>,
+    normalise: impl Fn(&str) -> Option<String>,
+) {
+    let Some(value) = value else {
+        ctx.attributes.insert(field.into(), Value::Null);
+        return;
+    };
+    let Some(text) = text_of(ctx, value) else {
+        return;
+    };
+    match normalise(text.trim()) {
+        Some(v) => {
+            ctx.attributes.insert(field.into(), Value::String(v));
+        }
+        None => ctx.counters.unrecognised_values += 1,
+    }
+}
+
+/// A custom attribute.
+fn custom(ctx: &mut Ctx<'_>, name: String, value: Option<&AttributeValue>) {
+    let Some(value) = value else {
+        ctx.attributes.insert(name, Value::Null);
+        return;
+    };
+    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
+    let out = match value {
+        AttributeValue::String(s) => {
+            if ctx.settings.type_detection.users() {
+                match detect_type(s) {
+                    Value::String(s) => {
+                        fit_string(&s, max, rule, &mut ctx.counters).map(Value::String)
+                    }
+                    other => Some(other),
+                }
+            } else {
+                fit_string(s, max, rule, &mut ctx.counters).map(Value::String)
+            }
+        }
+        AttributeValue::Number(n) => Some(Value::Number(n.clone())),
+        AttributeValue::Bool(b) => Some(Value::Bool(*b)),
+        AttributeValue::List(items) => {
+            if ctx.settings.send_user_attribute_lists_as_arrays {
+                let max_len = ctx.max_array();
+                fit_array(items, max, max_len, rule, &mut ctx.counters).map(Value::Array)
+            } else {
+                fit_string(&items.join(","), max, rule, &mut ctx.counters).map(Value::String)
+            }
+        }
+        AttributeValue::Null => {
+            ctx.counters.skipped_null_attributes += 1;
+            None
+        }
+        AttributeValue::Other(_) => {
+            ctx.counters.dropped_object_attributes += 1;
+            None
+        }
+    };
+    if let Some(v) = out {
+        ctx.attributes.insert(name, v);
+    }
+}
+
+/// `email_subscribe` / `push_subscribe`: `opted_in`, `subscribed` or `unsubscribed` in
+/// any letter case; a boolean true means `opted_in` and false `unsubscribed`. A deleted
+/// state is not sent: Braze has no "unset" for subscription states.
+fn subscription_state(ctx: &mut Ctx<'_>, field: &str, value: Option<&AttributeValue>) {
+    let Some(value) = value else { return };
+    let state = match value {
+        AttributeValue::Bool(true) => Some("opted_in"),
+        AttributeValue::Bool(false) => Some("unsubscribed"),
+        AttributeValue::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "opted_in" => Some("opted_in"),
+            "subscribed" => Some("subscribed"),
+            "unsubscribed" => Some("unsubscribed"),
+            _ => None,
+        },
+        _ => None,
+    };
+    match state {
+        Some(s) => {
+            ctx.attributes.insert(field.into(), Value::String(s.into()));
+        }
+        None => ctx.counters.unrecognised_values += 1,
+    }
+}
+
+/// A mapped subscription-group attribute: true subscribes, false unsubscribes (also
+/// the strings `true` / `false`). The attribute itself is not sent as a custom
+/// attribute: the group state is what it means, and it is free of data points.
+fn subscription_group(ctx: &mut Ctx<'_>, group_id: String, value: Option<&AttributeValue>) {
+    let subscribed = match value {
+        Some(AttributeValue::Bool(b)) => Some(*b),
+        Some(AttributeValue::String(s)) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Some(AttributeValue::String(s)) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        // Deleting the attribute says nothing about the subscription.
+        None => return,
+        _ => None,
+    };
+    let Some(subscribed) = subscribed else {
+        ctx.counters.unrecognised_values += 1;
+        return;
+    };
+    let mut entry = Map::new();
+    entry.insert(
+        "subscription_group_id".into(),
+        Value::String(group_id.clone()),
+    );
+    let state = if subscribed {
+        "subscribed"
+    } else {
+        "unsubscribed"
+    };
+    entry.insert("subscription_state".into(), Value::String(state.into()));
+    let groups = ctx
+        .attributes
+        .entry("subscription_groups")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = groups {
+        list.retain(|g| {
+            g.get("subscription_group_id").and_then(Value::as_str) != Some(group_id.as_str())
+        });
+        list.push(Value::Object(entry));
+    }
+}
+
+fn dob_value(v: &AttributeValue) -> Option<String> {
+    match v {
+        AttributeValue::String(s) => parse_dob(s),
+        _ => None,
+    }
+}
+
+/// `$Gender` → Braze's `M`, `F`, `O` (other), `N` (not applicable), `P` (prefer not to
+/// say). Accepted spellings, in any case: m/male/man, f/female/woman,
+/// o/other/non-binary/nonbinary, n/na/n/a/not applicable/unknown/u (mParticle SDKs use
+/// "unknown"/"NA" for not available), p/prefer not to say.
+pub fn gender(s: &str) -> Option<String> {
+    let g = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+    let code = match g.as_str() {
+        "m" | "male" | "man" => "M",
+        "f" | "female" | "woman" => "F",
+        "o" | "other" | "non binary" | "nonbinary" => "O",
+        "n" | "na" | "n/a" | "not applicable" | "unknown" | "u" | "not available" => "N",
+        "p" | "prefer not to say" | "prefer not to answer" | "undisclosed" => "P",
+        _ => return None,
+    };
+    Some(code.to_string())
+}
+
+/// `$Age` → `dob`: January 1st of (current year − age). Ages must be whole or decimal
+/// numbers in 0…=150 (a decimal age is rounded down).
+pub fn dob_from_age(s: &str, current_year: i32) -> Option<String> {
+    let age: f64 = s.trim().parse().ok()?;
+    if !age.is_finite() || !(0.0..=150.0).contains(&age) {
+        return None;
+    }
+    let year = current_year - age.floor() as i32;
+    (0..=9999)
+        .contains(&year)
+        .then(|| format!("{year:04}-01-01"))
+}
+
+/// `$Country` → ISO 3166-1 alpha-2. Accepts alpha-2 and alpha-3 codes in any case, the
+/// ISO English short name (also its part before a parenthesis or comma when that is
+/// unambiguous, e.g. "Bolivia"), and a few common names (UK, USA, Russia, …).
+pub fn country(s: &str) -> Option<String> {
+    let s = s.trim();
+    let found = match s.len() {
+        2 => CountryCode::for_alpha2_caseless(s).ok(),
+        3 => CountryCode::for_alpha3_caseless(s).ok(),
+        _ => None,
+    };
+    if let Some(c) = found {
+        return Some(c.alpha2().to_string());
+    }
+    let lower = s.to_lowercase();
+    const COMMON: [(&str, &str); 16] = [
+        ("uk", "GB"),
+        ("great britain", "GB"),
+        ("united kingdom", "GB"),
+        ("england", "GB"),
+        ("scotland", "GB"),
+        ("wales", "GB"),
+        ("united states", "US"),
+        ("america", "US"),
+        ("russia", "RU"),
+        ("south korea", "KR"),
+        ("north korea", "KP"),
+        ("vietnam", "VN"),
+        ("czech republic", "CZ"),
+        ("taiwan", "TW"),
+        ("syria", "SY"),
+        ("laos", "LA"),
+    ];
+    if let Some((_, code)) = COMMON.iter().find(|(name, _)| *name == lower) {
+        return Some((*code).to_string());
+    }
+    if let Some(c) = CountryCode::iter().find(|c| c.name().to_lowercase() == lower) {
+        return Some(c.alpha2().to_string());
+    }
+    let short = |name: &str| {
+        name.split([',', '('])
+            .next()
+            .unwrap_or(name)
+            .trim()
+            .to_lowercase()
+    };
+    let mut matches = CountryCode::iter().filter(|c| short(c.name()) == lower);
+    match (matches.next(), matches.next()) {
+        (Some(c), None) => Some(c.alpha2().to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gender_spellings_normalise_to_braze_codes() {
+        for (input, code) in [
+            ("Male", "M"),
+            ("m", "M"),
+            ("FEMALE", "F"),
+            ("woman", "F"),
+            ("non-binary", "O"),
+            ("other", "O"),
+            ("unknown", "N"),
+            ("NA", "N"),
+            ("prefer_not_to_say", "P"),
+        ] {
+            assert_eq!(gender(input).as_deref(), Some(code), "{input}");
+        }
+        assert_eq!(gender("robot"), None);
+    }
+
+    #[test]
+    fn age_becomes_january_first_of_the_birth_year() {
+        assert_eq!(dob_from_age("30", 2024).as_deref(), Some("1994-01-01"));
+        assert_eq!(dob_from_age("30.9", 2024).as_deref(), Some("1994-01-01"));
+        assert_eq!(dob_from_age("-1", 2024), None);
+        assert_eq!(dob_from_age("200", 2024), None);
+        assert_eq!(dob_from_age("old", 2024), None);
+    }
+
+    #[test]
+    fn countries_normalise_to_alpha_2() {
+        for (input, code) in [
+            ("us", "US"),
+            ("USA", "US"),
+            ("deu", "DE"),
+            ("Germany", "DE"),
+            ("UK", "GB"),
+            ("United States of America", "US"),
+            ("bolivia", "BO"),
+            ("Viet Nam", "VN"),
+        ] {
+            assert_eq!(country(input).as_deref(), Some(code), "{input}");
+        }
+        assert_eq!(country("Korea"), None, "ambiguous names are not guessed");
+        assert_eq!(country("Atlantis"), None);
+        assert_eq!(country("XX"), None);
+    }
+}
