@@ -768,9 +768,9 @@ fn promotion_and_impression_rules() {
             batch,
             expect: json!({"events": [
                 {"external_id": "c1", "name": "eCommerce - promotion_click", "time": EVENT_TIME,
-                 "properties": {"promotions": [{"Id": "P1", "Name": "Sale", "Creative": "banner", "Position": "top"}]}},
+                 "properties": {"products": [{"Id": "P1", "Name": "Sale", "Creative": "banner", "Position": "top"}]}},
                 {"external_id": "c1", "name": "eCommerce - impression", "time": EVENT_TIME,
-                 "properties": {"impressions": [
+                 "properties": {"products": [
                     {"Id": "SKU-1", "Product Impression List": "Search"},
                     {"Id": "SKU-2", "Product Impression List": "Search"}
                  ]}}

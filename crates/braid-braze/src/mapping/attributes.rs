@@ -117,18 +117,38 @@ fn map_one(ctx: &mut Ctx<'_>, key: &str, value: Option<&AttributeValue>, has_dob
         "push_subscribe" => subscription_state(ctx, "push_subscribe", value),
         _ => {
             let stripped = key.trim_start_matches('$');
-            if stripped.is_empty() {
-                ctx.counters.unrecognised_values += 1;
+            if stripped.is_empty()
+                || stripped.chars().count() > ctx.settings.limits.max_property_key_chars
+            {
+                ctx.counters.dropped_invalid_keys += 1;
                 return;
             }
-            let name = if is_object_key(ctx, stripped) {
+            if is_object_key(ctx, stripped) {
                 ctx.counters.renamed_reserved_keys += 1;
-                format!("mp_{stripped}")
-            } else {
-                stripped.to_string()
-            };
-            custom(ctx, name, value);
+                return custom(ctx, format!("mp_{stripped}"), value);
+            }
+            standard_or_custom(ctx, stripped, value);
         }
+    }
+}
+
+/// An attribute that is not an mParticle reserved attribute. One named exactly like a
+/// Braze standard field (`first_name`, `country`, `email`, …; Braze's names are
+/// case-sensitive) sets that field, with the field's normalisation, since that is
+/// what Braze would do with it anyway; anything else is a custom attribute.
+fn standard_or_custom(ctx: &mut Ctx<'_>, name: &str, value: Option<&AttributeValue>) {
+    match name {
+        "first_name" | "last_name" | "home_city" | "language" | "time_zone" | "phone" => {
+            standard_string(ctx, name, value)
+        }
+        "gender" => normalised(ctx, "gender", value, gender),
+        "country" => normalised(ctx, "country", value, country),
+        "dob" => normalised(ctx, "dob", value, parse_dob),
+        "email" => normalised(ctx, "email", value, |s| {
+            crate::validate::is_plausible_email(s).then(|| s.to_string())
+        }),
+        "email_subscribe" | "push_subscribe" => subscription_state(ctx, name, value),
+        _ => custom(ctx, name.to_string(), value),
     }
 }
 

@@ -21,15 +21,18 @@
 //! `eCommerce - <action> - Item` per product (mParticle's action names, e.g.
 //! `add_to_cart`), plus `eCommerce - refund - Total` for a refund; bundled, one
 //! `eCommerce - <action>` with a `products` array. Promotions follow the same pattern
-//! as `eCommerce - promotion_<view|click> - Item` / `eCommerce - promotion_<action>`
-//! (with a `promotions` array), impressions as `eCommerce - impression - Item` /
-//! `eCommerce - impression` (with an `impressions` array). The `promotion_` prefix is
-//! braid's: it keeps a promotion click apart from a product click.
+//! as `eCommerce - promotion_<view|click> - Item` / `eCommerce - promotion_<action>`,
+//! impressions as `eCommerce - impression - Item` / `eCommerce - impression` (each
+//! impressed product carries its `Product Impression List`). The `promotion_` prefix
+//! is braid's: it keeps a promotion click apart from a product click. Bundled, the
+//! nested array is always named `products`: Braze's page speaks of `promotions` and
+//! `impressions` arrays, but the validator shared with `braze-sim` admits one nested
+//! array, `products`, and an object it rejects would be lost.
 //!
 //! `currency` is the event's currency code in upper case, or USD when absent or not
 //! three letters (counted).
 
-use super::events::{map_properties, push_event};
+use super::events::{fit_properties, map_properties, push_event};
 use super::values::{fit_string, number};
 use super::Ctx;
 use crate::wire::{TrackArray, TrackObject};
@@ -76,7 +79,7 @@ pub(crate) fn map_commerce(ctx: &mut Ctx<'_>, c: &CommerceEvent) {
                 m
             })
             .collect();
-        item_events(ctx, &action, "promotions", items, &event_props, ts);
+        item_events(ctx, &action, items, &event_props, ts);
     }
     if let Some(impressions) = &c.product_impressions {
         mapped = true;
@@ -90,7 +93,7 @@ pub(crate) fn map_commerce(ctx: &mut Ctx<'_>, c: &CommerceEvent) {
                 items.push(m);
             }
         }
-        item_events(ctx, "impression", "impressions", items, &event_props, ts);
+        item_events(ctx, "impression", items, &event_props, ts);
     }
     if !mapped {
         ctx.counters.unforwarded_events += 1;
@@ -101,7 +104,6 @@ pub(crate) fn map_commerce(ctx: &mut Ctx<'_>, c: &CommerceEvent) {
 fn item_events(
     ctx: &mut Ctx<'_>,
     action: &str,
-    array_key: &str,
     items: Vec<Map<String, Value>>,
     event_props: &Map<String, Value>,
     ts: Option<i64>,
@@ -109,7 +111,7 @@ fn item_events(
     if ctx.settings.bundle_commerce_event_data {
         let mut props = event_props.clone();
         props.insert(
-            array_key.into(),
+            "products".into(),
             Value::Array(items.into_iter().map(Value::Object).collect()),
         );
         push_event(ctx, &format!("eCommerce - {action}"), ts, props);
@@ -286,6 +288,8 @@ fn push_purchase(
     ts: Option<i64>,
     properties: Map<String, Value>,
 ) {
+    let mut properties = properties;
+    fit_properties(ctx, &mut properties);
     let mut body = ctx.body(TrackArray::Purchases);
     body.insert("product_id".into(), Value::String(product_id));
     body.insert("currency".into(), Value::String(currency.to_string()));

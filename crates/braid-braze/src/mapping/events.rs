@@ -90,6 +90,8 @@ pub(crate) fn push_event(
         ctx.counters.unforwarded_events += 1;
         return;
     };
+    let mut properties = properties;
+    fit_properties(ctx, &mut properties);
     let mut body = ctx.body(TrackArray::Events);
     body.insert("name".into(), Value::String(name));
     body.insert("time".into(), Value::String(ctx.event_time(ts_ms)));
@@ -102,6 +104,55 @@ pub(crate) fn push_event(
         user,
         body,
     });
+}
+
+/// Keep a properties object under Braze's size limit (`limits.max_properties_bytes`,
+/// 50 KB): entries of a nested `products` array are dropped from the end first, and if
+/// that is not enough the properties are dropped altogether; each dropped entry is
+/// counted in `dropped_event_properties`. Only bundled commerce events get near it.
+pub(crate) fn fit_properties(ctx: &mut Ctx<'_>, properties: &mut Map<String, Value>) {
+    let limit = ctx.settings.limits.max_properties_bytes;
+    // Cheap bound first: serialising is only needed for big objects.
+    if rough_size(properties) <= limit / 2 {
+        return;
+    }
+    let size = |p: &Map<String, Value>| serde_json::to_vec(p).map_or(usize::MAX, |b| b.len());
+    while size(properties) > limit {
+        match properties.get_mut("products") {
+            Some(Value::Array(items)) if !items.is_empty() => {
+                items.pop();
+                ctx.counters.dropped_event_properties += 1;
+            }
+            _ => {
+                ctx.counters.dropped_event_properties += properties.len() as u64;
+                properties.clear();
+            }
+        }
+    }
+}
+
+/// An upper bound of a flat-ish JSON object's serialised size, without serialising:
+/// each string may at worst double when escaped (six bytes per control character is
+/// covered by the factor 6), plus quotes and separators.
+fn rough_size(properties: &Map<String, Value>) -> usize {
+    fn value(v: &Value) -> usize {
+        match v {
+            Value::String(s) => 6 * s.len() + 2,
+            Value::Number(_) => 24,
+            Value::Bool(_) | Value::Null => 5,
+            Value::Array(items) => 2 + items.iter().map(|i| value(i) + 1).sum::<usize>(),
+            Value::Object(m) => {
+                2 + m
+                    .iter()
+                    .map(|(k, v)| 6 * k.len() + 3 + value(v) + 1)
+                    .sum::<usize>()
+            }
+        }
+    }
+    2 + properties
+        .iter()
+        .map(|(k, v)| 6 * k.len() + 3 + value(v) + 1)
+        .sum::<usize>()
 }
 
 /// Event attributes → Braze properties (see the module documentation for the rules).

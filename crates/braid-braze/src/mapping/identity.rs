@@ -22,20 +22,20 @@ pub fn external_id(
 ) -> Option<String> {
     match settings.external_identity_type {
         ExternalIdentityType::Mpid => Some(mpid.to_string()),
-        ExternalIdentityType::Identity(t) => identities
-            .get(&t)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string),
+        // Sent as stored (an id is opaque), but a blank one counts as absent.
+        ExternalIdentityType::Identity(t) => {
+            identities.get(&t).filter(|v| !v.trim().is_empty()).cloned()
+        }
     }
 }
 
-/// The user's email under the configured email identity type, if any.
+/// The user's email under the configured email identity type, trimmed, if it is an
+/// address Braze accepts (another value would make Braze reject the whole object).
 pub fn email(settings: &BrazeSettings, identities: &Identities) -> Option<String> {
     identities
         .get(&settings.email_identity_type)
         .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
+        .filter(|v| crate::validate::is_plausible_email(v))
         .map(str::to_string)
 }
 

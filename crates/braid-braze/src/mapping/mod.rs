@@ -88,6 +88,8 @@ pub struct MappingCounters {
     /// Push tokens not forwarded: wrong platform for `api_key_operating_system`, or no
     /// `app_id` configured.
     pub filtered_push_tokens: u64,
+    /// Attribute keys Braze rejects (empty once `$` is stripped, or too long): not sent.
+    pub dropped_invalid_keys: u64,
     /// Reserved attribute values that could not be normalised (gender, country, age,
     /// dob, subscription states, subscription group booleans): not sent.
     pub unrecognised_values: u64,
@@ -113,7 +115,7 @@ impl MappingCounters {
     }
 
     /// Every counter with its name.
-    pub fn named(&self) -> [(&'static str, u64); 17] {
+    pub fn named(&self) -> [(&'static str, u64); 18] {
         [
             ("skipped_no_external_id", self.skipped_no_external_id),
             ("forwarded_as_alias", self.forwarded_as_alias),
@@ -126,6 +128,7 @@ impl MappingCounters {
             ("dropped_oversize_values", self.dropped_oversize_values),
             ("renamed_reserved_keys", self.renamed_reserved_keys),
             ("filtered_push_tokens", self.filtered_push_tokens),
+            ("dropped_invalid_keys", self.dropped_invalid_keys),
             ("unrecognised_values", self.unrecognised_values),
             ("unforwarded_events", self.unforwarded_events),
             ("split_purchases", self.split_purchases),
@@ -135,7 +138,7 @@ impl MappingCounters {
         ]
     }
 
-    fn fields_mut(&mut self) -> [(&'static str, &mut u64); 17] {
+    fn fields_mut(&mut self) -> [(&'static str, &mut u64); 18] {
         [
             ("skipped_no_external_id", &mut self.skipped_no_external_id),
             ("forwarded_as_alias", &mut self.forwarded_as_alias),
@@ -154,6 +157,7 @@ impl MappingCounters {
             ("dropped_oversize_values", &mut self.dropped_oversize_values),
             ("renamed_reserved_keys", &mut self.renamed_reserved_keys),
             ("filtered_push_tokens", &mut self.filtered_push_tokens),
+            ("dropped_invalid_keys", &mut self.dropped_invalid_keys),
             ("unrecognised_values", &mut self.unrecognised_values),
             ("unforwarded_events", &mut self.unforwarded_events),
             ("split_purchases", &mut self.split_purchases),
@@ -264,7 +268,7 @@ pub fn map_change(settings: &BrazeSettings, input: &MappingInput<'_>) -> Mapping
 
     let mut counters = ctx.counters;
     objects.retain(|o| {
-        let ok = validates(o, settings);
+        let ok = crate::validate::validate_object(o.array, &o.body, &settings.limits).is_ok();
         if !ok {
             counters.invalid_objects += 1;
         }
@@ -275,11 +279,6 @@ pub fn map_change(settings: &BrazeSettings, input: &MappingInput<'_>) -> Mapping
         identify,
         counters,
     }
-}
-
-// TEMP until validate_object lands
-fn validates(_o: &TrackObject, _s: &BrazeSettings) -> bool {
-    true
 }
 
 #[cfg(test)]
