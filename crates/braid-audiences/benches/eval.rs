@@ -1,7 +1,9 @@
 //! Evaluation cost with 100 audiences defined: per incoming event (index + evaluation of
 //! the affected audiences) and per profile for a full evaluation (backfill).
 
-use braid_audiences::{Audience, AudienceSet, Change, EventKind, EventRecord, ProductRef, UserView};
+use braid_audiences::{
+    Audience, AudienceSet, Change, EventKind, EventRecord, ProductRef, UserView,
+};
 use braid_mparticle::{AttributeMap, AttributeValue, Identities, IdentityType};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Map, Value};
@@ -53,15 +55,23 @@ fn audiences() -> Vec<Audience> {
 
 fn record(i: usize) -> EventRecord {
     let mut attributes = Map::new();
-    attributes.insert("category".into(), Value::String(if i % 3 == 0 { "Shoes" } else { "Hats" }.into()));
-    if i % 10 == 0 {
+    attributes.insert(
+        "category".into(),
+        Value::String(if i.is_multiple_of(3) { "Shoes" } else { "Hats" }.into()),
+    );
+    if i.is_multiple_of(10) {
         EventRecord {
             ts_ms: NOW - (i as i64 % 60) * DAY,
             kind: EventKind::Purchase,
             name: "purchase".into(),
             attributes,
             amount: Some(20.0 + i as f64),
-            products: vec![ProductRef { sku: Some(format!("SKU-{}", i % 7)), name: None, price: None, quantity: None }],
+            products: vec![ProductRef {
+                sku: Some(format!("SKU-{}", i % 7)),
+                name: None,
+                price: None,
+                quantity: None,
+            }],
         }
     } else {
         EventRecord {
@@ -79,7 +89,10 @@ fn bench(c: &mut Criterion) {
     let set = AudienceSet::new(audiences()).unwrap();
     let mut attributes = AttributeMap::new();
     for k in 0..10 {
-        attributes.insert(format!("attr{k}"), AttributeValue::String(format!("value {k} abc")));
+        attributes.insert(
+            format!("attr{k}"),
+            AttributeValue::String(format!("value {k} abc")),
+        );
     }
     attributes.insert("$Country".into(), AttributeValue::String("ES".into()));
     attributes.insert("age".into(), AttributeValue::Number(33.into()));
@@ -96,7 +109,10 @@ fn bench(c: &mut Criterion) {
         memberships: &memberships,
     };
     let current = set.evaluate_user(&user, None, NOW).apply(&memberships);
-    let user = UserView { memberships: &current, ..user };
+    let user = UserView {
+        memberships: &current,
+        ..user
+    };
 
     let mut i = 0usize;
     c.bench_function("per_event_100_audiences_200_history", |b| {

@@ -180,7 +180,9 @@ impl<'de> Deserialize<'de> for SendSegmentsAs {
             }
         };
         if !(form.string || form.array || form.per_segment) {
-            return Err(de::Error::custom("send_segments_as needs at least one form"));
+            return Err(de::Error::custom(
+                "send_segments_as needs at least one form",
+            ));
         }
         Ok(form)
     }
@@ -257,9 +259,7 @@ impl SegmentNames for BTreeMap<u64, String> {
 
 impl SegmentNames for [Audience] {
     fn segment_name(&self, id: u64) -> Option<&str> {
-        self.iter()
-            .find(|a| a.id == id)
-            .map(Audience::segment_name)
+        self.iter().find(|a| a.id == id).map(Audience::segment_name)
     }
 }
 
@@ -381,13 +381,7 @@ pub fn cleanup_attributes(
         entered: Vec::new(),
         left: vec![audience.id],
     };
-    membership_attributes(
-        form,
-        &rest,
-        &left,
-        std::slice::from_ref(audience),
-        limits,
-    )
+    membership_attributes(form, &rest, &left, std::slice::from_ref(audience), limits)
 }
 
 #[cfg(test)]
@@ -413,13 +407,19 @@ mod tests {
                 serde_json::from_value(serde_json::to_value(form).unwrap()).unwrap();
             assert_eq!(back, form);
         }
-        assert_eq!(serde_json::to_value(SendSegmentsAs::new(true, true, true)).unwrap(), json!(["string", "array", "per_segment"]));
+        assert_eq!(
+            serde_json::to_value(SendSegmentsAs::new(true, true, true)).unwrap(),
+            json!(["string", "array", "per_segment"])
+        );
     }
 
     #[test]
     fn send_segments_as_refuses_unknown_and_empty_forms() {
         let e = serde_json::from_value::<SendSegmentsAs>(json!(["strings"])).unwrap_err();
-        assert!(e.to_string().contains("unknown segment form \"strings\""), "{e}");
+        assert!(
+            e.to_string().contains("unknown segment form \"strings\""),
+            "{e}"
+        );
         let e = serde_json::from_value::<SendSegmentsAs>(json!([])).unwrap_err();
         assert!(e.to_string().contains("at least one form"), "{e}");
         assert!(serde_json::from_value::<SendSegmentsAs>(json!("single everything")).is_err());
@@ -429,6 +429,8 @@ mod tests {
     fn the_seven_choices_are_distinct_and_non_empty() {
         let set: std::collections::HashSet<_> = SendSegmentsAs::ALL.into_iter().collect();
         assert_eq!(set.len(), 7);
-        assert!(SendSegmentsAs::ALL.iter().all(|f| f.string || f.array || f.per_segment));
+        assert!(SendSegmentsAs::ALL
+            .iter()
+            .all(|f| f.string || f.array || f.per_segment));
     }
 }

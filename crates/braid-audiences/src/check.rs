@@ -1,7 +1,9 @@
 //! `braid audiences check`: before any sync, how many users would overflow the string and
 //! array forms, and which audiences would be left out how often.
 
-use crate::braze_form::{membership_array, membership_string, FormLimits, Memberships, SendSegmentsAs};
+use crate::braze_form::{
+    membership_array, membership_string, FormLimits, Memberships, SendSegmentsAs,
+};
 use crate::definition::AudienceState;
 use crate::eval::AudienceSet;
 use std::collections::BTreeMap;

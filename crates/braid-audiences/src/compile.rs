@@ -56,7 +56,10 @@ impl NumOp {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ValueTest {
     /// Lowercased text, and the number when the operand is one.
-    Equals { lc: String, num: Option<f64> },
+    Equals {
+        lc: String,
+        num: Option<f64>,
+    },
     Contains(String),
     Pattern(Pattern),
     Exists,
@@ -187,7 +190,11 @@ impl<'a> Compiler<'a> {
     pub(crate) fn node(&mut self, c: &Criteria, path: &str) -> Option<Node> {
         match c {
             Criteria::All(children) | Criteria::Any(children) => {
-                let tag = if matches!(c, Criteria::All(_)) { "all" } else { "any" };
+                let tag = if matches!(c, Criteria::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
                 let mut out = Vec::with_capacity(children.len());
                 let mut ok = true;
                 for (i, child) in children.iter().enumerate() {
@@ -260,7 +267,10 @@ impl<'a> Compiler<'a> {
                 if op.is_none() {
                     self.err(
                         format!("{p}.op"),
-                        format!("operator \"{}\" is not numeric: use gt, gte, lt, lte, eq or ne", pt.op),
+                        format!(
+                            "operator \"{}\" is not numeric: use gt, gte, lt, lte, eq or ne",
+                            pt.op
+                        ),
                     );
                 }
                 if !pt.value.is_finite() {

@@ -451,7 +451,10 @@ all = [
         };
         assert_eq!(children.len(), 5);
         assert_eq!(children[1], Criteria::Identity(IdentityType::Email));
-        assert_eq!(children[4], Criteria::Not(Box::new(Criteria::Member(13052))));
+        assert_eq!(
+            children[4],
+            Criteria::Not(Box::new(Criteria::Member(13052)))
+        );
         // Round trip through JSON keeps the definition identical (admin API storage).
         let back: Audience = serde_json::from_value(serde_json::to_value(a).unwrap()).unwrap();
         assert_eq!(&back, a);
@@ -472,7 +475,9 @@ all = [
         assert_eq!(e.audience, r#"audiences[2] (id 7 "Big spenders")"#);
         assert_eq!(e.path, "criteria.all[0].attribute.op");
         assert!(e.reason.contains("unknown variant `eqq`"), "{}", e.reason);
-        assert!(err.to_string().starts_with("audiences[2] (id 7 \"Big spenders\"): criteria.all[0].attribute.op: "));
+        assert!(err
+            .to_string()
+            .starts_with("audiences[2] (id 7 \"Big spenders\"): criteria.all[0].attribute.op: "));
     }
 
     #[test]
@@ -484,15 +489,19 @@ all = [
         assert_eq!(err.path, "criteria.event");
         assert!(err.reason.contains("within_days"), "{}", err.reason);
 
-        let err = Audience::from_json(json!({"id": 3, "name": "x", "colour": "red", "criteria": {"all": []}}))
-            .unwrap_err();
+        let err = Audience::from_json(
+            json!({"id": 3, "name": "x", "colour": "red", "criteria": {"all": []}}),
+        )
+        .unwrap_err();
         assert!(err.reason.contains("colour"), "{}", err.reason);
     }
 
     #[test]
     fn state_defaults_to_active_and_external_name_to_name() {
-        let a = Audience::from_json(json!({"id": 3, "name": "Possible Parisians", "criteria": {"all": []}}))
-            .unwrap();
+        let a = Audience::from_json(
+            json!({"id": 3, "name": "Possible Parisians", "criteria": {"all": []}}),
+        )
+        .unwrap();
         assert_eq!(a.state, AudienceState::Active);
         assert_eq!(a.braze_attribute(), "In Possible Parisians");
     }
@@ -500,6 +509,9 @@ all = [
     #[test]
     fn a_non_list_is_refused_with_a_clear_message() {
         let err = parse_audiences(json!({"id": 1})).unwrap_err();
-        assert_eq!(err.to_string(), "audiences: $: expected a list of audiences, found an object");
+        assert_eq!(
+            err.to_string(),
+            "audiences: $: expected a list of audiences, found an object"
+        );
     }
 }

@@ -17,7 +17,9 @@
 //! millisecond earlier does not. Events stamped in the future count as recent.
 
 use crate::compile::{Compiler, Deps, EventFilter, Node, Of, ValueTest};
-use crate::definition::{audience_label, Audience, AudienceState, CalcFunction, DefinitionError, DefinitionErrors};
+use crate::definition::{
+    audience_label, Audience, AudienceState, CalcFunction, DefinitionError, DefinitionErrors,
+};
 use crate::history::{EventKind, EventKindTag, EventRecord};
 use crate::matching::{contains_ci, eq_ci, parse_date, parse_number, unix_to_ms};
 use braid_mparticle::{AttributeMap, AttributeValue, Identities, IdentityType};
@@ -481,7 +483,8 @@ fn test_value(t: &ValueTest, v: V<'_>, now_ms: i64) -> bool {
         V::Null => false,
         V::Opaque => matches!(t, ValueTest::Exists),
         V::List(items) => {
-            matches!(t, ValueTest::Exists) || items.iter().any(|s| test_scalar(t, V::Str(s), now_ms))
+            matches!(t, ValueTest::Exists)
+                || items.iter().any(|s| test_scalar(t, V::Str(s), now_ms))
         }
         V::Json(items) => {
             matches!(t, ValueTest::Exists)
@@ -574,8 +577,9 @@ fn eval_node(node: &Node, user: &UserView, now_ms: i64) -> bool {
         Node::All(c) => c.iter().all(|n| eval_node(n, user, now_ms)),
         Node::Any(c) => c.iter().any(|n| eval_node(n, user, now_ms)),
         Node::Not(c) => !eval_node(c, user, now_ms),
-        Node::Attr { key, test } => find_attr(user.attributes, key)
-            .is_some_and(|v| test_value(test, from_attr(v), now_ms)),
+        Node::Attr { key, test } => {
+            find_attr(user.attributes, key).is_some_and(|v| test_value(test, from_attr(v), now_ms))
+        }
         Node::Identity(t) => user.identities.get(t).is_some_and(|v| !v.is_empty()),
         Node::Member(id) => user.memberships.contains(id),
         Node::Events {
@@ -731,7 +735,9 @@ fn expiry_of(node: &Node, user: &UserView, now_ms: i64, best: &mut Option<i64>) 
             test: ValueTest::WithinLast(w),
         } => {
             let instants: Vec<i64> = match find_attr(user.attributes, key).map(from_attr) {
-                Some(V::List(items)) => items.iter().filter_map(|s| as_instant(V::Str(s))).collect(),
+                Some(V::List(items)) => {
+                    items.iter().filter_map(|s| as_instant(V::Str(s))).collect()
+                }
                 Some(v) => as_instant(v).into_iter().collect(),
                 None => Vec::new(),
             };

@@ -170,7 +170,12 @@ impl EventRecord {
                         })
                         .collect();
                     let name = "impression".to_string();
-                    (EventKind::CommerceAction(name.clone()), name, None, products)
+                    (
+                        EventKind::CommerceAction(name.clone()),
+                        name,
+                        None,
+                        products,
+                    )
                 } else {
                     return None;
                 }
@@ -229,7 +234,10 @@ mod tests {
     fn event_without_timestamp_takes_the_batch_time() {
         let e = event(json!({"event_type": "session_start", "data": {}}));
         let r = EventRecord::from_event(&e, 5000).unwrap();
-        assert_eq!((r.ts_ms, r.kind, r.name.as_str()), (5000, EventKind::SessionStart, "Session Start"));
+        assert_eq!(
+            (r.ts_ms, r.kind, r.name.as_str()),
+            (5000, EventKind::SessionStart, "Session Start")
+        );
     }
 
     #[test]
@@ -248,7 +256,10 @@ mod tests {
             "product_action": {"action": "purchase",
                 "products": [{"id": "A", "price": 10.0, "quantity": 2}, {"id": "B", "price": 5.0}]}
         }}));
-        assert_eq!(EventRecord::from_event(&without_total, 0).unwrap().amount, Some(25.0));
+        assert_eq!(
+            EventRecord::from_event(&without_total, 0).unwrap().amount,
+            Some(25.0)
+        );
     }
 
     #[test]
@@ -262,12 +273,17 @@ mod tests {
         let promo = event(json!({"event_type": "commerce_event", "data": {
             "promotion_action": {"action": "click", "promotions": []}
         }}));
-        assert_eq!(EventRecord::from_event(&promo, 0).unwrap().name, "promotion_click");
+        assert_eq!(
+            EventRecord::from_event(&promo, 0).unwrap().name,
+            "promotion_click"
+        );
     }
 
     #[test]
     fn profile_change_events_are_not_kept() {
-        let e = event(json!({"event_type": "user_attribute_change", "data": {"user_attribute_name": "a"}}));
+        let e = event(
+            json!({"event_type": "user_attribute_change", "data": {"user_attribute_name": "a"}}),
+        );
         assert_eq!(EventRecord::from_event(&e, 0), None);
     }
 

@@ -11,9 +11,9 @@
 //!   seven "Send Segments As" choices, with the overflow rule;
 //! - [`check`]: how many users would overflow each form (`braid audiences check`).
 
-mod compile;
 pub mod braze_form;
 pub mod check;
+mod compile;
 pub mod definition;
 pub mod eval;
 pub mod history;

@@ -124,7 +124,11 @@ pub fn parse_date(s: &str) -> Option<DateText> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(DateText::Instant(dt.timestamp_millis()));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(DateText::Instant(dt.and_utc().timestamp_millis()));
         }

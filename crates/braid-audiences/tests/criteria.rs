@@ -54,10 +54,22 @@ fn contains_ignores_case() {
 #[test]
 fn pattern_supports_star_and_question_mark_over_the_whole_value() {
     let u = User::default().attr("email_domain", json!("Mail.Example.COM"));
-    assert!(matches(attr_test("email_domain", "pattern", json!("*.example.com")), &u));
-    assert!(matches(attr_test("email_domain", "pattern", json!("m??l.*")), &u));
-    assert!(!matches(attr_test("email_domain", "pattern", json!("m?l.*")), &u));
-    assert!(!matches(attr_test("email_domain", "pattern", json!("example")), &u));
+    assert!(matches(
+        attr_test("email_domain", "pattern", json!("*.example.com")),
+        &u
+    ));
+    assert!(matches(
+        attr_test("email_domain", "pattern", json!("m??l.*")),
+        &u
+    ));
+    assert!(!matches(
+        attr_test("email_domain", "pattern", json!("m?l.*")),
+        &u
+    ));
+    assert!(!matches(
+        attr_test("email_domain", "pattern", json!("example")),
+        &u
+    ));
 }
 
 #[test]
@@ -93,13 +105,19 @@ fn numeric_comparisons_at_the_boundary() {
         ("ne", 11, true),
     ];
     for (op, v, want) in cases {
-        assert_eq!(matches(attr_test("score", op, json!(v)), &u), want, "score {op} {v}");
+        assert_eq!(
+            matches(attr_test("score", op, json!(v)), &u),
+            want,
+            "score {op} {v}"
+        );
     }
 }
 
 #[test]
 fn numeric_comparisons_never_match_text_that_is_not_a_number() {
-    let u = User::default().attr("score", json!("high")).attr("flag", json!(true));
+    let u = User::default()
+        .attr("score", json!("high"))
+        .attr("flag", json!(true));
     for op in ["gt", "gte", "lt", "lte", "eq", "ne"] {
         assert!(!matches(attr_test("score", op, json!(5)), &u), "{op}");
         assert!(!matches(attr_test("flag", op, json!(1)), &u), "{op}");
@@ -111,28 +129,58 @@ fn numeric_comparisons_never_match_text_that_is_not_a_number() {
 #[test]
 fn before_a_day_excludes_that_day() {
     let c = attr_test("d", "before", json!("2024-03-01"));
-    assert!(matches(c.clone(), &User::default().attr("d", json!("2024-02-29T23:59:59.999Z"))));
-    assert!(!matches(c.clone(), &User::default().attr("d", json!("2024-03-01T00:00:00Z"))));
-    assert!(!matches(c.clone(), &User::default().attr("d", json!("2024-03-01"))));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-02-29T23:59:59.999Z"))
+    ));
+    assert!(!matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-01T00:00:00Z"))
+    ));
+    assert!(!matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-01"))
+    ));
     // 00:30 at +01:00 is still February 29th in UTC.
-    assert!(matches(c, &User::default().attr("d", json!("2024-03-01T00:30:00+01:00"))));
+    assert!(matches(
+        c,
+        &User::default().attr("d", json!("2024-03-01T00:30:00+01:00"))
+    ));
 }
 
 #[test]
 fn after_a_day_excludes_that_day() {
     let c = attr_test("d", "after", json!("2024-03-01"));
-    assert!(!matches(c.clone(), &User::default().attr("d", json!("2024-03-01T23:59:59.999Z"))));
-    assert!(matches(c.clone(), &User::default().attr("d", json!("2024-03-02T00:00:00Z"))));
+    assert!(!matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-01T23:59:59.999Z"))
+    ));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-02T00:00:00Z"))
+    ));
     assert!(matches(c, &User::default().attr("d", json!("2024-03-02"))));
 }
 
 #[test]
 fn on_a_day_covers_exactly_that_utc_day() {
     let c = attr_test("d", "on", json!("2024-03-01"));
-    assert!(matches(c.clone(), &User::default().attr("d", json!("2024-03-01T00:00:00Z"))));
-    assert!(matches(c.clone(), &User::default().attr("d", json!("2024-03-01T23:59:59.999Z"))));
-    assert!(!matches(c.clone(), &User::default().attr("d", json!("2024-03-02T00:00:00Z"))));
-    assert!(!matches(c, &User::default().attr("d", json!("2024-02-29T23:59:59.999Z"))));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-01T00:00:00Z"))
+    ));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-01T23:59:59.999Z"))
+    ));
+    assert!(!matches(
+        c.clone(),
+        &User::default().attr("d", json!("2024-03-02T00:00:00Z"))
+    ));
+    assert!(!matches(
+        c,
+        &User::default().attr("d", json!("2024-02-29T23:59:59.999Z"))
+    ));
 }
 
 #[test]
@@ -149,8 +197,14 @@ fn before_and_after_an_instant_are_strict() {
 #[test]
 fn dates_are_read_from_unix_seconds_and_milliseconds() {
     let c = attr_test("d", "on", json!("2024-03-01"));
-    assert!(matches(c.clone(), &User::default().attr("d", json!(1_709_251_200))));
-    assert!(matches(c.clone(), &User::default().attr("d", json!("1709251200000"))));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!(1_709_251_200))
+    ));
+    assert!(matches(
+        c.clone(),
+        &User::default().attr("d", json!("1709251200000"))
+    ));
     assert!(!matches(c, &User::default().attr("d", json!("not a date"))));
 }
 
@@ -163,8 +217,14 @@ fn within_last_days_is_inclusive_at_exactly_n_days_and_excludes_the_future() {
     assert!(matches(c.clone(), &u(NOW)));
     assert!(!matches(c.clone(), &u(NOW + 1)));
     // A bare day is its UTC midnight: 2024-03-08 is 7.5 days before NOW.
-    assert!(!matches(c.clone(), &User::default().attr("signup", json!("2024-03-08"))));
-    assert!(matches(c, &User::default().attr("signup", json!("2024-03-09"))));
+    assert!(!matches(
+        c.clone(),
+        &User::default().attr("signup", json!("2024-03-08"))
+    ));
+    assert!(matches(
+        c,
+        &User::default().attr("signup", json!("2024-03-09"))
+    ));
 }
 
 // ---- identities, combinators ----
@@ -172,9 +232,18 @@ fn within_last_days_is_inclusive_at_exactly_n_days_and_excludes_the_future() {
 #[test]
 fn identity_present_needs_a_non_empty_value() {
     let c = json!({"identity": "email"});
-    assert!(matches(c.clone(), &User::default().identity(IdentityType::Email, "a@b.c")));
-    assert!(!matches(c.clone(), &User::default().identity(IdentityType::Email, "")));
-    assert!(!matches(c, &User::default().identity(IdentityType::CustomerId, "c1")));
+    assert!(matches(
+        c.clone(),
+        &User::default().identity(IdentityType::Email, "a@b.c")
+    ));
+    assert!(!matches(
+        c.clone(),
+        &User::default().identity(IdentityType::Email, "")
+    ));
+    assert!(!matches(
+        c,
+        &User::default().identity(IdentityType::CustomerId, "c1")
+    ));
 }
 
 #[test]
@@ -187,9 +256,14 @@ fn nested_all_any_not_combine() {
         {"not": {"identity": "email"}},
         {"not": {"not": {"attribute": {"key": "age", "op": "gte", "value": 18}}}}
     ]});
-    let base = User::default().attr("plan", json!("Silver")).attr("age", json!(20));
+    let base = User::default()
+        .attr("plan", json!("Silver"))
+        .attr("age", json!(20));
     assert!(matches(c.clone(), &base));
-    assert!(!matches(c.clone(), &base.clone().identity(IdentityType::Email, "x@y.z")));
+    assert!(!matches(
+        c.clone(),
+        &base.clone().identity(IdentityType::Email, "x@y.z")
+    ));
     assert!(!matches(c.clone(), &base.clone().attr("age", json!(17))));
     assert!(!matches(c, &base.attr("plan", json!("bronze"))));
 }
@@ -216,49 +290,97 @@ fn event_counts_at_least_at_most_exactly() {
     assert!(matches(ev("exactly", 2), &u));
     assert!(!matches(ev("exactly", 1), &u));
     // "at most" includes never.
-    assert!(matches(json!({"event": {"name": "Never", "at_most": 0, "within_days": 7}}), &u));
+    assert!(matches(
+        json!({"event": {"name": "Never", "at_most": 0, "within_days": 7}}),
+        &u
+    ));
     // Default is "at least once".
-    assert!(matches(json!({"event": {"name": "other", "within_days": 1}}), &u));
+    assert!(matches(
+        json!({"event": {"name": "other", "within_days": 1}}),
+        &u
+    ));
 }
 
 #[test]
 fn event_window_includes_exactly_d_days_ago_and_not_a_millisecond_more() {
     let c = json!({"event": {"name": "Open", "within_days": 30}});
-    assert!(matches(c.clone(), &User::default().event("Open", NOW - 30 * DAY, json!({}))));
-    assert!(!matches(c.clone(), &User::default().event("Open", NOW - 30 * DAY - 1, json!({}))));
+    assert!(matches(
+        c.clone(),
+        &User::default().event("Open", NOW - 30 * DAY, json!({}))
+    ));
+    assert!(!matches(
+        c.clone(),
+        &User::default().event("Open", NOW - 30 * DAY - 1, json!({}))
+    ));
     // Events stamped in the future (client clock skew) count as recent.
-    assert!(matches(c, &User::default().event("Open", NOW + DAY, json!({}))));
+    assert!(matches(
+        c,
+        &User::default().event("Open", NOW + DAY, json!({}))
+    ));
 }
 
 #[test]
 fn event_attribute_filters_all_must_match_ignoring_key_case() {
     let u = User::default()
-        .event("Search", NOW, json!({"Destination": "Ibiza Town", "nights": "3"}))
-        .event("Search", NOW, json!({"Destination": "Paris", "nights": "7"}));
-    let c = |filters: serde_json::Value, n: u32| {
-        json!({"event": {"name": "search", "where": filters, "exactly": n, "within_days": 1}})
-    };
-    assert!(matches(c(json!([{"key": "destination", "op": "pattern", "value": "ibiza*"}]), 1), &u));
-    assert!(matches(c(json!([{"key": "nights", "op": "gte", "value": 3}]), 2), &u));
+        .event(
+            "Search",
+            NOW,
+            json!({"Destination": "Ibiza Town", "nights": "3"}),
+        )
+        .event(
+            "Search",
+            NOW,
+            json!({"Destination": "Paris", "nights": "7"}),
+        );
+    let c = |filters: serde_json::Value, n: u32| json!({"event": {"name": "search", "where": filters, "exactly": n, "within_days": 1}});
     assert!(matches(
-        c(json!([
-            {"key": "nights", "op": "gte", "value": 3},
-            {"key": "destination", "op": "equals", "value": "paris"}
-        ]), 1),
+        c(
+            json!([{"key": "destination", "op": "pattern", "value": "ibiza*"}]),
+            1
+        ),
         &u
     ));
-    assert!(matches(c(json!([{"key": "missing", "op": "exists"}]), 0), &u));
+    assert!(matches(
+        c(json!([{"key": "nights", "op": "gte", "value": 3}]), 2),
+        &u
+    ));
+    assert!(matches(
+        c(
+            json!([
+                {"key": "nights", "op": "gte", "value": 3},
+                {"key": "destination", "op": "equals", "value": "paris"}
+            ]),
+            1
+        ),
+        &u
+    ));
+    assert!(matches(
+        c(json!([{"key": "missing", "op": "exists"}]), 0),
+        &u
+    ));
 }
 
 #[test]
 fn event_kind_filters_and_any_event_criteria() {
     let mut u = User::default().event("Home", NOW, json!({}));
     u.history[0].kind = braid_audiences::EventKind::ScreenView;
-    assert!(matches(json!({"event": {"kind": "screen_view", "within_days": 1}}), &u));
-    assert!(!matches(json!({"event": {"kind": "custom", "within_days": 1}}), &u));
-    assert!(matches(json!({"event": {"name": "home", "kind": "screen_view", "within_days": 1}}), &u));
+    assert!(matches(
+        json!({"event": {"kind": "screen_view", "within_days": 1}}),
+        &u
+    ));
+    assert!(!matches(
+        json!({"event": {"kind": "custom", "within_days": 1}}),
+        &u
+    ));
+    assert!(matches(
+        json!({"event": {"name": "home", "kind": "screen_view", "within_days": 1}}),
+        &u
+    ));
     assert!(matches(json!({"event": {"within_days": 1}}), &u));
-    assert!(!matches(json!({"event": {"within_days": 1}}), &User::default()));
+    assert!(!matches(
+        json!({"event": {"within_days": 1}}),
+        &User::default()
+    ));
 }
 
 // ---- commerce ----
@@ -266,12 +388,30 @@ fn event_kind_filters_and_any_event_criteria() {
 #[test]
 fn purchased_product_by_sku_or_name_within_window() {
     let u = User::default().purchase(NOW - 10 * DAY, 30.0, &[("SKU-1", "Red Shoe")]);
-    assert!(matches(json!({"purchased": {"sku": "sku-1", "within_days": 10}}), &u));
-    assert!(matches(json!({"purchased": {"name": "red shoe", "within_days": 30}}), &u));
-    assert!(!matches(json!({"purchased": {"sku": "sku-1", "within_days": 9}}), &u));
-    assert!(!matches(json!({"purchased": {"sku": "SKU-2", "within_days": 30}}), &u));
-    assert!(!matches(json!({"purchased": {"sku": "SKU-1", "name": "blue shoe", "within_days": 30}}), &u));
-    assert!(matches(json!({"purchased": {"sku": "SKU-1", "at_most": 0, "within_days": 9}}), &u));
+    assert!(matches(
+        json!({"purchased": {"sku": "sku-1", "within_days": 10}}),
+        &u
+    ));
+    assert!(matches(
+        json!({"purchased": {"name": "red shoe", "within_days": 30}}),
+        &u
+    ));
+    assert!(!matches(
+        json!({"purchased": {"sku": "sku-1", "within_days": 9}}),
+        &u
+    ));
+    assert!(!matches(
+        json!({"purchased": {"sku": "SKU-2", "within_days": 30}}),
+        &u
+    ));
+    assert!(!matches(
+        json!({"purchased": {"sku": "SKU-1", "name": "blue shoe", "within_days": 30}}),
+        &u
+    ));
+    assert!(matches(
+        json!({"purchased": {"sku": "SKU-1", "at_most": 0, "within_days": 9}}),
+        &u
+    ));
 }
 
 #[test]
@@ -294,9 +434,14 @@ fn purchase_total_sums_purchases_in_the_window() {
 fn calculated_sum_of_amount_spent_more_than_100_in_30_days() {
     let c = json!({"calculated": {"function": "sum", "of": "$amount", "kind": "purchase",
         "within_days": 30, "op": "gt", "value": 100}});
-    let u = User::default().purchase(NOW - DAY, 60.0, &[]).purchase(NOW - 2 * DAY, 41.0, &[]);
+    let u = User::default()
+        .purchase(NOW - DAY, 60.0, &[])
+        .purchase(NOW - 2 * DAY, 41.0, &[]);
     assert!(matches(c.clone(), &u));
-    assert!(!matches(c.clone(), &User::default().purchase(NOW, 100.0, &[])));
+    assert!(!matches(
+        c.clone(),
+        &User::default().purchase(NOW, 100.0, &[])
+    ));
     assert!(!matches(c, &User::default()));
 }
 
@@ -331,9 +476,7 @@ fn calculated_first_and_last_take_earliest_and_latest_by_time() {
         .event("Visit", NOW - DAY, json!({"page": "Pricing"}))
         .event("Visit", NOW - 3 * DAY, json!({"page": "Home"}))
         .event("Visit", NOW - 2 * DAY, json!({"page": "Blog"}));
-    let calc = |f: &str, v: &str| {
-        json!({"calculated": {"function": f, "of": "page", "name": "visit", "within_days": 7, "op": "equals", "value": v}})
-    };
+    let calc = |f: &str, v: &str| json!({"calculated": {"function": f, "of": "page", "name": "visit", "within_days": 7, "op": "equals", "value": v}});
     assert!(matches(calc("first", "home"), &u));
     assert!(matches(calc("last", "PRICING"), &u));
     assert!(!matches(calc("last", "blog"), &u));
@@ -347,7 +490,10 @@ fn member_criteria_are_evaluated_after_their_dependencies() {
     let s = set(vec![
         audience(3, json!({"all": [{"member": 2}, {"identity": "email"}]})),
         audience(2, json!({"not": {"member": 1}})),
-        audience(1, json!({"attribute": {"key": "vip", "op": "equals", "value": true}})),
+        audience(
+            1,
+            json!({"attribute": {"key": "vip", "op": "equals", "value": true}}),
+        ),
     ]);
     assert_eq!(s.active_ids(), vec![1, 2, 3]);
     let u = User::default().identity(IdentityType::Email, "e@x.y");
@@ -371,7 +517,10 @@ fn membership_cycles_are_refused_with_the_chain() {
     ])
     .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("membership cycle: 1 -> 2 -> 3 -> 1"), "{text}");
+    assert!(
+        text.contains("membership cycle: 1 -> 2 -> 3 -> 1"),
+        "{text}"
+    );
     assert!(text.contains("criteria.all[0].member"), "{text}");
 }
 
@@ -388,9 +537,17 @@ fn member_of_itself_unknown_or_deleted_audience_is_refused() {
     .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
-    assert!(text.contains("audiences[0] (id 1 \"A1\"): criteria.member: an audience cannot contain itself"), "{text}");
+    assert!(
+        text.contains(
+            "audiences[0] (id 1 \"A1\"): criteria.member: an audience cannot contain itself"
+        ),
+        "{text}"
+    );
     assert!(text.contains("audience 42 does not exist"), "{text}");
-    assert!(text.contains("criteria.not.member: audience 9 is deleted"), "{text}");
+    assert!(
+        text.contains("criteria.not.member: audience 9 is deleted"),
+        "{text}"
+    );
 }
 
 // ---- states ----
@@ -429,7 +586,11 @@ fn operand_errors_name_the_field() {
         ]}),
     )])
     .unwrap_err();
-    let msgs: Vec<String> = err.0.iter().map(|e| format!("{}: {}", e.path, e.reason)).collect();
+    let msgs: Vec<String> = err
+        .0
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.reason))
+        .collect();
     let expect = [
         "criteria.all[0].attribute.value: operator \"gt\" needs a number",
         "criteria.all[1].attribute.days: within_last_days needs days",
@@ -442,9 +603,15 @@ fn operand_errors_name_the_field() {
         "criteria.all[8].purchased: needs a sku or a name",
     ];
     for e in expect {
-        assert!(msgs.iter().any(|m| m.starts_with(e)), "missing {e:?} in {msgs:#?}");
+        assert!(
+            msgs.iter().any(|m| m.starts_with(e)),
+            "missing {e:?} in {msgs:#?}"
+        );
     }
-    assert!(err.0.iter().all(|e| e.audience == "audiences[0] (id 7 \"A7\")"));
+    assert!(err
+        .0
+        .iter()
+        .all(|e| e.audience == "audiences[0] (id 7 \"A7\")"));
 }
 
 #[test]
@@ -454,12 +621,17 @@ fn duplicate_ids_are_refused() {
         audience(1, json!({"any": []})),
     ])
     .unwrap_err();
-    assert!(err.to_string().contains("audiences[1] (id 1 \"A1\"): id: duplicate audience id 1"));
+    assert!(err
+        .to_string()
+        .contains("audiences[1] (id 1 \"A1\"): id: duplicate audience id 1"));
 }
 
 #[test]
 fn invalid_definition_never_matches_through_evaluate() {
-    let a = audience(1, json!({"attribute": {"key": "a", "op": "gt", "value": "x"}}));
+    let a = audience(
+        1,
+        json!({"attribute": {"key": "a", "op": "gt", "value": "x"}}),
+    );
     let u = User::default().attr("a", json!(5));
     assert!(!braid_audiences::evaluate(&a, &u.view(), NOW));
 }

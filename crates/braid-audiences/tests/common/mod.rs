@@ -30,8 +30,10 @@ impl User {
     }
 
     pub fn attr(mut self, k: &str, v: Value) -> Self {
-        self.attributes
-            .insert(k.to_string(), serde_json::from_value::<AttributeValue>(v).unwrap());
+        self.attributes.insert(
+            k.to_string(),
+            serde_json::from_value::<AttributeValue>(v).unwrap(),
+        );
         self
     }
 
