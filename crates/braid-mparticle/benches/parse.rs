@@ -22,6 +22,11 @@ fn parse(c: &mut Criterion) {
         let events = parse_batch(&body).expect("fixture parses").events.len() as u64;
         group.throughput(Throughput::Elements(events));
         group.bench_function(name, |b| b.iter(|| parse_batch(black_box(&body)).unwrap()));
+        // Baseline: reading the same bytes into a `serde_json::Value` only, so the cost of
+        // braid's conversion can be told apart from JSON decoding on a busy machine.
+        group.bench_function(format!("{name} (serde_json::Value only)"), |b| {
+            b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)).unwrap())
+        });
     }
     group.finish();
 
