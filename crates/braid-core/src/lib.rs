@@ -17,3 +17,5 @@ pub use log::{LogRecord, LogRecordKind};
 pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
+pub mod identity;
+pub mod pipeline;
