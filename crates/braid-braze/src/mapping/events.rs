@@ -35,7 +35,10 @@ pub(crate) fn map_event(ctx: &mut Ctx<'_>, event: &Event) {
             } else {
                 let mut extra = Map::new();
                 if !screen.is_empty() {
-                    extra.insert("screen_name".into(), Value::String(screen.to_string()));
+                    let value = property_value(ctx, &Value::String(screen.to_string()));
+                    if let Some(v) = value {
+                        extra.insert("screen_name".into(), v);
+                    }
                 }
                 custom_event(ctx, "Screen View", &v.common, extra);
             }
