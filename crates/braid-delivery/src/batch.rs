@@ -1,0 +1,643 @@
+//! Packing a lane's head into one Braze request.
+//!
+//! [`plan`] is pure: given the oldest entries of a lane, it takes the longest prefix that
+//! fits one request of one endpoint (contract shape, distinct external ids, body size;
+//! 50 entries for `/users/identify` and `/users/delete`) and says whether the request is
+//! full. A prefix, never a selection, so a user's entries reach Braze in order: a track
+//! batch ends where an identify or delete entry of the lane begins. Entries the
+//! validator refuses are set aside as dead letters without taking room in the request.
+
+use braid_braze::billing::{object_data_points, DataPoints};
+use braid_braze::limits::Limits;
+use braid_braze::wire::{TrackArray, TrackObject};
+use braid_core::{OutboxEntry, OutboxPayload};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Most entries in one `/users/identify` or `/users/delete` request.
+pub const MAX_IDS_PER_REQUEST: usize = 50;
+
+/// Room kept free in the body for the envelope (`{"attributes":[...],...}`).
+const ENVELOPE_BYTES: usize = 64;
+
+/// The Braze endpoint of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/users/track`.
+    Track,
+    /// `/users/identify`.
+    Identify,
+    /// `/users/delete`.
+    Delete,
+}
+
+impl Endpoint {
+    /// The request path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Track => "/users/track",
+            Endpoint::Identify => "/users/identify",
+            Endpoint::Delete => "/users/delete",
+        }
+    }
+
+    fn of(payload: &OutboxPayload) -> Endpoint {
+        match payload {
+            OutboxPayload::Track { .. } => Endpoint::Track,
+            OutboxPayload::Identify { .. } => Endpoint::Identify,
+            OutboxPayload::Delete { .. } => Endpoint::Delete,
+        }
+    }
+}
+
+/// Entries of one lane that go to Braze in one request, in lane order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub endpoint: Endpoint,
+    /// `(outbox position, entry)`, oldest first.
+    pub items: Vec<(u64, OutboxEntry)>,
+}
+
+/// An entry refused before sending, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub position: u64,
+    pub entry: OutboxEntry,
+    pub reason: String,
+}
+
+/// What to do with the head of a lane.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// The next request, if any entry is sendable.
+    pub batch: Option<Batch>,
+    /// Entries before or inside the batch's range that must not be sent.
+    pub refused: Vec<Refusal>,
+    /// The batch cannot grow: a limit was reached or an entry of another endpoint
+    /// follows it. A batch that is not full may be held back (linger) for more entries.
+    pub full: bool,
+}
+
+/// Plan the next request from a lane's oldest entries.
+///
+/// `validate` returns the reason an object must not be sent.
+pub fn plan(
+    entries: Vec<(u64, OutboxEntry)>,
+    limits: &Limits,
+    validate: &dyn Fn(&TrackObject) -> Result<(), String>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut items: Vec<(u64, OutboxEntry)> = Vec::new();
+    let mut endpoint: Option<Endpoint> = None;
+    let mut counts = [0usize; 3];
+    let mut external_ids: HashSet<String> = HashSet::new();
+    let mut body_bytes = ENVELOPE_BYTES;
+
+    for (position, entry) in entries {
+        let this = Endpoint::of(&entry.payload);
+        if let OutboxPayload::Track { object } = &entry.payload {
+            if let Err(reason) = validate(object) {
+                plan.refused.push(Refusal {
+                    position,
+                    entry,
+                    reason,
+                });
+                continue;
+            }
+        }
+        match endpoint {
+            Some(current) if current != this => {
+                plan.full = true;
+                break;
+            }
+            _ => {}
+        }
+        let fits = match &entry.payload {
+            OutboxPayload::Track { object } => {
+                let mut next = counts;
+                next[array_slot(object.array)] += 1;
+                // Braze counts the `external_id` fields of the body, whatever names the user.
+                let new_id = object
+                    .body
+                    .get("external_id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !external_ids.contains(*id))
+                    .map(str::to_string);
+                let ids_after = external_ids.len() + usize::from(new_id.is_some());
+                let size = object_bytes(object);
+                let fits = limits.contract.fits(next[0], next[1], next[2])
+                    && ids_after <= limits.max_distinct_external_ids
+                    && body_bytes + size < limits.max_body_bytes;
+                if fits {
+                    counts = next;
+                    external_ids.extend(new_id);
+                    body_bytes += size;
+                } else if items.is_empty() {
+                    // Alone it is still too big: sending it could only fail.
+                    plan.refused.push(Refusal {
+                        position,
+                        entry,
+                        reason: format!(
+                            "object of {size} bytes does not fit a request of {} bytes",
+                            limits.max_body_bytes
+                        ),
+                    });
+                    continue;
+                }
+                fits
+            }
+            OutboxPayload::Identify { .. } | OutboxPayload::Delete { .. } => {
+                items.len() < MAX_IDS_PER_REQUEST
+            }
+        };
+        if !fits {
+            plan.full = true;
+            break;
+        }
+        endpoint = Some(this);
+        items.push((position, entry));
+    }
+    if let Some(endpoint) = endpoint {
+        if !plan.full {
+            plan.full = match endpoint {
+                Endpoint::Track => {
+                    counts.iter().sum::<usize>() >= limits.contract.max_total()
+                        || external_ids.len() >= limits.max_distinct_external_ids
+                }
+                _ => items.len() >= MAX_IDS_PER_REQUEST,
+            };
+        }
+        plan.batch = Some(Batch { endpoint, items });
+    }
+    plan
+}
+
+fn array_slot(array: TrackArray) -> usize {
+    match array {
+        TrackArray::Attributes => 0,
+        TrackArray::Events => 1,
+        TrackArray::Purchases => 2,
+    }
+}
+
+fn object_bytes(object: &TrackObject) -> usize {
+    // The comma between array elements is the +1.
+    serde_json::to_vec(&object.body).map_or(usize::MAX / 2, |v| v.len() + 1)
+}
+
+impl Batch {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the batch has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The JSON request body.
+    pub fn body(&self) -> Value {
+        match self.endpoint {
+            Endpoint::Track => {
+                let mut arrays: [Vec<Value>; 3] = Default::default();
+                for (_, entry) in &self.items {
+                    if let OutboxPayload::Track { object } = &entry.payload {
+                        arrays[array_slot(object.array)].push(Value::Object(object.body.clone()));
+                    }
+                }
+                let mut body = serde_json::Map::new();
+                for (name, objects) in ["attributes", "events", "purchases"]
+                    .into_iter()
+                    .zip(arrays)
+                {
+                    if !objects.is_empty() {
+                        body.insert(name.into(), Value::Array(objects));
+                    }
+                }
+                Value::Object(body)
+            }
+            Endpoint::Identify => {
+                let aliases: Vec<Value> = self
+                    .items
+                    .iter()
+                    .filter_map(|(_, entry)| match &entry.payload {
+                        OutboxPayload::Identify { identify } => {
+                            Some(serde_json::to_value(identify).unwrap_or(Value::Null))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                json!({ "aliases_to_identify": aliases })
+            }
+            Endpoint::Delete => {
+                let ids: Vec<&str> = self
+                    .items
+                    .iter()
+                    .filter_map(|(_, entry)| match &entry.payload {
+                        OutboxPayload::Delete { external_id } => Some(external_id.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                json!({ "external_ids": ids })
+            }
+        }
+    }
+
+    /// The item an answer's `input_array`/`index` points at (a track batch's objects are
+    /// regrouped by array in the body, so the index is within that array).
+    pub fn locate(&self, array: TrackArray, index: usize) -> Option<usize> {
+        if self.endpoint != Endpoint::Track {
+            return None;
+        }
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, entry))| {
+                matches!(&entry.payload, OutboxPayload::Track { object } if object.array == array)
+            })
+            .nth(index)
+            .map(|(i, _)| i)
+    }
+
+    /// Split into two halves, order kept (for bisecting a rejected request).
+    pub fn split(mut self) -> (Batch, Batch) {
+        let tail = self.items.split_off(self.items.len() / 2);
+        let endpoint = self.endpoint;
+        (
+            self,
+            Batch {
+                endpoint,
+                items: tail,
+            },
+        )
+    }
+
+    /// What the batch costs in data points if every object is applied.
+    pub fn data_points(&self) -> DataPoints {
+        let mut points = DataPoints::default();
+        for (_, entry) in &self.items {
+            if let OutboxPayload::Track { object } = &entry.payload {
+                points.add(object.array, object_data_points(object.array, &object.body));
+            }
+        }
+        points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_braze::limits::ContractShape;
+    use braid_braze::wire::{AliasRef, AliasToIdentify, UserRef};
+    use serde_json::Map;
+
+    fn track(user: &str, array: TrackArray, extra: &str) -> OutboxEntry {
+        let mut body = Map::new();
+        body.insert("external_id".into(), Value::String(user.into()));
+        match array {
+            TrackArray::Attributes => {
+                body.insert("plan".into(), Value::String(extra.into()));
+            }
+            TrackArray::Events => {
+                body.insert("name".into(), Value::String(extra.into()));
+                body.insert("time".into(), Value::String("2024-01-01T00:00:00Z".into()));
+            }
+            TrackArray::Purchases => {
+                body.insert("product_id".into(), Value::String(extra.into()));
+                body.insert("currency".into(), Value::String("USD".into()));
+                body.insert("price".into(), json!(1.5));
+                body.insert("time".into(), Value::String("2024-01-01T00:00:00Z".into()));
+            }
+        }
+        OutboxEntry {
+            mpid: 1,
+            payload: OutboxPayload::Track {
+                object: TrackObject {
+                    array,
+                    user: UserRef::ExternalId(user.into()),
+                    body,
+                },
+            },
+            data_points: 1,
+            accepted_ms: 0,
+        }
+    }
+
+    fn delete(user: &str) -> OutboxEntry {
+        OutboxEntry {
+            mpid: 1,
+            payload: OutboxPayload::Delete {
+                external_id: user.into(),
+            },
+            data_points: 0,
+            accepted_ms: 0,
+        }
+    }
+
+    fn identify(user: &str) -> OutboxEntry {
+        OutboxEntry {
+            mpid: 1,
+            payload: OutboxPayload::Identify {
+                identify: AliasToIdentify {
+                    external_id: user.into(),
+                    user_alias: AliasRef {
+                        alias_name: format!("anon-{user}"),
+                        alias_label: "device".into(),
+                    },
+                },
+            },
+            data_points: 0,
+            accepted_ms: 0,
+        }
+    }
+
+    fn numbered(entries: Vec<OutboxEntry>) -> Vec<(u64, OutboxEntry)> {
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64 + 1, e))
+            .collect()
+    }
+
+    fn accept_all(_: &TrackObject) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn positions(plan: &Plan) -> Vec<u64> {
+        plan.batch
+            .as_ref()
+            .unwrap()
+            .items
+            .iter()
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    #[test]
+    fn a_full_lane_fills_one_request_to_the_contract_total() {
+        let entries = numbered(
+            (0..100)
+                .map(|i| track(&format!("u{}", i % 10), TrackArray::Events, "e"))
+                .collect(),
+        );
+        let plan = plan(entries, &Limits::default(), &accept_all);
+        assert_eq!(positions(&plan), (1..=75).collect::<Vec<_>>());
+        assert!(plan.full);
+    }
+
+    #[test]
+    fn a_short_lane_is_not_full_and_may_linger() {
+        let entries = numbered(vec![track("a", TrackArray::Attributes, "x")]);
+        let plan = plan(entries, &Limits::default(), &accept_all);
+        assert_eq!(positions(&plan), vec![1]);
+        assert!(!plan.full);
+    }
+
+    #[test]
+    fn total50_contract_caps_requests_at_50_objects() {
+        let entries = numbered(
+            (0..60)
+                .map(|_| track("u", TrackArray::Purchases, "p"))
+                .collect(),
+        );
+        let plan = plan(
+            entries,
+            &Limits::with_contract(ContractShape::Total50),
+            &accept_all,
+        );
+        assert_eq!(plan.batch.unwrap().len(), 50);
+        assert!(plan.full);
+    }
+
+    #[test]
+    fn per_array_contract_packs_75_of_each_array() {
+        let mut entries = Vec::new();
+        for _ in 0..80 {
+            entries.push(track("u", TrackArray::Attributes, "x"));
+            entries.push(track("u", TrackArray::Events, "e"));
+        }
+        let plan = plan(
+            numbered(entries),
+            &Limits::with_contract(ContractShape::PerArray75),
+            &accept_all,
+        );
+        // The 76th attribute (entry 151) ends the prefix: 75 attributes + 75 events.
+        assert_eq!(plan.batch.unwrap().len(), 150);
+        assert!(plan.full);
+    }
+
+    #[test]
+    fn distinct_external_ids_are_capped() {
+        let limits = Limits {
+            max_distinct_external_ids: 3,
+            ..Limits::default()
+        };
+        let entries = numbered(vec![
+            track("a", TrackArray::Events, "e"),
+            track("b", TrackArray::Events, "e"),
+            track("a", TrackArray::Events, "e"),
+            track("c", TrackArray::Events, "e"),
+            track("c", TrackArray::Events, "e"),
+            track("d", TrackArray::Events, "e"),
+        ]);
+        let plan = plan(entries, &limits, &accept_all);
+        assert_eq!(positions(&plan), vec![1, 2, 3, 4, 5]);
+        assert!(plan.full);
+    }
+
+    #[test]
+    fn body_size_limit_ends_the_batch() {
+        let limits = Limits {
+            max_body_bytes: 1024,
+            ..Limits::default()
+        };
+        let big = "x".repeat(200);
+        let entries = numbered(
+            (0..10)
+                .map(|_| track("u", TrackArray::Attributes, &big))
+                .collect(),
+        );
+        let plan = plan(entries, &limits, &accept_all);
+        let batch = plan.batch.unwrap();
+        assert!(serde_json::to_vec(&batch.body()).unwrap().len() < 1024);
+        assert_eq!(batch.len(), 4);
+        assert!(plan.full);
+    }
+
+    #[test]
+    fn an_object_too_big_for_any_request_is_refused_not_sent() {
+        let limits = Limits {
+            max_body_bytes: 1024,
+            ..Limits::default()
+        };
+        let entries = numbered(vec![
+            track("u", TrackArray::Attributes, &"x".repeat(2000)),
+            track("u", TrackArray::Attributes, "small"),
+        ]);
+        let plan = plan(entries, &limits, &accept_all);
+        assert_eq!(plan.refused.len(), 1);
+        assert_eq!(plan.refused[0].position, 1);
+        assert_eq!(positions(&plan), vec![2]);
+    }
+
+    #[test]
+    fn a_delete_ends_the_track_batch_before_it_so_order_holds() {
+        let entries = numbered(vec![
+            track("a", TrackArray::Attributes, "x"),
+            track("a", TrackArray::Events, "e"),
+            delete("a"),
+            track("a", TrackArray::Events, "after"),
+        ]);
+        let first = plan(entries.clone(), &Limits::default(), &accept_all);
+        assert_eq!(first.batch.as_ref().unwrap().endpoint, Endpoint::Track);
+        assert_eq!(positions(&first), vec![1, 2]);
+        assert!(
+            first.full,
+            "the batch must flush now, the delete waits behind it"
+        );
+
+        let second = plan(entries[2..].to_vec(), &Limits::default(), &accept_all);
+        assert_eq!(second.batch.as_ref().unwrap().endpoint, Endpoint::Delete);
+        assert_eq!(positions(&second), vec![3]);
+        assert!(second.full);
+    }
+
+    #[test]
+    fn identifies_are_grouped_up_to_fifty() {
+        let entries = numbered((0..60).map(|i| identify(&format!("u{i}"))).collect());
+        let plan = plan(entries, &Limits::default(), &accept_all);
+        let batch = plan.batch.unwrap();
+        assert_eq!(batch.endpoint, Endpoint::Identify);
+        assert_eq!(batch.len(), 50);
+        let body = batch.body();
+        assert_eq!(body["aliases_to_identify"].as_array().unwrap().len(), 50);
+        assert_eq!(body["aliases_to_identify"][0]["external_id"], "u0");
+        assert_eq!(
+            body["aliases_to_identify"][0]["user_alias"]["alias_name"],
+            "anon-u0"
+        );
+    }
+
+    #[test]
+    fn delete_body_lists_external_ids() {
+        let plan = plan(
+            numbered(vec![delete("a"), delete("b")]),
+            &Limits::default(),
+            &accept_all,
+        );
+        assert_eq!(
+            plan.batch.unwrap().body(),
+            json!({"external_ids": ["a", "b"]})
+        );
+    }
+
+    #[test]
+    fn invalid_objects_are_refused_without_taking_room() {
+        let entries = numbered(
+            (0..80)
+                .map(|i| track("u", TrackArray::Events, if i == 3 { "bad" } else { "ok" }))
+                .collect(),
+        );
+        let reject_bad = |object: &TrackObject| {
+            if object.body["name"] == "bad" {
+                Err("event name is bad".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        let plan = plan(entries, &Limits::default(), &reject_bad);
+        assert_eq!(plan.refused.len(), 1);
+        assert_eq!(plan.refused[0].position, 4);
+        assert_eq!(plan.refused[0].reason, "event name is bad");
+        let batch = plan.batch.unwrap();
+        assert_eq!(batch.len(), 75);
+        assert_eq!(batch.items.last().unwrap().0, 76);
+    }
+
+    #[test]
+    fn body_groups_objects_by_array_and_locate_maps_indexes_back() {
+        let entries = numbered(vec![
+            track("a", TrackArray::Events, "e1"),
+            track("a", TrackArray::Attributes, "x"),
+            track("b", TrackArray::Events, "e2"),
+            track("b", TrackArray::Purchases, "p"),
+        ]);
+        let batch = plan(entries, &Limits::default(), &accept_all)
+            .batch
+            .unwrap();
+        let body = batch.body();
+        assert_eq!(body["events"][1]["name"], "e2");
+        assert_eq!(body["attributes"].as_array().unwrap().len(), 1);
+        assert_eq!(batch.locate(TrackArray::Events, 1), Some(2));
+        assert_eq!(batch.locate(TrackArray::Attributes, 0), Some(1));
+        assert_eq!(batch.locate(TrackArray::Purchases, 0), Some(3));
+        assert_eq!(batch.locate(TrackArray::Purchases, 1), None);
+    }
+
+    #[test]
+    fn split_keeps_order_and_loses_nothing() {
+        let entries = numbered(
+            (0..7)
+                .map(|_| track("u", TrackArray::Events, "e"))
+                .collect(),
+        );
+        let batch = plan(entries, &Limits::default(), &accept_all)
+            .batch
+            .unwrap();
+        let (a, b) = batch.split();
+        let all: Vec<u64> = a.items.iter().chain(&b.items).map(|(p, _)| *p).collect();
+        assert_eq!(all, (1..=7).collect::<Vec<_>>());
+        assert_eq!((a.len(), b.len()), (3, 4));
+    }
+
+    #[test]
+    fn data_points_are_priced_per_array() {
+        let entries = numbered(vec![
+            track("a", TrackArray::Attributes, "x"),
+            track("a", TrackArray::Events, "e"),
+            track("a", TrackArray::Purchases, "p"),
+        ]);
+        let batch = plan(entries, &Limits::default(), &accept_all)
+            .batch
+            .unwrap();
+        let points = batch.data_points();
+        assert_eq!(
+            (points.attributes, points.events, points.purchases),
+            (1, 1, 1)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn planned_track_batches_respect_every_limit_and_are_a_prefix(
+            users in proptest::collection::vec(0u8..120, 1..300),
+            arrays in proptest::collection::vec(0u8..3, 300),
+            contract in 0u8..3,
+        ) {
+            let limits = Limits::with_contract(match contract {
+                0 => ContractShape::Total75,
+                1 => ContractShape::PerArray75,
+                _ => ContractShape::Total50,
+            });
+            let entries = numbered(users.iter().zip(&arrays).map(|(u, a)| {
+                let array = [TrackArray::Attributes, TrackArray::Events, TrackArray::Purchases][*a as usize];
+                track(&format!("user-{u}"), array, "v")
+            }).collect());
+            let n = entries.len();
+            let plan = plan(entries, &limits, &accept_all);
+            let batch = plan.batch.unwrap();
+            let got: Vec<u64> = batch.items.iter().map(|(p, _)| *p).collect();
+            proptest::prop_assert_eq!(got, (1..=batch.len() as u64).collect::<Vec<_>>());
+            let body = batch.body();
+            let count = |k: &str| body.get(k).and_then(Value::as_array).map_or(0, Vec::len);
+            proptest::prop_assert!(limits.contract.fits(count("attributes"), count("events"), count("purchases")));
+            let ids: HashSet<String> = batch.items.iter().map(|(_, e)| match &e.payload {
+                OutboxPayload::Track { object } => object.user.key(),
+                _ => unreachable!(),
+            }).collect();
+            proptest::prop_assert!(ids.len() <= 75);
+            proptest::prop_assert!(batch.len() == n || plan.full);
+        }
+    }
+}

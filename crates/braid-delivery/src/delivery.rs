@@ -1,0 +1,754 @@
+//! The delivery loop: one task per outbox lane, a shared pacer and in-flight limit, and
+//! the handling of every answer class.
+//!
+//! A lane sends one request at a time and completes it in the outbox before reading
+//! its next entries, so a user's objects reach Braze in order and a restart resends at
+//! most the request that was in flight (at-least-once). Lanes run concurrently; the
+//! number of requests in flight is capped by `max_concurrency`.
+//!
+//! Per request ([`LaneWorker::settle`]): pace, send, classify, then
+//! - success: deliver; partial: deliver all but the failed objects, dead-letter those with
+//!   Braze's error type; fatal 400 or 413: bisect until the bad objects are alone, then
+//!   dead-letter them;
+//! - 429: pause every sender until the reset and retry; 5xx/408/timeouts/connection
+//!   errors: retry with exponential backoff and jitter, forever (nothing is dropped);
+//! - 401/403: stop every lane, keep everything queued, flag it in [`DeliveryStatus`],
+//!   and let one lane probe with a one-entry request every `auth_probe_interval_ms`
+//!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
+
+use crate::batch::{self, Batch, Plan, MAX_IDS_PER_REQUEST};
+use crate::config::{DeliveryConfig, Mode};
+use crate::pacer::Pacer;
+use crate::sender::{Answer, Sender};
+use crate::DeliveryError;
+use braid_braze::billing::DataPoints;
+use braid_braze::response::{classify, FailedObject, Outcome, RateLimitInfo};
+use braid_braze::validate::validate_object;
+use braid_core::storage::Outbox;
+use braid_core::{DeadLetter, OutboxEntry, OutboxPayload};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::time::Instant;
+
+/// How long an idle lane sleeps before looking again without being woken (a safety
+/// net in case a wake-up is missed; the pipeline normally wakes delivery).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// The smallest pause after a 429 whose reset is already past (clock skew), so a lane
+/// never spins on 429s.
+const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(250);
+
+/// Delivery's state for the admin API and `/readyz`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeliveryStatus {
+    /// No REST key: requests are written to the dry-run file.
+    pub dry_run: bool,
+    /// Braze rejected the key (401/403); nothing is sent until a probe succeeds or the
+    /// key is replaced.
+    pub auth_failed: bool,
+    /// Every sender is paused until this time (UNIX ms) after a 429 or an exhausted
+    /// rate-limit window.
+    pub paused_until_ms: Option<u64>,
+    /// The last problem seen (failed request, refused key, storage error).
+    pub last_error: Option<String>,
+    /// When Braze last accepted a request (UNIX ms).
+    pub last_success_ms: Option<u64>,
+    /// Requests sent (answers of any kind, dry-run lines included).
+    pub requests: u64,
+    /// Outbox entries acknowledged by Braze (or written in dry run).
+    pub delivered: u64,
+    /// Entries moved to the dead letters.
+    pub dead_lettered: u64,
+    /// Retries (429, 5xx, timeouts, connection errors).
+    pub retries: u64,
+    /// 429 answers.
+    pub rate_limited: u64,
+    /// Data points of delivered objects, by kind.
+    pub data_points: DataPoints,
+}
+
+/// The Braze delivery loop, before it runs. See the module docs.
+pub struct Delivery {
+    shared: Arc<Shared>,
+}
+
+/// A cheap handle to a running delivery: status, wake-ups and key reloads.
+#[derive(Clone)]
+pub struct DeliveryHandle {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    outbox: Arc<dyn Outbox>,
+    config: DeliveryConfig,
+    sender: Sender,
+    pacer: Pacer,
+    in_flight: Semaphore,
+    status: Mutex<DeliveryStatus>,
+    auth_failed: AtomicBool,
+    auth: watch::Sender<bool>,
+    next_probe_at: Mutex<Instant>,
+    wake: watch::Sender<u64>,
+}
+
+impl Delivery {
+    /// Prepare delivery of `outbox` to Braze. `data_dir` holds the default dry-run file.
+    pub fn new(
+        outbox: Arc<dyn Outbox>,
+        config: DeliveryConfig,
+        data_dir: &Path,
+    ) -> Result<Delivery, DeliveryError> {
+        config
+            .validate()
+            .map_err(|(key, problem)| DeliveryError::Config { key, problem })?;
+        let dry_run_path = config
+            .dry_run_path
+            .clone()
+            .unwrap_or_else(|| data_dir.join("dry-run.jsonl"));
+        let sender = Sender::new(
+            config.instance.rest_url(),
+            config.rest_api_key.clone(),
+            config.request_timeout(),
+            dry_run_path,
+        )
+        .map_err(|e| DeliveryError::Client(e.to_string()))?;
+        let concurrency = config
+            .max_concurrency
+            .unwrap_or(outbox.lane_count().max(1) as usize);
+        let pacer = Pacer::new(config.rate_limit, config.rate_window());
+        let status = DeliveryStatus {
+            dry_run: config.is_dry_run(),
+            ..DeliveryStatus::default()
+        };
+        let shared = Shared {
+            outbox,
+            sender,
+            pacer,
+            in_flight: Semaphore::new(concurrency),
+            status: Mutex::new(status),
+            auth_failed: AtomicBool::new(false),
+            auth: watch::Sender::new(false),
+            next_probe_at: Mutex::new(Instant::now()),
+            wake: watch::Sender::new(0),
+            config,
+        };
+        Ok(Delivery {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// A handle for status, wake-ups and key reloads (valid while and after running).
+    pub fn handle(&self) -> DeliveryHandle {
+        DeliveryHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// A snapshot of delivery's status.
+    pub fn status(&self) -> DeliveryStatus {
+        self.shared.snapshot()
+    }
+
+    /// Deliver until `shutdown` turns true. `new_entries` is notified by the pipeline when
+    /// it has queued entries (delivery also polls, so a missed notification only delays).
+    ///
+    /// On shutdown no new request starts; a request in flight finishes and is completed,
+    /// entries waiting for a retry stay queued.
+    pub async fn run(self, new_entries: Arc<Notify>, shutdown: watch::Receiver<bool>) {
+        let shared = self.shared;
+        if shared.sender.is_dry_run() {
+            tracing::warn!(
+                path = %shared.sender.dry_run_path().display(),
+                "no braze rest api key configured: dry run, requests are written to a file and not sent"
+            );
+        }
+        let relay = {
+            let shared = shared.clone();
+            let mut shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = new_entries.notified() => shared.wake_all(),
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    }
+                }
+            })
+        };
+        let lanes: Vec<_> = (0..shared.outbox.lane_count())
+            .map(|lane| {
+                let worker = LaneWorker {
+                    shared: shared.clone(),
+                    lane,
+                    shutdown: shutdown.clone(),
+                };
+                tokio::spawn(worker.run())
+            })
+            .collect();
+        for lane in lanes {
+            if let Err(e) = lane.await {
+                tracing::error!(error = %e, "delivery lane task failed");
+            }
+        }
+        relay.abort();
+    }
+}
+
+impl DeliveryHandle {
+    /// A snapshot of delivery's status.
+    pub fn status(&self) -> DeliveryStatus {
+        self.shared.snapshot()
+    }
+
+    /// Look at the outbox now (after new entries or a dead-letter replay).
+    pub fn wake(&self) {
+        self.shared.wake_all();
+    }
+
+    /// Use another REST key (config reload): clears an auth failure and resumes at once.
+    /// `None` switches to dry run.
+    pub fn update_api_key(&self, key: Option<String>) {
+        let dry_run = key.is_none();
+        self.shared.sender.set_key(key);
+        self.shared
+            .status
+            .lock()
+            .expect("status lock poisoned")
+            .dry_run = dry_run;
+        self.shared.auth_recovered();
+        tracing::info!(dry_run, "braze rest api key replaced");
+        self.shared.wake_all();
+    }
+}
+
+impl Shared {
+    fn snapshot(&self) -> DeliveryStatus {
+        let mut status = self.status.lock().expect("status lock poisoned").clone();
+        status.paused_until_ms = self.pacer.paused_until().map(|until| {
+            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as u64
+        });
+        status
+    }
+
+    fn wake_all(&self) {
+        self.wake
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    fn is_auth_failed(&self) -> bool {
+        self.auth_failed.load(Ordering::SeqCst)
+    }
+
+    fn auth_failure(&self, status: u16, message: &str) {
+        *self.next_probe_at.lock().expect("probe lock poisoned") =
+            Instant::now() + self.config.auth_probe_interval();
+        let was_failed = self.auth_failed.swap(true, Ordering::SeqCst);
+        self.auth.send_replace(true);
+        let error = format!("braze answered {status}: {message}");
+        {
+            let mut s = self.status.lock().expect("status lock poisoned");
+            s.auth_failed = true;
+            s.last_error = Some(error.clone());
+        }
+        metrics::gauge!("braid_delivery_auth_failed").set(1.0);
+        if !was_failed {
+            tracing::error!(
+                status,
+                message,
+                probe_interval_ms = self.config.auth_probe_interval_ms,
+                "braze rejected the rest api key: sending is paused, everything stays queued"
+            );
+        }
+    }
+
+    fn auth_recovered(&self) {
+        if self.auth_failed.swap(false, Ordering::SeqCst) {
+            tracing::info!("braze accepts the rest api key again: sending resumes");
+        }
+        self.auth.send_replace(false);
+        self.status
+            .lock()
+            .expect("status lock poisoned")
+            .auth_failed = false;
+        metrics::gauge!("braid_delivery_auth_failed").set(0.0);
+    }
+
+    /// Whether this caller may send the next probe (one per interval, across lanes).
+    fn claim_probe(&self) -> bool {
+        let mut next = self.next_probe_at.lock().expect("probe lock poisoned");
+        let now = Instant::now();
+        if now >= *next {
+            *next = now + self.config.auth_probe_interval();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn next_probe_at(&self) -> Instant {
+        *self.next_probe_at.lock().expect("probe lock poisoned")
+    }
+
+    fn note_error(&self, error: String) {
+        self.status.lock().expect("status lock poisoned").last_error = Some(error);
+    }
+
+    /// Obey the rate-limit headers of any answer: an exhausted window pauses everyone.
+    fn observe_rate_limit(&self, info: &RateLimitInfo, status: u16) {
+        if status == 429 {
+            self.status
+                .lock()
+                .expect("status lock poisoned")
+                .rate_limited += 1;
+            metrics::counter!("braid_braze_rate_limited_total").increment(1);
+            let pause = self.until_reset(info).unwrap_or(self.config.rate_window());
+            self.pacer
+                .pause_until(Instant::now() + pause.max(MIN_RATE_LIMIT_PAUSE));
+            tracing::warn!(
+                pause_ms = pause.as_millis() as u64,
+                "braze answered 429: every sender pauses until the rate-limit reset"
+            );
+        } else if info.exhausted() {
+            if let Some(pause) = self.until_reset(info) {
+                self.pacer.pause_until(Instant::now() + pause);
+            }
+        }
+    }
+
+    fn until_reset(&self, info: &RateLimitInfo) -> Option<Duration> {
+        let now = now_ms();
+        let reset_ms = info.reset_at_unix_s(now / 1000)?.saturating_mul(1000);
+        Some(Duration::from_millis(reset_ms.saturating_sub(now)))
+    }
+
+    fn validator(&self) -> impl Fn(&braid_braze::wire::TrackObject) -> Result<(), String> + '_ {
+        move |object| {
+            validate_object(object.array, &object.body, &self.config.limits)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// How one request (or one bisected part of it) ended.
+enum Settled {
+    /// Braze processed every object.
+    Delivered,
+    /// Braze processed all but these (`(item index, error type)`).
+    Partial {
+        failed: Vec<(usize, String)>,
+        status: u16,
+    },
+    /// Braze rejected the whole request.
+    Rejected { status: u16, message: String },
+    /// The body was too large (413).
+    TooLarge,
+    /// Not settled: shutdown, or the key was refused; the entries stay queued.
+    Stopped,
+}
+
+struct LaneWorker {
+    shared: Arc<Shared>,
+    lane: u32,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl LaneWorker {
+    async fn run(mut self) {
+        let mut wake = self.shared.wake.subscribe();
+        let mut auth = self.shared.auth.subscribe();
+        // When the lane first saw its current, not yet full, batch (stream linger).
+        let mut held_since: Option<Instant> = None;
+        let mut last_flush = Instant::now();
+        let peek_max = self
+            .shared
+            .config
+            .limits
+            .contract
+            .max_total()
+            .max(MAX_IDS_PER_REQUEST);
+        loop {
+            if *self.shutdown.borrow() {
+                return;
+            }
+            let probing = self.shared.is_auth_failed();
+            wake.borrow_and_update();
+            let entries = match self.peek(if probing { 1 } else { peek_max }).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    tracing::error!(lane = self.lane, error = %e, "reading the outbox failed");
+                    self.shared.note_error(format!("reading the outbox: {e}"));
+                    self.sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if entries.is_empty() {
+                held_since = None;
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = self.shutdown.changed() => {}
+                }
+                continue;
+            }
+            if probing && !self.shared.claim_probe() {
+                let probe_at = self.shared.next_probe_at();
+                tokio::select! {
+                    _ = auth.wait_for(|failed| !*failed) => {}
+                    _ = tokio::time::sleep_until(probe_at) => {}
+                    _ = self.shutdown.changed() => {}
+                }
+                continue;
+            }
+            let plan = {
+                let shared = self.shared.clone();
+                let validator = shared.validator();
+                batch::plan(entries, &shared.config.limits, &validator)
+            };
+            if !probing && plan.batch.is_some() && !plan.full {
+                let now = Instant::now();
+                let deadline = match self.shared.config.mode {
+                    Mode::Stream => {
+                        *held_since.get_or_insert(now)
+                            + Duration::from_millis(self.shared.config.linger_ms)
+                    }
+                    Mode::Bulk => {
+                        last_flush + Duration::from_millis(self.shared.config.bulk_interval_ms)
+                    }
+                };
+                if now < deadline {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => {}
+                        _ = self.shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            }
+            held_since = None;
+            last_flush = Instant::now();
+            if probing {
+                tracing::info!(lane = self.lane, "probing braze with one request");
+            }
+            self.deliver(plan, probing).await;
+        }
+    }
+
+    async fn peek(&self, max: usize) -> Result<Vec<(u64, OutboxEntry)>, String> {
+        let outbox = self.shared.outbox.clone();
+        let lane = self.lane;
+        tokio::task::spawn_blocking(move || outbox.peek(lane, max))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+
+    /// Send a plan's batch (bisecting as needed) and complete what settled.
+    async fn deliver(&mut self, plan: Plan, probing: bool) {
+        let mut delivered: Vec<(u64, OutboxEntry)> = Vec::new();
+        let mut refused: Vec<(u64, DeadLetter)> = plan
+            .refused
+            .into_iter()
+            .map(|r| {
+                tracing::warn!(lane = self.lane, position = r.position, reason = %r.reason, "object refused by the validator");
+                (r.position, dead_letter(r.entry, r.reason, None, "invalid"))
+            })
+            .collect();
+        let mut queue: VecDeque<Batch> = plan.batch.into_iter().collect();
+        while let Some(batch) = queue.pop_front() {
+            match self.settle(&batch, probing).await {
+                Settled::Delivered => delivered.extend(batch.items),
+                Settled::Partial { failed, status } => {
+                    let mut items: Vec<Option<(u64, OutboxEntry)>> =
+                        batch.items.into_iter().map(Some).collect();
+                    for (index, error_type) in failed {
+                        if let Some((position, entry)) = items.get_mut(index).and_then(Option::take)
+                        {
+                            tracing::warn!(lane = self.lane, position, error_type = %error_type, "braze refused an object");
+                            refused.push((
+                                position,
+                                dead_letter(entry, error_type, Some(status), "partial"),
+                            ));
+                        }
+                    }
+                    delivered.extend(items.into_iter().flatten());
+                }
+                Settled::Rejected { status, message } if batch.len() > 1 => {
+                    tracing::info!(lane = self.lane, objects = batch.len(), status, message = %message, "braze rejected a request: bisecting");
+                    let (first, second) = batch.split();
+                    queue.push_front(second);
+                    queue.push_front(first);
+                }
+                Settled::Rejected { status, message } => {
+                    let (position, entry) = batch.items.into_iter().next().expect("one item");
+                    tracing::warn!(lane = self.lane, position, status, message = %message, "braze rejected an object");
+                    refused.push((
+                        position,
+                        dead_letter(entry, message, Some(status), "rejected"),
+                    ));
+                }
+                Settled::TooLarge if batch.len() > 1 => {
+                    let (first, second) = batch.split();
+                    queue.push_front(second);
+                    queue.push_front(first);
+                }
+                Settled::TooLarge => {
+                    let (position, entry) = batch.items.into_iter().next().expect("one item");
+                    refused.push((
+                        position,
+                        dead_letter(entry, "Payload Too Large".into(), Some(413), "too_large"),
+                    ));
+                }
+                Settled::Stopped => break,
+            }
+        }
+        self.complete(delivered, refused).await;
+    }
+
+    /// Record the result in the outbox, retrying storage errors (a lost completion would
+    /// only resend, but keep trying while running).
+    async fn complete(
+        &mut self,
+        delivered: Vec<(u64, OutboxEntry)>,
+        refused: Vec<(u64, DeadLetter)>,
+    ) {
+        if delivered.is_empty() && refused.is_empty() {
+            return;
+        }
+        let positions: Vec<u64> = delivered.iter().map(|(p, _)| *p).collect();
+        let dead = refused.len() as u64;
+        let mut points = DataPoints::default();
+        let now = now_ms();
+        for (_, entry) in &delivered {
+            if let OutboxPayload::Track { object } = &entry.payload {
+                points.add(
+                    object.array,
+                    braid_braze::billing::object_data_points(object.array, &object.body),
+                );
+            }
+            let latency_ms = now.saturating_sub(u64::try_from(entry.accepted_ms).unwrap_or(0));
+            metrics::histogram!("braid_delivery_ack_latency_seconds")
+                .record(latency_ms as f64 / 1000.0);
+        }
+        let mut attempt = 0;
+        loop {
+            let outbox = self.shared.outbox.clone();
+            let lane = self.lane;
+            let (p, r) = (positions.clone(), refused.clone());
+            let result = tokio::task::spawn_blocking(move || outbox.complete(lane, &p, r))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            match result {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::error!(lane = self.lane, error = %e, "completing delivered entries failed");
+                    self.shared
+                        .note_error(format!("completing delivered entries: {e}"));
+                    if *self.shutdown.borrow() {
+                        return;
+                    }
+                    tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
+                    attempt += 1;
+                }
+            }
+        }
+        for (kind, value) in [
+            ("attribute", points.attributes),
+            ("event", points.events),
+            ("purchase", points.purchases),
+        ] {
+            if value > 0 {
+                metrics::counter!("braid_braze_data_points_total", "kind" => kind).increment(value);
+            }
+        }
+        metrics::counter!("braid_braze_objects_total").increment(positions.len() as u64);
+        let mut status = self.shared.status.lock().expect("status lock poisoned");
+        status.delivered += positions.len() as u64;
+        status.dead_lettered += dead;
+        status.data_points.attributes += points.attributes;
+        status.data_points.events += points.events;
+        status.data_points.purchases += points.purchases;
+    }
+
+    /// Send one batch until Braze gives a final answer about it (or we must stop).
+    async fn settle(&mut self, batch: &Batch, probing: bool) -> Settled {
+        let body = batch.body();
+        let points = batch.data_points().total();
+        let endpoint_label = batch.endpoint.path();
+        let mut attempt: u32 = 0;
+        loop {
+            if *self.shutdown.borrow() || (!probing && self.shared.is_auth_failed()) {
+                return Settled::Stopped;
+            }
+            if !self.shared.sender.is_dry_run() {
+                tokio::select! {
+                    _ = self.shared.pacer.acquire() => {}
+                    _ = self.shutdown.changed() => continue,
+                }
+            }
+            let answer = {
+                let _permit = self.shared.in_flight.acquire().await.expect("never closed");
+                self.shared.sender.send(batch.endpoint, &body, points).await
+            };
+            self.shared
+                .status
+                .lock()
+                .expect("status lock poisoned")
+                .requests += 1;
+            let (status, rate_limit, response) = match answer {
+                Ok(Answer::DryRun) => {
+                    metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => "dry_run").increment(1);
+                    self.on_accepted(batch);
+                    return Settled::Delivered;
+                }
+                Ok(Answer::Http {
+                    status,
+                    rate_limit,
+                    body,
+                }) => (status, rate_limit, body),
+                Err(e) => {
+                    metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => e.reason()).increment(1);
+                    tracing::warn!(lane = self.lane, error = %e, attempt, "braze request failed; retrying");
+                    self.shared.note_error(e.to_string());
+                    self.retry_after_backoff(e.reason(), &mut attempt).await;
+                    continue;
+                }
+            };
+            metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => status.to_string()).increment(1);
+            self.shared.observe_rate_limit(&rate_limit, status);
+            match classify(status, &rate_limit, &response) {
+                Outcome::Success => {
+                    self.on_accepted(batch);
+                    return Settled::Delivered;
+                }
+                Outcome::PartialSuccess {
+                    failed,
+                    unattributed,
+                } => {
+                    self.on_accepted(batch);
+                    for error in &unattributed {
+                        tracing::warn!(lane = self.lane, error = %error, "braze reported an error naming no object");
+                    }
+                    return Settled::Partial {
+                        failed: locate(batch, &failed),
+                        status,
+                    };
+                }
+                Outcome::Fatal {
+                    status, message, ..
+                } => {
+                    if probing {
+                        // A 400 means the key was accepted.
+                        self.shared.auth_recovered();
+                    }
+                    return Settled::Rejected { status, message };
+                }
+                Outcome::PayloadTooLarge => return Settled::TooLarge,
+                Outcome::AuthFailure { status, message } => {
+                    self.shared.auth_failure(status, &message);
+                    return Settled::Stopped;
+                }
+                Outcome::RateLimited { .. } => {
+                    self.count_retry("rate_limited");
+                    // The pause is already in the pacer; the retry waits for it there.
+                }
+                Outcome::Retry { status } => {
+                    self.shared.note_error(format!("braze answered {status}"));
+                    self.retry_after_backoff("server_error", &mut attempt).await;
+                }
+                Outcome::NotFound => {
+                    self.shared.note_error(format!(
+                        "braze answered 404 for {}{}: check the instance",
+                        self.shared.config.instance.rest_url(),
+                        endpoint_label
+                    ));
+                    self.retry_after_backoff("not_found", &mut attempt).await;
+                }
+            }
+        }
+    }
+
+    fn on_accepted(&self, _batch: &Batch) {
+        self.shared.auth_recovered_if_failed();
+        self.shared
+            .status
+            .lock()
+            .expect("status lock poisoned")
+            .last_success_ms = Some(now_ms());
+    }
+
+    fn count_retry(&self, reason: &'static str) {
+        metrics::counter!("braid_braze_retries_total", "reason" => reason).increment(1);
+        self.shared
+            .status
+            .lock()
+            .expect("status lock poisoned")
+            .retries += 1;
+    }
+
+    async fn retry_after_backoff(&mut self, reason: &'static str, attempt: &mut u32) {
+        self.count_retry(reason);
+        let random: f64 = rand::thread_rng().gen();
+        let delay = self.shared.config.backoff.delay(*attempt, random);
+        *attempt = attempt.saturating_add(1);
+        self.sleep(delay).await;
+    }
+
+    async fn sleep(&mut self, delay: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = self.shutdown.changed() => {}
+        }
+    }
+}
+
+impl Shared {
+    fn auth_recovered_if_failed(&self) {
+        if self.is_auth_failed() {
+            self.auth_recovered();
+        }
+    }
+}
+
+/// Map Braze's `(input_array, index)` failures to item indexes of the batch.
+fn locate(batch: &Batch, failed: &[FailedObject]) -> Vec<(usize, String)> {
+    failed
+        .iter()
+        .filter_map(|f| {
+            let located = batch.locate(f.array, f.index);
+            if located.is_none() {
+                tracing::warn!(
+                    array = f.array.as_str(),
+                    index = f.index,
+                    "braze named an object the request did not have"
+                );
+            }
+            located.map(|i| (i, f.error_type.clone()))
+        })
+        .collect()
+}
+
+fn dead_letter(
+    entry: OutboxEntry,
+    reason: String,
+    status: Option<u16>,
+    kind: &'static str,
+) -> DeadLetter {
+    metrics::counter!("braid_braze_dead_letters_total", "reason" => kind).increment(1);
+    DeadLetter {
+        entry,
+        reason,
+        status,
+        failed_ms: now_ms() as i64,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

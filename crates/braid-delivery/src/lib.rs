@@ -1,0 +1,51 @@
+//! Delivery of braid's Braze outbox to Braze's REST API.
+//!
+//! - `config`: the `[delivery]` section ([`DeliveryConfig`]);
+//! - `batch`: packing a lane's oldest entries into one request (pure);
+//! - `pacer`: the request budget shared by all lanes, and pauses on 429;
+//! - `sender`: one HTTP request, or one dry-run line;
+//! - `delivery`: the lane loop and the handling of every answer class ([`Delivery`]).
+//!
+//! Answers are classified by `braid_braze::response::classify`, in one place.
+//!
+//! # Guarantees
+//! - **Order**: a lane has one request in flight and completes it in the outbox before
+//!   reading on, so a user's entries reach Braze in order.
+//! - **At-least-once**: entries leave the outbox only after Braze answered. A crash
+//!   between Braze's answer and the outbox commit resends that one request (per lane)
+//!   after restart; nothing else is sent twice.
+//! - **Nothing dropped silently**: an entry leaves the outbox either acknowledged by
+//!   Braze or as a dead letter with its reason (validator, partial failure, isolated
+//!   400, oversize).
+//!
+//! # Metrics
+//! | name | kind | labels | meaning |
+//! |---|---|---|---|
+//! | `braid_braze_requests_total` | counter | `endpoint`, `status` (HTTP code, `dry_run`, `timeout`, `connection`, `transport`) | requests sent |
+//! | `braid_braze_objects_total` | counter | | outbox entries Braze acknowledged |
+//! | `braid_braze_data_points_total` | counter | `kind` (`attribute`, `event`, `purchase`) | data points of acknowledged objects |
+//! | `braid_braze_retries_total` | counter | `reason` (`rate_limited`, `server_error`, `timeout`, `connection`, `transport`, `not_found`) | retried requests |
+//! | `braid_braze_dead_letters_total` | counter | `reason` (`invalid`, `partial`, `rejected`, `too_large`) | entries moved to the dead letters |
+//! | `braid_braze_rate_limited_total` | counter | | 429 answers |
+//! | `braid_delivery_ack_latency_seconds` | histogram | | from acceptance (202) to Braze's acknowledgement |
+//! | `braid_delivery_auth_failed` | gauge | | 1 while Braze refuses the REST key |
+
+pub mod batch;
+pub mod config;
+mod delivery;
+pub mod pacer;
+mod sender;
+
+pub use config::{BackoffConfig, DeliveryConfig, Mode};
+pub use delivery::{Delivery, DeliveryHandle, DeliveryStatus};
+
+/// Delivery could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// A `[delivery]` setting is invalid.
+    #[error("delivery.{key}: {problem}")]
+    Config { key: String, problem: String },
+    /// The HTTP client could not be built.
+    #[error("building the http client: {0}")]
+    Client(String),
+}

@@ -1,0 +1,127 @@
+//! The shared request budget of all lanes.
+//!
+//! Two rules, both shared by every sender:
+//! - braid's own limit: at most `limit` requests start in any `window` (a sliding log of
+//!   start times, so no window of that length ever holds more, whatever Braze's window
+//!   boundaries are);
+//! - Braze's word: after a 429, or an answer saying `X-RateLimit-Remaining: 0`, nobody
+//!   sends until the reset Braze named.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The shared pacing state.
+#[derive(Debug)]
+pub struct Pacer {
+    limit: usize,
+    window: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    started: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+}
+
+impl Pacer {
+    /// At most `limit` request starts per `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Pacer {
+            limit: limit.max(1) as usize,
+            window,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Wait until a request may start, and count it as started.
+    pub async fn acquire(&self) {
+        loop {
+            let wake_at = {
+                let mut state = self.state.lock().expect("pacer lock poisoned");
+                let now = Instant::now();
+                match state.paused_until {
+                    Some(until) if until > now => until,
+                    _ => {
+                        state.paused_until = None;
+                        while state
+                            .started
+                            .front()
+                            .is_some_and(|t| *t + self.window <= now)
+                        {
+                            state.started.pop_front();
+                        }
+                        if state.started.len() < self.limit {
+                            state.started.push_back(now);
+                            return;
+                        }
+                        *state.started.front().expect("log is full") + self.window
+                    }
+                }
+            };
+            tokio::time::sleep_until(wake_at).await;
+        }
+    }
+
+    /// Nobody starts a request before `until` (later pauses win).
+    pub fn pause_until(&self, until: Instant) {
+        let mut state = self.state.lock().expect("pacer lock poisoned");
+        if !matches!(state.paused_until, Some(current) if current >= until) {
+            state.paused_until = Some(until);
+        }
+    }
+
+    /// The current pause, if one is in force.
+    pub fn paused_until(&self) -> Option<Instant> {
+        let state = self.state.lock().expect("pacer lock poisoned");
+        state.paused_until.filter(|until| *until > Instant::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test(start_paused = true)]
+    async fn no_window_ever_holds_more_than_the_limit() {
+        let pacer = Arc::new(Pacer::new(5, Duration::from_secs(3)));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..23 {
+            let pacer = pacer.clone();
+            tasks.push(tokio::spawn(async move {
+                pacer.acquire().await;
+                Instant::now()
+            }));
+        }
+        let mut starts = Vec::new();
+        for task in tasks {
+            starts.push(task.await.unwrap());
+        }
+        starts.sort();
+        for (i, t) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|u| **u < *t + Duration::from_secs(3))
+                .count();
+            assert!(in_window <= 5, "window starting at {i} holds {in_window}");
+        }
+        // And the budget is used: 23 starts need exactly four more windows.
+        assert_eq!(*starts.last().unwrap() - start, Duration::from_secs(12));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_sender_until_it_ends() {
+        let pacer = Pacer::new(100, Duration::from_secs(3));
+        let start = Instant::now();
+        pacer.pause_until(start + Duration::from_secs(7));
+        pacer.pause_until(start + Duration::from_secs(2)); // an earlier reset does not shorten it
+        assert_eq!(pacer.paused_until(), Some(start + Duration::from_secs(7)));
+        pacer.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(7));
+        assert_eq!(pacer.paused_until(), None);
+    }
+}
