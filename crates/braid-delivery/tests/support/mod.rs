@@ -57,7 +57,13 @@ impl MemOutbox {
     }
 
     pub fn queued(&self) -> usize {
-        self.inner.lock().unwrap().queues.iter().map(BTreeMap::len).sum()
+        self.inner
+            .lock()
+            .unwrap()
+            .queues
+            .iter()
+            .map(BTreeMap::len)
+            .sum()
     }
 }
 
