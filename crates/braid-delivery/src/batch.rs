@@ -50,35 +50,210 @@ impl Endpoint {
     }
 }
 
-/// Entries of one lane that go to Braze in one request, in lane order.
+/// One outbox entry in a request, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub lane: u32,
+    pub position: u64,
+    pub entry: OutboxEntry,
+}
+
+/// Entries that go to Braze in one request: prefixes of one or more lanes, each lane's
+/// entries in lane order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub endpoint: Endpoint,
-    /// `(outbox position, entry)`, oldest first.
-    pub items: Vec<(u64, OutboxEntry)>,
+    pub items: Vec<Item>,
 }
 
 /// An entry refused before sending, with the reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
+    pub lane: u32,
     pub position: u64,
     pub entry: OutboxEntry,
     pub reason: String,
 }
 
-/// What to do with the head of a lane.
+/// Why a lane's offer stopped where it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Every offered entry was taken (or refused); the lane may hold more.
+    Exhausted,
+    /// The request is full, or the next entry does not fit it.
+    Limit,
+    /// The next entry is for another endpoint; it must wait for this request.
+    OtherEndpoint,
+}
+
+/// Builds one request from lane prefixes, within the limits.
+pub struct Packer<'a> {
+    limits: &'a Limits,
+    max_items: usize,
+    endpoint: Option<Endpoint>,
+    counts: [usize; 3],
+    external_ids: HashSet<String>,
+    body_bytes: usize,
+    items: Vec<Item>,
+    /// Some lane's prefix ended at an entry of another endpoint.
+    blocking: bool,
+}
+
+impl<'a> Packer<'a> {
+    /// An empty request under `limits`.
+    pub fn new(limits: &'a Limits) -> Self {
+        Packer {
+            limits,
+            max_items: usize::MAX,
+            endpoint: None,
+            counts: [0; 3],
+            external_ids: HashSet::new(),
+            body_bytes: ENVELOPE_BYTES,
+            items: Vec::new(),
+            blocking: false,
+        }
+    }
+
+    /// At most `max` entries (a probe sends one).
+    pub fn with_max_items(mut self, max: usize) -> Self {
+        self.max_items = max;
+        self
+    }
+
+    /// Offer a lane's oldest entries: takes the longest prefix that fits, refuses the
+    /// invalid entries inside it, and says why it stopped.
+    pub fn offer(
+        &mut self,
+        lane: u32,
+        entries: Vec<(u64, OutboxEntry)>,
+        validate: &dyn Fn(&TrackObject) -> Result<(), String>,
+    ) -> (Vec<Refusal>, Cut) {
+        let mut refused = Vec::new();
+        for (position, entry) in entries {
+            let this = Endpoint::of(&entry.payload);
+            if let OutboxPayload::Track { object } = &entry.payload {
+                let size = object_bytes(object);
+                let invalid = validate(object).err().or_else(|| {
+                    // Alone it is still too big: sending it could only fail.
+                    (ENVELOPE_BYTES + size >= self.limits.max_body_bytes).then(|| {
+                        format!(
+                            "object of {size} bytes does not fit a request of {} bytes",
+                            self.limits.max_body_bytes
+                        )
+                    })
+                });
+                if let Some(reason) = invalid {
+                    refused.push(Refusal {
+                        lane,
+                        position,
+                        entry,
+                        reason,
+                    });
+                    continue;
+                }
+            }
+            if self.endpoint.is_some_and(|current| current != this) {
+                // Only a lane whose own order is held up makes the request urgent.
+                self.blocking |= self.items.iter().any(|i| i.lane == lane);
+                return (refused, Cut::OtherEndpoint);
+            }
+            if !self.fits(&entry) {
+                return (refused, Cut::Limit);
+            }
+            self.endpoint = Some(this);
+            self.items.push(Item {
+                lane,
+                position,
+                entry,
+            });
+        }
+        (refused, Cut::Exhausted)
+    }
+
+    fn fits(&mut self, entry: &OutboxEntry) -> bool {
+        if self.items.len() >= self.max_items {
+            return false;
+        }
+        match &entry.payload {
+            OutboxPayload::Track { object } => {
+                let mut next = self.counts;
+                next[array_slot(object.array)] += 1;
+                // Braze counts the `external_id` fields of the body, whatever names the user.
+                let new_id = object
+                    .body
+                    .get("external_id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !self.external_ids.contains(*id))
+                    .map(str::to_string);
+                let ids_after = self.external_ids.len() + usize::from(new_id.is_some());
+                let size = object_bytes(object);
+                let fits = self.limits.contract.fits(next[0], next[1], next[2])
+                    && ids_after <= self.limits.max_distinct_external_ids
+                    && self.body_bytes + size < self.limits.max_body_bytes;
+                if fits {
+                    self.counts = next;
+                    self.external_ids.extend(new_id);
+                    self.body_bytes += size;
+                }
+                fits
+            }
+            OutboxPayload::Identify { .. } | OutboxPayload::Delete { .. } => {
+                self.items.len() < MAX_IDS_PER_REQUEST
+            }
+        }
+    }
+
+    /// The request cannot take another object (of its endpoint).
+    pub fn is_full(&self) -> bool {
+        match self.endpoint {
+            None => self.max_items == 0,
+            Some(_) if self.items.len() >= self.max_items => true,
+            Some(Endpoint::Track) => {
+                self.counts.iter().sum::<usize>() >= self.limits.contract.max_total()
+                    || self.external_ids.len() >= self.limits.max_distinct_external_ids
+            }
+            Some(_) => self.items.len() >= MAX_IDS_PER_REQUEST,
+        }
+    }
+
+    /// Some lane's next entry waits for this request, so it should go now.
+    pub fn is_blocking(&self) -> bool {
+        self.blocking
+    }
+
+    /// Entries taken so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing was taken.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The request, if anything was taken.
+    pub fn finish(self) -> Option<Batch> {
+        let endpoint = self.endpoint?;
+        Some(Batch {
+            endpoint,
+            items: self.items,
+        })
+    }
+}
+
+/// What to do with the head of one lane (a [`Packer`] fed by a single lane).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
     /// The next request, if any entry is sendable.
     pub batch: Option<Batch>,
-    /// Entries before or inside the batch's range that must not be sent.
+    /// Entries inside the batch's range that must not be sent.
     pub refused: Vec<Refusal>,
     /// The batch cannot grow: a limit was reached or an entry of another endpoint
     /// follows it. A batch that is not full may be held back (linger) for more entries.
     pub full: bool,
 }
 
-/// Plan the next request from a lane's oldest entries.
+/// Plan the next request from one lane's oldest entries (lane 0).
 ///
 /// `validate` returns the reason an object must not be sent.
 pub fn plan(
@@ -86,90 +261,14 @@ pub fn plan(
     limits: &Limits,
     validate: &dyn Fn(&TrackObject) -> Result<(), String>,
 ) -> Plan {
-    let mut plan = Plan::default();
-    let mut items: Vec<(u64, OutboxEntry)> = Vec::new();
-    let mut endpoint: Option<Endpoint> = None;
-    let mut counts = [0usize; 3];
-    let mut external_ids: HashSet<String> = HashSet::new();
-    let mut body_bytes = ENVELOPE_BYTES;
-
-    for (position, entry) in entries {
-        let this = Endpoint::of(&entry.payload);
-        if let OutboxPayload::Track { object } = &entry.payload {
-            if let Err(reason) = validate(object) {
-                plan.refused.push(Refusal {
-                    position,
-                    entry,
-                    reason,
-                });
-                continue;
-            }
-        }
-        match endpoint {
-            Some(current) if current != this => {
-                plan.full = true;
-                break;
-            }
-            _ => {}
-        }
-        let fits = match &entry.payload {
-            OutboxPayload::Track { object } => {
-                let mut next = counts;
-                next[array_slot(object.array)] += 1;
-                // Braze counts the `external_id` fields of the body, whatever names the user.
-                let new_id = object
-                    .body
-                    .get("external_id")
-                    .and_then(Value::as_str)
-                    .filter(|id| !external_ids.contains(*id))
-                    .map(str::to_string);
-                let ids_after = external_ids.len() + usize::from(new_id.is_some());
-                let size = object_bytes(object);
-                let fits = limits.contract.fits(next[0], next[1], next[2])
-                    && ids_after <= limits.max_distinct_external_ids
-                    && body_bytes + size < limits.max_body_bytes;
-                if fits {
-                    counts = next;
-                    external_ids.extend(new_id);
-                    body_bytes += size;
-                } else if items.is_empty() {
-                    // Alone it is still too big: sending it could only fail.
-                    plan.refused.push(Refusal {
-                        position,
-                        entry,
-                        reason: format!(
-                            "object of {size} bytes does not fit a request of {} bytes",
-                            limits.max_body_bytes
-                        ),
-                    });
-                    continue;
-                }
-                fits
-            }
-            OutboxPayload::Identify { .. } | OutboxPayload::Delete { .. } => {
-                items.len() < MAX_IDS_PER_REQUEST
-            }
-        };
-        if !fits {
-            plan.full = true;
-            break;
-        }
-        endpoint = Some(this);
-        items.push((position, entry));
+    let mut packer = Packer::new(limits);
+    let (refused, cut) = packer.offer(0, entries, validate);
+    let full = cut != Cut::Exhausted || packer.is_full();
+    Plan {
+        batch: packer.finish(),
+        refused,
+        full,
     }
-    if let Some(endpoint) = endpoint {
-        if !plan.full {
-            plan.full = match endpoint {
-                Endpoint::Track => {
-                    counts.iter().sum::<usize>() >= limits.contract.max_total()
-                        || external_ids.len() >= limits.max_distinct_external_ids
-                }
-                _ => items.len() >= MAX_IDS_PER_REQUEST,
-            };
-        }
-        plan.batch = Some(Batch { endpoint, items });
-    }
-    plan
 }
 
 fn array_slot(array: TrackArray) -> usize {
@@ -201,8 +300,8 @@ impl Batch {
         match self.endpoint {
             Endpoint::Track => {
                 let mut arrays: [Vec<Value>; 3] = Default::default();
-                for (_, entry) in &self.items {
-                    if let OutboxPayload::Track { object } = &entry.payload {
+                for item in &self.items {
+                    if let OutboxPayload::Track { object } = &item.entry.payload {
                         arrays[array_slot(object.array)].push(Value::Object(object.body.clone()));
                     }
                 }
@@ -221,7 +320,7 @@ impl Batch {
                 let aliases: Vec<Value> = self
                     .items
                     .iter()
-                    .filter_map(|(_, entry)| match &entry.payload {
+                    .filter_map(|item| match &item.entry.payload {
                         OutboxPayload::Identify { identify } => {
                             Some(serde_json::to_value(identify).unwrap_or(Value::Null))
                         }
@@ -234,7 +333,7 @@ impl Batch {
                 let ids: Vec<&str> = self
                     .items
                     .iter()
-                    .filter_map(|(_, entry)| match &entry.payload {
+                    .filter_map(|item| match &item.entry.payload {
                         OutboxPayload::Delete { external_id } => Some(external_id.as_str()),
                         _ => None,
                     })
@@ -253,8 +352,8 @@ impl Batch {
         self.items
             .iter()
             .enumerate()
-            .filter(|(_, (_, entry))| {
-                matches!(&entry.payload, OutboxPayload::Track { object } if object.array == array)
+            .filter(|(_, item)| {
+                matches!(&item.entry.payload, OutboxPayload::Track { object } if object.array == array)
             })
             .nth(index)
             .map(|(i, _)| i)
@@ -276,8 +375,8 @@ impl Batch {
     /// What the batch costs in data points if every object is applied.
     pub fn data_points(&self) -> DataPoints {
         let mut points = DataPoints::default();
-        for (_, entry) in &self.items {
-            if let OutboxPayload::Track { object } = &entry.payload {
+        for item in &self.items {
+            if let OutboxPayload::Track { object } = &item.entry.payload {
                 points.add(object.array, object_data_points(object.array, &object.body));
             }
         }
@@ -370,8 +469,83 @@ mod tests {
             .unwrap()
             .items
             .iter()
-            .map(|(p, _)| *p)
+            .map(|i| i.position)
             .collect()
+    }
+
+    #[test]
+    fn several_lanes_fill_one_request_each_with_a_prefix() {
+        let limits = Limits::default();
+        let mut packer = Packer::new(&limits);
+        let lane0 = numbered(
+            (0..40)
+                .map(|i| track(&format!("a{i}"), TrackArray::Events, "e"))
+                .collect(),
+        );
+        let lane1: Vec<(u64, OutboxEntry)> = (0..40)
+            .map(|i| {
+                (
+                    100 + i as u64,
+                    track(&format!("b{i}"), TrackArray::Events, "e"),
+                )
+            })
+            .collect();
+        assert_eq!(packer.offer(0, lane0, &accept_all).1, Cut::Exhausted);
+        assert!(!packer.is_full());
+        assert_eq!(packer.offer(1, lane1, &accept_all).1, Cut::Limit);
+        assert!(packer.is_full());
+        let batch = packer.finish().unwrap();
+        let from1: Vec<u64> = batch
+            .items
+            .iter()
+            .filter(|i| i.lane == 1)
+            .map(|i| i.position)
+            .collect();
+        assert_eq!(from1, (100..135).collect::<Vec<_>>());
+        assert_eq!(batch.items.iter().filter(|i| i.lane == 0).count(), 40);
+    }
+
+    #[test]
+    fn a_lane_whose_head_is_for_another_endpoint_adds_nothing() {
+        let limits = Limits::default();
+        let mut packer = Packer::new(&limits);
+        packer.offer(
+            0,
+            numbered(vec![track("a", TrackArray::Events, "e")]),
+            &accept_all,
+        );
+        let (refused, cut) = packer.offer(
+            1,
+            numbered(vec![delete("b"), track("b", TrackArray::Events, "e")]),
+            &accept_all,
+        );
+        assert!(refused.is_empty());
+        assert_eq!(cut, Cut::OtherEndpoint);
+        assert!(
+            !packer.is_blocking(),
+            "lane 1 contributed nothing, so nothing of it waits"
+        );
+        assert_eq!(packer.len(), 1);
+    }
+
+    #[test]
+    fn a_probe_packer_takes_one_entry() {
+        let limits = Limits::default();
+        let mut packer = Packer::new(&limits).with_max_items(1);
+        let cut = packer
+            .offer(
+                0,
+                numbered(
+                    (0..5)
+                        .map(|_| track("a", TrackArray::Events, "e"))
+                        .collect(),
+                ),
+                &accept_all,
+            )
+            .1;
+        assert_eq!(cut, Cut::Limit);
+        assert!(packer.is_full());
+        assert_eq!(packer.finish().unwrap().len(), 1);
     }
 
     #[test]
@@ -552,7 +726,7 @@ mod tests {
         assert_eq!(plan.refused[0].reason, "event name is bad");
         let batch = plan.batch.unwrap();
         assert_eq!(batch.len(), 75);
-        assert_eq!(batch.items.last().unwrap().0, 76);
+        assert_eq!(batch.items.last().unwrap().position, 76);
     }
 
     #[test]
@@ -586,7 +760,7 @@ mod tests {
             .batch
             .unwrap();
         let (a, b) = batch.split();
-        let all: Vec<u64> = a.items.iter().chain(&b.items).map(|(p, _)| *p).collect();
+        let all: Vec<u64> = a.items.iter().chain(&b.items).map(|i| i.position).collect();
         assert_eq!(all, (1..=7).collect::<Vec<_>>());
         assert_eq!((a.len(), b.len()), (3, 4));
     }
@@ -627,12 +801,12 @@ mod tests {
             let n = entries.len();
             let plan = plan(entries, &limits, &accept_all);
             let batch = plan.batch.unwrap();
-            let got: Vec<u64> = batch.items.iter().map(|(p, _)| *p).collect();
+            let got: Vec<u64> = batch.items.iter().map(|i| i.position).collect();
             proptest::prop_assert_eq!(got, (1..=batch.len() as u64).collect::<Vec<_>>());
             let body = batch.body();
             let count = |k: &str| body.get(k).and_then(Value::as_array).map_or(0, Vec::len);
             proptest::prop_assert!(limits.contract.fits(count("attributes"), count("events"), count("purchases")));
-            let ids: HashSet<String> = batch.items.iter().map(|(_, e)| match &e.payload {
+            let ids: HashSet<String> = batch.items.iter().map(|i| match &i.entry.payload {
                 OutboxPayload::Track { object } => object.user.key(),
                 _ => unreachable!(),
             }).collect();

@@ -16,7 +16,7 @@
 //!   and let one lane probe with a one-entry request every `auth_probe_interval_ms`
 //!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
 
-use crate::batch::{self, Batch, Plan, MAX_IDS_PER_REQUEST};
+use crate::batch::{Batch, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::config::{DeliveryConfig, Mode};
 use crate::pacer::Pacer;
 use crate::sender::{Answer, Sender};
@@ -28,7 +28,7 @@ use braid_core::storage::Outbox;
 use braid_core::{DeadLetter, OutboxEntry, OutboxPayload};
 use rand::Rng;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,7 +89,9 @@ struct Shared {
     config: DeliveryConfig,
     sender: Sender,
     pacer: Pacer,
-    in_flight: Semaphore,
+    in_flight: Arc<Semaphore>,
+    /// Lanes owned by a request being sent.
+    busy: Mutex<Vec<bool>>,
     status: Mutex<DeliveryStatus>,
     auth_failed: AtomicBool,
     auth: watch::Sender<bool>,
@@ -118,9 +120,8 @@ impl Delivery {
             dry_run_path,
         )
         .map_err(|e| DeliveryError::Client(e.to_string()))?;
-        let concurrency = config
-            .max_concurrency
-            .unwrap_or(outbox.lane_count().max(1) as usize);
+        let lane_count = outbox.lane_count();
+        let concurrency = config.max_concurrency.unwrap_or(lane_count.max(1) as usize);
         let pacer = Pacer::new(config.rate_limit, config.rate_window());
         let status = DeliveryStatus {
             dry_run: config.is_dry_run(),
@@ -130,7 +131,8 @@ impl Delivery {
             outbox,
             sender,
             pacer,
-            in_flight: Semaphore::new(concurrency),
+            in_flight: Arc::new(Semaphore::new(concurrency)),
+            busy: Mutex::new(vec![false; lane_count as usize]),
             status: Mutex::new(status),
             auth_failed: AtomicBool::new(false),
             auth: watch::Sender::new(false),
@@ -180,21 +182,7 @@ impl Delivery {
                 }
             })
         };
-        let lanes: Vec<_> = (0..shared.outbox.lane_count())
-            .map(|lane| {
-                let worker = LaneWorker {
-                    shared: shared.clone(),
-                    lane,
-                    shutdown: shutdown.clone(),
-                };
-                tokio::spawn(worker.run())
-            })
-            .collect();
-        for lane in lanes {
-            if let Err(e) = lane.await {
-                tracing::error!(error = %e, "delivery lane task failed");
-            }
-        }
+        Dispatcher { shared, shutdown }.run().await;
         relay.abort();
     }
 }
@@ -351,52 +339,69 @@ enum Settled {
     Stopped,
 }
 
-struct LaneWorker {
+/// A request being assembled or in flight owns its lanes: no other request takes
+/// entries from them until it is completed (per-lane order).
+struct LaneLease {
     shared: Arc<Shared>,
-    lane: u32,
+    lanes: Vec<u32>,
+}
+
+impl Drop for LaneLease {
+    fn drop(&mut self) {
+        {
+            let mut busy = self.shared.busy.lock().expect("busy lock poisoned");
+            for lane in &self.lanes {
+                busy[*lane as usize] = false;
+            }
+        }
+        // Freed lanes may hold more entries.
+        self.shared.wake_all();
+    }
+}
+
+/// Entries gathered from the free lanes for the next request.
+struct Gathered {
+    batch: Option<Batch>,
+    refused: Vec<Refusal>,
+    /// Send now: the request is full, or a lane's next entry waits for it.
+    urgent: bool,
+}
+
+/// Assembles requests from the free lanes and starts a [`Worker`] for each.
+struct Dispatcher {
+    shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
 }
 
-impl LaneWorker {
+impl Dispatcher {
     async fn run(mut self) {
-        let mut wake = self.shared.wake.subscribe();
-        let mut auth = self.shared.auth.subscribe();
-        // When the lane first saw its current, not yet full, batch (stream linger).
-        let mut held_since: Option<Instant> = None;
+        let shared = self.shared.clone();
+        let mut wake = shared.wake.subscribe();
+        let mut auth = shared.auth.subscribe();
+        let mut tasks = tokio::task::JoinSet::new();
+        // When the dispatcher first held back a request that was not full (linger).
+        let mut pending_since: Option<Instant> = None;
         let mut last_flush = Instant::now();
-        let peek_max = self
-            .shared
-            .config
-            .limits
-            .contract
-            .max_total()
-            .max(MAX_IDS_PER_REQUEST);
+        let mut rotation: u32 = 0;
         loop {
-            if *self.shutdown.borrow() {
-                return;
-            }
-            let probing = self.shared.is_auth_failed();
-            wake.borrow_and_update();
-            let entries = match self.peek(if probing { 1 } else { peek_max }).await {
-                Ok(entries) => entries,
-                Err(e) => {
-                    tracing::error!(lane = self.lane, error = %e, "reading the outbox failed");
-                    self.shared.note_error(format!("reading the outbox: {e}"));
-                    self.sleep(Duration::from_secs(1)).await;
-                    continue;
+            while let Some(done) = tasks.try_join_next() {
+                if let Err(e) = done {
+                    tracing::error!(error = %e, "delivery request task failed");
                 }
+            }
+            if stopping(&self.shutdown) {
+                break;
+            }
+            // A free request slot first: assembling a request that cannot start would
+            // only hold its lanes.
+            let permit = tokio::select! {
+                permit = shared.in_flight.clone().acquire_owned() => permit.expect("never closed"),
+                _ = self.shutdown.changed() => continue,
             };
-            if entries.is_empty() {
-                held_since = None;
-                tokio::select! {
-                    _ = wake.changed() => {}
-                    _ = tokio::time::sleep(IDLE_POLL) => {}
-                    _ = self.shutdown.changed() => {}
-                }
-                continue;
-            }
-            if probing && !self.shared.claim_probe() {
-                let probe_at = self.shared.next_probe_at();
+            let probing = shared.is_auth_failed();
+            if probing && Instant::now() < shared.next_probe_at() {
+                drop(permit);
+                let probe_at = shared.next_probe_at();
                 tokio::select! {
                     _ = auth.wait_for(|failed| !*failed) => {}
                     _ = tokio::time::sleep_until(probe_at) => {}
@@ -404,90 +409,205 @@ impl LaneWorker {
                 }
                 continue;
             }
-            let plan = {
-                let shared = self.shared.clone();
-                let validator = shared.validator();
-                batch::plan(entries, &shared.config.limits, &validator)
+            wake.borrow_and_update();
+            let gathered = {
+                let shared = shared.clone();
+                let start = rotation;
+                tokio::task::spawn_blocking(move || gather(&shared, probing, start))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()))
             };
-            if !probing && plan.batch.is_some() && !plan.full {
+            rotation = rotation.wrapping_add(1);
+            let gathered = match gathered {
+                Ok(gathered) => gathered,
+                Err(e) => {
+                    drop(permit);
+                    tracing::error!(error = %e, "reading the outbox failed");
+                    shared.note_error(format!("reading the outbox: {e}"));
+                    sleep_or_stop(&mut self.shutdown, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if gathered.batch.is_none() && gathered.refused.is_empty() {
+                drop(permit);
+                pending_since = None;
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = self.shutdown.changed() => {}
+                }
+                continue;
+            }
+            if gathered.batch.is_some() && !probing && !gathered.urgent {
                 let now = Instant::now();
-                let deadline = match self.shared.config.mode {
+                let deadline = match shared.config.mode {
                     Mode::Stream => {
-                        *held_since.get_or_insert(now)
-                            + Duration::from_millis(self.shared.config.linger_ms)
+                        *pending_since.get_or_insert(now)
+                            + Duration::from_millis(shared.config.linger_ms)
                     }
                     Mode::Bulk => {
-                        last_flush + Duration::from_millis(self.shared.config.bulk_interval_ms)
+                        last_flush + Duration::from_millis(shared.config.bulk_interval_ms)
                     }
                 };
                 if now < deadline {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(deadline) => {}
-                        _ = self.shutdown.changed() => {}
-                    }
+                    drop(permit);
+                    // Not woken by new entries here: re-reading every lane on each
+                    // notification under load costs more than the linger saves.
+                    sleep_or_stop(&mut self.shutdown, deadline - now).await;
                     continue;
                 }
             }
-            held_since = None;
-            last_flush = Instant::now();
-            if probing {
-                tracing::info!(lane = self.lane, "probing braze with one request");
+            if probing && gathered.batch.is_some() {
+                if !shared.claim_probe() {
+                    continue;
+                }
+                tracing::info!("probing braze with one request");
             }
-            self.deliver(plan, probing).await;
+            pending_since = None;
+            last_flush = Instant::now();
+            let mut lanes: Vec<u32> = gathered
+                .batch
+                .iter()
+                .flat_map(|b| b.items.iter().map(|i| i.lane))
+                .chain(gathered.refused.iter().map(|r| r.lane))
+                .collect();
+            lanes.sort_unstable();
+            lanes.dedup();
+            {
+                let mut busy = shared.busy.lock().expect("busy lock poisoned");
+                for lane in &lanes {
+                    busy[*lane as usize] = true;
+                }
+            }
+            let lease = LaneLease {
+                shared: shared.clone(),
+                lanes,
+            };
+            let mut worker = Worker {
+                shared: shared.clone(),
+                shutdown: self.shutdown.clone(),
+            };
+            tasks.spawn(async move {
+                worker
+                    .deliver(gathered.batch, gathered.refused, probing)
+                    .await;
+                drop(lease);
+                drop(permit);
+            });
+        }
+        // No new request starts; let the ones in flight finish and complete.
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "delivery request task failed");
+            }
         }
     }
+}
 
-    async fn peek(&self, max: usize) -> Result<Vec<(u64, OutboxEntry)>, String> {
-        let outbox = self.shared.outbox.clone();
-        let lane = self.lane;
-        tokio::task::spawn_blocking(move || outbox.peek(lane, max))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())
+/// Read the free lanes, starting at `start`, into one request (blocking storage calls).
+fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult<Gathered> {
+    let lanes = shared.outbox.lane_count();
+    let busy = shared.busy.lock().expect("busy lock poisoned").clone();
+    let limits = &shared.config.limits;
+    let mut packer = Packer::new(limits);
+    let peek_max = if probing {
+        packer = packer.with_max_items(1);
+        1
+    } else {
+        limits.contract.max_total().max(MAX_IDS_PER_REQUEST)
+    };
+    let validator = shared.validator();
+    let mut refused = Vec::new();
+    for k in 0..lanes {
+        let lane = (start.wrapping_add(k)) % lanes;
+        if busy.get(lane as usize).copied().unwrap_or(true) {
+            continue;
+        }
+        let entries = shared.outbox.peek(lane, peek_max)?;
+        if entries.is_empty() {
+            continue;
+        }
+        refused.extend(packer.offer(lane, entries, &validator).0);
+        if packer.is_full() {
+            break;
+        }
+    }
+    let urgent = packer.is_full() || packer.is_blocking();
+    Ok(Gathered {
+        batch: packer.finish(),
+        refused,
+        urgent,
+    })
+}
+
+fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
+    // A dropped sender must not make the loops spin on `changed()`.
+    *shutdown.borrow() || shutdown.has_changed().is_err()
+}
+
+async fn sleep_or_stop(shutdown: &mut watch::Receiver<bool>, delay: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// Delivered positions and dead letters of one lane.
+type LaneCompletion = (Vec<u64>, Vec<(u64, DeadLetter)>);
+
+/// Sends one request (bisecting it as needed) and completes its entries.
+struct Worker {
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Worker {
+    fn stopping(&self) -> bool {
+        stopping(&self.shutdown)
     }
 
-    /// Send a plan's batch (bisecting as needed) and complete what settled.
-    async fn deliver(&mut self, plan: Plan, probing: bool) {
-        let mut delivered: Vec<(u64, OutboxEntry)> = Vec::new();
-        let mut refused: Vec<(u64, DeadLetter)> = plan
-            .refused
+    /// Send a batch (bisecting as needed) and complete what settled.
+    async fn deliver(&mut self, batch: Option<Batch>, refusals: Vec<Refusal>, probing: bool) {
+        let mut delivered: Vec<Item> = Vec::new();
+        let mut refused: Vec<(u32, u64, DeadLetter)> = refusals
             .into_iter()
             .map(|r| {
-                tracing::warn!(lane = self.lane, position = r.position, reason = %r.reason, "object refused by the validator");
-                (r.position, dead_letter(r.entry, r.reason, None, "invalid"))
+                tracing::warn!(lane = r.lane, position = r.position, reason = %r.reason, "object refused by the validator");
+                (r.lane, r.position, dead_letter(r.entry, r.reason, None, "invalid"))
             })
             .collect();
-        let mut queue: VecDeque<Batch> = plan.batch.into_iter().collect();
+        let mut queue: VecDeque<Batch> = batch.into_iter().collect();
         while let Some(batch) = queue.pop_front() {
             match self.settle(&batch, probing).await {
                 Settled::Delivered => delivered.extend(batch.items),
                 Settled::Partial { failed, status } => {
-                    let mut items: Vec<Option<(u64, OutboxEntry)>> =
-                        batch.items.into_iter().map(Some).collect();
+                    let mut items: Vec<Option<Item>> = batch.items.into_iter().map(Some).collect();
                     for (index, error_type) in failed {
-                        if let Some((position, entry)) = items.get_mut(index).and_then(Option::take)
-                        {
-                            tracing::warn!(lane = self.lane, position, error_type = %error_type, "braze refused an object");
+                        if let Some(item) = items.get_mut(index).and_then(Option::take) {
+                            tracing::warn!(lane = item.lane, position = item.position, error_type = %error_type, "braze refused an object");
                             refused.push((
-                                position,
-                                dead_letter(entry, error_type, Some(status), "partial"),
+                                item.lane,
+                                item.position,
+                                dead_letter(item.entry, error_type, Some(status), "partial"),
                             ));
                         }
                     }
                     delivered.extend(items.into_iter().flatten());
                 }
                 Settled::Rejected { status, message } if batch.len() > 1 => {
-                    tracing::info!(lane = self.lane, objects = batch.len(), status, message = %message, "braze rejected a request: bisecting");
+                    tracing::info!(objects = batch.len(), status, message = %message, "braze rejected a request: bisecting");
                     let (first, second) = batch.split();
                     queue.push_front(second);
                     queue.push_front(first);
                 }
                 Settled::Rejected { status, message } => {
-                    let (position, entry) = batch.items.into_iter().next().expect("one item");
-                    tracing::warn!(lane = self.lane, position, status, message = %message, "braze rejected an object");
+                    let item = batch.items.into_iter().next().expect("one item");
+                    tracing::warn!(lane = item.lane, position = item.position, status, message = %message, "braze rejected an object");
                     refused.push((
-                        position,
-                        dead_letter(entry, message, Some(status), "rejected"),
+                        item.lane,
+                        item.position,
+                        dead_letter(item.entry, message, Some(status), "rejected"),
                     ));
                 }
                 Settled::TooLarge if batch.len() > 1 => {
@@ -496,10 +616,16 @@ impl LaneWorker {
                     queue.push_front(first);
                 }
                 Settled::TooLarge => {
-                    let (position, entry) = batch.items.into_iter().next().expect("one item");
+                    let item = batch.items.into_iter().next().expect("one item");
                     refused.push((
-                        position,
-                        dead_letter(entry, "Payload Too Large".into(), Some(413), "too_large"),
+                        item.lane,
+                        item.position,
+                        dead_letter(
+                            item.entry,
+                            "Payload Too Large".into(),
+                            Some(413),
+                            "too_large",
+                        ),
                     ));
                 }
                 Settled::Stopped => break,
@@ -508,51 +634,53 @@ impl LaneWorker {
         self.complete(delivered, refused).await;
     }
 
-    /// Record the result in the outbox, retrying storage errors (a lost completion would
-    /// only resend, but keep trying while running).
-    async fn complete(
-        &mut self,
-        delivered: Vec<(u64, OutboxEntry)>,
-        refused: Vec<(u64, DeadLetter)>,
-    ) {
+    /// Record the result in the outbox, one commit per lane, retrying storage errors
+    /// (a lost completion would only resend, but keep trying while running).
+    async fn complete(&mut self, delivered: Vec<Item>, refused: Vec<(u32, u64, DeadLetter)>) {
         if delivered.is_empty() && refused.is_empty() {
             return;
         }
-        let positions: Vec<u64> = delivered.iter().map(|(p, _)| *p).collect();
+        let delivered_count = delivered.len() as u64;
         let dead = refused.len() as u64;
         let mut points = DataPoints::default();
         let now = now_ms();
-        for (_, entry) in &delivered {
-            if let OutboxPayload::Track { object } = &entry.payload {
+        let mut per_lane: BTreeMap<u32, LaneCompletion> = BTreeMap::new();
+        for item in &delivered {
+            if let OutboxPayload::Track { object } = &item.entry.payload {
                 points.add(
                     object.array,
                     braid_braze::billing::object_data_points(object.array, &object.body),
                 );
             }
-            let latency_ms = now.saturating_sub(u64::try_from(entry.accepted_ms).unwrap_or(0));
+            let latency_ms = now.saturating_sub(u64::try_from(item.entry.accepted_ms).unwrap_or(0));
             metrics::histogram!("braid_delivery_ack_latency_seconds")
                 .record(latency_ms as f64 / 1000.0);
+            per_lane.entry(item.lane).or_default().0.push(item.position);
         }
-        let mut attempt = 0;
-        loop {
-            let outbox = self.shared.outbox.clone();
-            let lane = self.lane;
-            let (p, r) = (positions.clone(), refused.clone());
-            let result = tokio::task::spawn_blocking(move || outbox.complete(lane, &p, r))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            match result {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::error!(lane = self.lane, error = %e, "completing delivered entries failed");
-                    self.shared
-                        .note_error(format!("completing delivered entries: {e}"));
-                    if *self.shutdown.borrow() {
-                        return;
+        for (lane, position, dead) in refused {
+            per_lane.entry(lane).or_default().1.push((position, dead));
+        }
+        for (lane, (positions, dead_letters)) in per_lane {
+            let mut attempt = 0;
+            loop {
+                let outbox = self.shared.outbox.clone();
+                let (p, r) = (positions.clone(), dead_letters.clone());
+                let result = tokio::task::spawn_blocking(move || outbox.complete(lane, &p, r))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                match result {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::error!(lane, error = %e, "completing delivered entries failed");
+                        self.shared
+                            .note_error(format!("completing delivered entries: {e}"));
+                        if self.stopping() {
+                            return;
+                        }
+                        tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
+                        attempt += 1;
                     }
-                    tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
-                    attempt += 1;
                 }
             }
         }
@@ -565,9 +693,9 @@ impl LaneWorker {
                 metrics::counter!("braid_braze_data_points_total", "kind" => kind).increment(value);
             }
         }
-        metrics::counter!("braid_braze_objects_total").increment(positions.len() as u64);
+        metrics::counter!("braid_braze_objects_total").increment(delivered_count);
         let mut status = self.shared.status.lock().expect("status lock poisoned");
-        status.delivered += positions.len() as u64;
+        status.delivered += delivered_count;
         status.dead_lettered += dead;
         status.data_points.attributes += points.attributes;
         status.data_points.events += points.events;
@@ -581,7 +709,7 @@ impl LaneWorker {
         let endpoint_label = batch.endpoint.path();
         let mut attempt: u32 = 0;
         loop {
-            if *self.shutdown.borrow() || (!probing && self.shared.is_auth_failed()) {
+            if self.stopping() || (!probing && self.shared.is_auth_failed()) {
                 return Settled::Stopped;
             }
             if !self.shared.sender.is_dry_run() {
@@ -590,10 +718,8 @@ impl LaneWorker {
                     _ = self.shutdown.changed() => continue,
                 }
             }
-            let answer = {
-                let _permit = self.shared.in_flight.acquire().await.expect("never closed");
-                self.shared.sender.send(batch.endpoint, &body, points).await
-            };
+            // The request slot (`max_concurrency`) is held by this worker's task.
+            let answer = self.shared.sender.send(batch.endpoint, &body, points).await;
             self.shared
                 .status
                 .lock()
@@ -612,7 +738,7 @@ impl LaneWorker {
                 }) => (status, rate_limit, body),
                 Err(e) => {
                     metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => e.reason()).increment(1);
-                    tracing::warn!(lane = self.lane, error = %e, attempt, "braze request failed; retrying");
+                    tracing::warn!(error = %e, attempt, "braze request failed; retrying");
                     self.shared.note_error(e.to_string());
                     self.retry_after_backoff(e.reason(), &mut attempt).await;
                     continue;
@@ -631,7 +757,7 @@ impl LaneWorker {
                 } => {
                     self.on_accepted(batch);
                     for error in &unattributed {
-                        tracing::warn!(lane = self.lane, error = %error, "braze reported an error naming no object");
+                        tracing::warn!(error = %error, "braze reported an error naming no object");
                     }
                     return Settled::Partial {
                         failed: locate(batch, &failed),

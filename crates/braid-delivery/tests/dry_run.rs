@@ -87,10 +87,11 @@ async fn dry_run_writes_each_request_with_its_cost_and_completes_it() {
                 .sum()
         })
         .collect();
-    // Lane 0: one full request of 75 and one of 5; lane 1: one attribute.
-    let mut sorted = sizes.clone();
-    sorted.sort();
-    assert_eq!(sorted, vec![1, 5, 75]);
+    // 81 objects; the first request is full (lane 0 alone fills it), the rest may be
+    // combined across lanes depending on which lanes are free.
+    assert_eq!(sizes.iter().sum::<usize>(), 81);
+    assert_eq!(sizes.iter().max(), Some(&75));
+    assert!(sizes.len() <= 3, "{sizes:?}");
     let points: u64 = track
         .iter()
         .map(|l| l["data_points"].as_u64().unwrap())
