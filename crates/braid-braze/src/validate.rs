@@ -126,10 +126,17 @@ impl RequestError {
     }
 }
 
-/// Parse a `/users/track` body, rejecting what Braze rejects before looking at objects.
-///
-/// Checks the size first (Braze refuses to read an oversized body), then the JSON.
+/// Parse a `/users/track` body and check its shape: everything that makes Braze reject
+/// the whole request before looking at objects.
 pub fn parse_track_request(body: &[u8], limits: &Limits) -> Result<TrackRequest, RequestError> {
+    let req = parse_track_body(body, limits)?;
+    validate_request_shape(&req, body.len(), limits)?;
+    Ok(req)
+}
+
+/// Parse a `/users/track` body without checking its shape: the size (Braze refuses to
+/// read an oversized body), then the JSON.
+pub fn parse_track_body(body: &[u8], limits: &Limits) -> Result<TrackRequest, RequestError> {
     if body.len() > limits.max_body_bytes {
         return Err(RequestError::BodyTooLarge {
             bytes: body.len(),
@@ -141,10 +148,7 @@ pub fn parse_track_request(body: &[u8], limits: &Limits) -> Result<TrackRequest,
     if !value.is_object() {
         return Err(RequestError::NotAnObject);
     }
-    let req: TrackRequest =
-        serde_json::from_value(value).map_err(|e| RequestError::Malformed(e.to_string()))?;
-    validate_request_shape(&req, body.len(), limits)?;
-    Ok(req)
+    serde_json::from_value(value).map_err(|e| RequestError::Malformed(e.to_string()))
 }
 
 /// Check what makes Braze reject a whole request: size, object count, distinct ids.
