@@ -31,7 +31,8 @@ pub struct DeliveryConfig {
     /// Bulk mode: how often partial requests are flushed, in ms. Default 10000.
     pub bulk_interval_ms: u64,
     /// Requests allowed per `rate_window_ms`, shared by all lanes (Braze's
-    /// `/users/track` limit). braid stays under it before Braze has to say 429.
+    /// `/users/track` limit). braid stays under it before Braze has to say 429, pacing
+    /// over a window 5% longer than `rate_window_ms` to absorb network jitter.
     /// Default 3000.
     pub rate_limit: u32,
     /// The rate-limit window, in ms. Default 3000.

@@ -44,6 +44,9 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// never spins on 429s.
 const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(250);
 
+/// The pacing window is the configured one plus 1/20 (5%) as a margin for network jitter.
+const PACING_MARGIN_DIVISOR: u32 = 20;
+
 /// Delivery's state for the admin API and `/readyz`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeliveryStatus {
@@ -122,7 +125,10 @@ impl Delivery {
         .map_err(|e| DeliveryError::Client(e.to_string()))?;
         let lane_count = outbox.lane_count();
         let concurrency = config.max_concurrency.unwrap_or(lane_count.max(1) as usize);
-        let pacer = Pacer::new(config.rate_limit, config.rate_window());
+        // Pace over a slightly longer window than Braze's: requests reach Braze a little
+        // after they leave, unevenly, and Braze counts arrivals.
+        let window = config.rate_window();
+        let pacer = Pacer::new(config.rate_limit, window + window / PACING_MARGIN_DIVISOR);
         let status = DeliveryStatus {
             dry_run: config.is_dry_run(),
             ..DeliveryStatus::default()
