@@ -243,6 +243,25 @@ mod tests {
     }
 
     #[test]
+    fn configuration_round_trips_through_toml() {
+        let config = DeliveryConfig {
+            instance: BrazeInstance::Kr01,
+            rest_api_key: Some("k".into()),
+            max_concurrency: Some(3),
+            dry_run_path: Some(PathBuf::from("/tmp/dry.jsonl")),
+            ..DeliveryConfig::default()
+        };
+        let text = toml::to_string_pretty(&config).unwrap();
+        assert!(text.contains("instance = \"KR-01\""), "{text}");
+        assert_eq!(toml::from_str::<DeliveryConfig>(&text).unwrap(), config);
+        let default_text = toml::to_string_pretty(&DeliveryConfig::default()).unwrap();
+        assert_eq!(
+            toml::from_str::<DeliveryConfig>(&default_text).unwrap(),
+            DeliveryConfig::default()
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = serde_json::from_str::<DeliveryConfig>(r#"{"rate_limt": 5}"#).unwrap_err();
         assert!(err.to_string().contains("rate_limt"));

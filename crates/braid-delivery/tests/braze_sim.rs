@@ -558,3 +558,61 @@ async fn identifies_and_deletes_reach_braze_after_the_objects_before_them() {
     );
     assert_eq!(sim_seqs(&sim, "keep"), vec![0]);
 }
+
+#[tokio::test]
+async fn shutdown_during_an_outage_stops_promptly_and_keeps_everything_queued() {
+    let sim = sim(SimConfig {
+        faults: Faults {
+            status_5xx_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    let outbox = Arc::new(MemOutbox::new(4));
+    let total = load(&outbox, 4, 20, 5);
+    let config = DeliveryConfig {
+        backoff: BackoffConfig {
+            initial_ms: 60_000,
+            max_ms: 60_000,
+            jitter: 0.0,
+        },
+        ..live_config(&sim)
+    };
+    let run = start(outbox.clone(), config);
+    let handle = run.handle.clone();
+    wait_for("a failed attempt", || handle.status().retries > 0).await;
+    run.stop.send(true).unwrap();
+    // Workers sleeping a minute of backoff wake up for the shutdown.
+    tokio::time::timeout(GUARD, run.task)
+        .await
+        .expect("delivery stops")
+        .unwrap();
+    assert_eq!(outbox.queued(), total);
+    assert!(outbox.dead().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_url_keeps_everything_queued_and_says_so() {
+    let sim = sim(SimConfig::default()).await;
+    let outbox = Arc::new(MemOutbox::new(2));
+    let total = load(&outbox, 2, 5, 2);
+    let config = DeliveryConfig {
+        instance: format!("{}/not-braze", sim.base_url()).parse().unwrap(),
+        ..live_config(&sim)
+    };
+    let run = start(outbox.clone(), config);
+    let handle = run.handle.clone();
+    wait_for("the 404 to be reported", || {
+        handle
+            .status()
+            .last_error
+            .is_some_and(|e| e.contains("404"))
+    })
+    .await;
+    run.stop.send(true).unwrap();
+    run.task.await.unwrap();
+    assert_eq!(outbox.queued(), total);
+    assert!(outbox.dead().is_empty());
+    assert_eq!(sim.state().stats().objects_applied, 0);
+}
