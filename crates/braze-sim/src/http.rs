@@ -199,8 +199,9 @@ async fn gate(
     app: &App,
     conn: &ConnKill,
     headers: &HeaderMap,
-    is_track: bool,
+    track_body: Option<&[u8]>,
 ) -> Result<RateDecision, Gate> {
+    let is_track = track_body.is_some();
     let faults: Faults = app.state.faults();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -214,6 +215,10 @@ async fn gate(
         }
         if hang {
             inner.stats.timeouts += 1;
+        }
+        if let (true, Some(body)) = (drop_it || hang, track_body) {
+            // Recorded now: a hung call only ends when the client is long gone.
+            inner.record_request(None, body);
         }
         (drop_it, hang)
     };
@@ -287,17 +292,14 @@ async fn track(
     body: Bytes,
 ) -> Response {
     app.state.lock().stats.track_requests += 1;
-    let rate = match gate(&app, &conn, &headers, true).await {
+    let rate = match gate(&app, &conn, &headers, Some(&body)).await {
         Ok(rate) => rate,
         Err(Gate::Answer(response)) => {
             let status = response.status().as_u16();
             app.state.lock().record_request(Some(status), &body);
             return response;
         }
-        Err(Gate::Silent(response)) => {
-            app.state.lock().record_request(None, &body);
-            return response;
-        }
+        Err(Gate::Silent(response)) => return response,
     };
     let mut inner = app.state.lock();
     let limits = inner.limits.clone();
@@ -412,7 +414,7 @@ async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rate = match gate(&app, &conn, &headers, false).await {
+    let rate = match gate(&app, &conn, &headers, None).await {
         Ok(rate) => rate,
         Err(Gate::Answer(r) | Gate::Silent(r)) => return r,
     };
@@ -461,7 +463,7 @@ async fn identify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rate = match gate(&app, &conn, &headers, false).await {
+    let rate = match gate(&app, &conn, &headers, None).await {
         Ok(rate) => rate,
         Err(Gate::Answer(r) | Gate::Silent(r)) => return r,
     };
@@ -512,7 +514,7 @@ async fn alias_new(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rate = match gate(&app, &conn, &headers, false).await {
+    let rate = match gate(&app, &conn, &headers, None).await {
         Ok(rate) => rate,
         Err(Gate::Answer(r) | Gate::Silent(r)) => return r,
     };
@@ -561,7 +563,7 @@ async fn export_ids(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rate = match gate(&app, &conn, &headers, false).await {
+    let rate = match gate(&app, &conn, &headers, None).await {
         Ok(rate) => rate,
         Err(Gate::Answer(r) | Gate::Silent(r)) => return r,
     };
