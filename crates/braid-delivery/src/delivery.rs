@@ -1,19 +1,22 @@
-//! The delivery loop: one task per outbox lane, a shared pacer and in-flight limit, and
-//! the handling of every answer class.
+//! The delivery loop: a dispatcher that assembles requests from the outbox lanes, and a
+//! worker per request that sends it and handles every answer class.
 //!
-//! A lane sends one request at a time and completes it in the outbox before reading
-//! its next entries, so a user's objects reach Braze in order and a restart resends at
-//! most the request that was in flight (at-least-once). Lanes run concurrently; the
-//! number of requests in flight is capped by `max_concurrency`.
+//! A lane belongs to at most one request at a time and its entries are completed in the
+//! outbox before the lane is read again, so a user's objects reach Braze in order and a
+//! restart resends at most the requests that were in flight (at-least-once). The
+//! dispatcher fills one request from several free lanes (each contributing a prefix), so
+//! requests are full under load even when each lane alone is not; a request that is not
+//! full waits `linger_ms` (stream) or until the `bulk_interval_ms` tick (bulk). Requests in
+//! flight are capped by `max_concurrency`.
 //!
-//! Per request ([`LaneWorker::settle`]): pace, send, classify, then
+//! Per request ([`Worker::settle`]): pace, send, classify, then
 //! - success: deliver; partial: deliver all but the failed objects, dead-letter those with
 //!   Braze's error type; fatal 400 or 413: bisect until the bad objects are alone, then
 //!   dead-letter them;
 //! - 429: pause every sender until the reset and retry; 5xx/408/timeouts/connection
 //!   errors: retry with exponential backoff and jitter, forever (nothing is dropped);
 //! - 401/403: stop every lane, keep everything queued, flag it in [`DeliveryStatus`],
-//!   and let one lane probe with a one-entry request every `auth_probe_interval_ms`
+//!   and probe with a one-entry request every `auth_probe_interval_ms`
 //!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
 
 use crate::batch::{Batch, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};

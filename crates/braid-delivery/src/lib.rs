@@ -4,16 +4,17 @@
 //! - `batch`: packing a lane's oldest entries into one request (pure);
 //! - `pacer`: the request budget shared by all lanes, and pauses on 429;
 //! - `sender`: one HTTP request, or one dry-run line;
-//! - `delivery`: the lane loop and the handling of every answer class ([`Delivery`]).
+//! - `delivery`: the dispatcher that fills requests from free lanes, and the worker that
+//!   sends one request and handles every answer class ([`Delivery`]).
 //!
 //! Answers are classified by `braid_braze::response::classify`, in one place.
 //!
 //! # Guarantees
-//! - **Order**: a lane has one request in flight and completes it in the outbox before
-//!   reading on, so a user's entries reach Braze in order.
+//! - **Order**: a lane belongs to one request at a time, which is completed in the
+//!   outbox before the lane is read again, so a user's entries reach Braze in order.
 //! - **At-least-once**: entries leave the outbox only after Braze answered. A crash
-//!   between Braze's answer and the outbox commit resends that one request (per lane)
-//!   after restart; nothing else is sent twice.
+//!   between Braze's answer and the outbox commit resends the requests that were in
+//!   flight (at most `max_concurrency`) after restart; nothing else is sent twice.
 //! - **Nothing dropped silently**: an entry leaves the outbox either acknowledged by
 //!   Braze or as a dead letter with its reason (validator, partial failure, isolated
 //!   400, oversize).

@@ -162,3 +162,22 @@ async fn invalid_objects_are_dead_lettered_with_the_validator_reason_even_in_dry
         "the invalid object was never written"
     );
 }
+
+#[tokio::test]
+async fn bulk_mode_flushes_partial_requests_on_the_interval_in_one_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Arc::new(MemOutbox::new(4));
+    for lane in 0..4 {
+        outbox.push(lane, (0..3).map(|i| event(&format!("u{lane}"), i)));
+    }
+    let config = DeliveryConfig {
+        mode: braid_delivery::Mode::Bulk,
+        bulk_interval_ms: 50,
+        ..DeliveryConfig::default()
+    };
+    let status = drain(&outbox, config, dir.path()).await;
+    let text = std::fs::read_to_string(dir.path().join("dry-run.jsonl")).unwrap();
+    // All four lanes' entries were waiting at the first tick: one request.
+    assert_eq!(text.lines().count(), 1);
+    assert_eq!(status.delivered, 12);
+}
