@@ -567,13 +567,6 @@ impl User {
         }
     }
 
-    fn session_id(&mut self, now_ms: i64) -> i64 {
-        match self.session {
-            Some(s) => s.id,
-            None => self.open_session(now_ms).id,
-        }
-    }
-
     fn open_session(&mut self, now_ms: i64) -> Session {
         self.next_session_id += 1;
         let s = Session {
@@ -694,7 +687,7 @@ fn gen_event<'a>(
                 EventOut::SessionStart(CommonOut {
                     timestamp_unixtime_ms: ts,
                     source_message_id,
-                    session_id: s.id,
+                    session_id: Some(s.id),
                 })
             }
             Some(s) => {
@@ -705,7 +698,7 @@ fn gen_event<'a>(
                     common: CommonOut {
                         timestamp_unixtime_ms: ts,
                         source_message_id,
-                        session_id: s.id,
+                        session_id: Some(s.id),
                     },
                 })
             }
@@ -773,11 +766,14 @@ fn gen_products(rng: &mut StdRng, count: std::ops::RangeInclusive<usize>) -> Vec
         .collect()
 }
 
-fn common(user: &mut User, ts: i64, source_message_id: String) -> CommonOut {
+fn common(user: &User, ts: i64, source_message_id: String) -> CommonOut {
     CommonOut {
         timestamp_unixtime_ms: ts,
         source_message_id,
-        session_id: user.session_id(ts),
+        // Only an explicit session_start opens a session, so starts and ends balance;
+        // events outside a session carry no session id, as SDK events before the first
+        // session do.
+        session_id: user.session.map(|s| s.id),
     }
 }
 
@@ -870,7 +866,8 @@ enum EventOut<'a> {
 struct CommonOut {
     timestamp_unixtime_ms: i64,
     source_message_id: String,
-    session_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<i64>,
 }
 
 #[derive(Serialize)]

@@ -368,3 +368,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn sessions_alternate_per_user_and_every_end_closes_the_open_start() {
+    let mut wl = Workload::new(config(40, 12)).unwrap();
+    let mut open: HashMap<u64, Option<String>> = HashMap::new();
+    let (mut starts, mut ends) = (0u64, 0u64);
+    for (batch, info) in generate(&mut wl, 3000) {
+        let state = open.entry(info.user).or_insert(None);
+        for ev in &batch.events {
+            let session = ev.common().session_id.as_ref().map(|v| v.to_string());
+            match ev {
+                Event::SessionStart(_) => {
+                    assert!(state.is_none(), "a start while a session is open");
+                    *state = session;
+                    starts += 1;
+                }
+                Event::SessionEnd(_) => {
+                    assert!(state.is_some(), "an end without a start");
+                    assert_eq!(*state, session, "the end closes the open session");
+                    *state = None;
+                    ends += 1;
+                }
+                _ => assert_eq!(*state, session, "events carry the open session, if any"),
+            }
+        }
+    }
+    let still_open = open.values().filter(|s| s.is_some()).count() as u64;
+    assert_eq!(starts, ends + still_open);
+    assert!(ends > 0);
+}
