@@ -1,0 +1,53 @@
+//! First-run credentials: when the config names no input (or no admin), braid creates
+//! a key and secret once, keeps them in `<data_dir>/credentials.json`, and reuses them
+//! on every later start.
+
+use crate::config::{AdminConfig, InputConfig};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What `credentials.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeneratedCredentials {
+    pub input: InputConfig,
+    pub admin: AdminConfig,
+}
+
+/// Load the generated credentials, creating them on first run. The boolean is true when
+/// they were created just now (so the caller prints them).
+pub fn load_or_create(data_dir: &Path) -> std::io::Result<(GeneratedCredentials, bool)> {
+    let path = data_dir.join("credentials.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        let creds = serde_json::from_str(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+        return Ok((creds, false));
+    }
+    let creds = GeneratedCredentials {
+        input: InputConfig { name: Some("default".into()), key: random_token(24), secret: random_token(40) },
+        admin: AdminConfig { key: "admin".into(), secret: random_token(40) },
+    };
+    std::fs::create_dir_all(data_dir)?;
+    let tmp = data_dir.join("credentials.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?)?;
+    restrict_permissions(&tmp)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok((creds, true))
+}
+
+fn random_token(len: usize) -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! The braid server: HTTP ingest (mParticle Events API), the admin API, the pipeline
+//! worker, Braze delivery, metrics and the `braid` command line.
+//!
+//! - `config`: the TOML configuration and its environment overrides;
+//! - `credentials`: first-run input and admin credentials;
+//! - `auth`: HTTP Basic checks in constant time;
+//! - `ingest`: `/v2/events`, `/v2/bulkevents`, `/v2/bulkevents/historical`;
+//! - `committer`: group commit of accepted batches;
+//! - `worker`: the pipeline worker;
+//! - `admin`: `/api/v1/...`;
+//! - `telemetry`: logs and Prometheus metrics;
+//! - `app`: wiring it all together, start and graceful shutdown.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod committer;
+pub mod config;
+pub mod credentials;
+pub mod ingest;
+pub mod telemetry;
+pub mod worker;
+
+pub use app::Server;
+pub use config::Config;

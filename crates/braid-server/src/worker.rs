@@ -1,0 +1,86 @@
+//! The pipeline worker: takes committed batches from the log, in order, and applies
+//! them to profiles and the Braze outbox (see `braid_core::pipeline`).
+
+use braid_core::pipeline::{Pipeline, PipelineReport};
+use braid_core::storage::IngestLog;
+use braid_store::EmbeddedStore;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Most log records applied in one state transaction.
+const RECORDS_PER_TRANSACTION: usize = 512;
+
+/// Run until `shutdown` flips, then finish the work already committed to the log.
+pub async fn run(
+    store: EmbeddedStore,
+    pipeline: Arc<Pipeline>,
+    committed: Arc<Notify>,
+    processed: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let (store2, pipeline2) = (store.clone(), pipeline.clone());
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut report = PipelineReport::default();
+            let before = braid_core::storage::StateStore::transact(&store2, |txn| txn.cursor())?;
+            let after = pipeline2.process_pending(&store2, &store2, RECORDS_PER_TRANSACTION, &mut report)?;
+            Ok::<_, braid_core::StorageError>((before, after, report))
+        })
+        .await;
+        let progressed = match outcome {
+            Ok(Ok((before, after, report))) => {
+                record_metrics(&report);
+                if let Ok(head) = store.head() {
+                    metrics::gauge!("braid_queue_depth").set(head.saturating_sub(after) as f64);
+                }
+                if after > before {
+                    processed.notify_waiters();
+                    true
+                } else {
+                    false
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "pipeline transaction failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "pipeline task panicked; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        if progressed {
+            continue;
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = committed.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+fn record_metrics(report: &PipelineReport) {
+    metrics::counter!("braid_pipeline_records_total").increment(report.records);
+    metrics::counter!("braid_pipeline_profiles_created_total").increment(report.profiles_created);
+    metrics::counter!("braid_pipeline_identities_reassigned_total").increment(report.identities_reassigned);
+    metrics::counter!("braid_pipeline_unparseable_records_total").increment(report.unparseable_records);
+    metrics::counter!("braid_pipeline_outbox_entries_total").increment(report.outbox_entries);
+    for (kind, v) in [("attribute", report.data_points.attributes), ("event", report.data_points.events), ("purchase", report.data_points.purchases)] {
+        metrics::counter!("braid_braze_data_points_queued_total", "kind" => kind).increment(v);
+    }
+    for (kind, v) in [
+        ("attribute", report.data_points_saved.attributes),
+        ("event", report.data_points_saved.events),
+        ("purchase", report.data_points_saved.purchases),
+    ] {
+        metrics::counter!("braid_braze_data_points_saved_total", "kind" => kind).increment(v);
+    }
+    crate::telemetry::record_mapping_counters(&report.mapping);
+}
