@@ -10,12 +10,12 @@
 //! - `settings` and `mapping`: the pure mParticle → Braze mapping;
 //! - `delta`: drops what Braze already has and prices what is left.
 
-pub mod wire;
-pub mod limits;
-pub mod validate;
 pub mod billing;
-pub mod response;
-pub mod instance;
-pub mod settings;
-pub mod mapping;
 pub mod delta;
+pub mod instance;
+pub mod limits;
+pub mod mapping;
+pub mod response;
+pub mod settings;
+pub mod validate;
+pub mod wire;

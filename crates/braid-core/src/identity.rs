@@ -62,7 +62,11 @@ pub fn resolve(
             }
         }
     }
-    Ok(Resolution { profile, created, reassigned })
+    Ok(Resolution {
+        profile,
+        created,
+        reassigned,
+    })
 }
 
 fn find_known_identity(txn: &mut dyn StateTxn, batch: &Batch) -> StoreResult<Option<Mpid>> {

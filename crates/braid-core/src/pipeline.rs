@@ -67,7 +67,13 @@ impl Pipeline {
 
     /// Process up to `max` records after the cursor in one transaction. Returns the new
     /// cursor (unchanged when there was nothing to do).
-    pub fn process_pending<S>(&self, log: &dyn IngestLog, state: &S, max: usize, report: &mut PipelineReport) -> StoreResult<u64>
+    pub fn process_pending<S>(
+        &self,
+        log: &dyn IngestLog,
+        state: &S,
+        max: usize,
+        report: &mut PipelineReport,
+    ) -> StoreResult<u64>
     where
         S: StateStore,
     {
@@ -107,7 +113,8 @@ impl Pipeline {
             }
         };
         let now_ms = record.received_ms;
-        let resolution = identity::resolve(txn, &batch, now_ms, || mpid_for_position(position, salt))?;
+        let resolution =
+            identity::resolve(txn, &batch, now_ms, || mpid_for_position(position, salt))?;
         if resolution.created {
             report.profiles_created += 1;
         }
@@ -164,7 +171,8 @@ impl Pipeline {
                 });
             }
             for object in delta.objects {
-                let data_points = braid_braze::billing::object_data_points(object.array, &object.body);
+                let data_points =
+                    braid_braze::billing::object_data_points(object.array, &object.body);
                 entries.push(OutboxEntry {
                     mpid: profile.mpid.0,
                     payload: OutboxPayload::Track { object },
@@ -176,7 +184,8 @@ impl Pipeline {
                 report.outbox_entries += entries.len() as u64;
                 txn.enqueue(lane_of(profile.mpid, self.config.lanes), &entries)?;
             }
-            let sent_json = serde_json::to_value(&sent).map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
+            let sent_json = serde_json::to_value(&sent)
+                .map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
             txn.put_sent_state(profile.mpid, &sent_json)?;
         }
         txn.put_profile(&profile)?;
@@ -198,7 +207,8 @@ pub fn apply_attributes(attributes: &mut braid_mparticle::AttributeMap, batch: &
             if change.deleted {
                 attributes.remove(&change.user_attribute_name);
             } else if let Some(new) = &change.new {
-                let value = serde_json::from_value::<AttributeValue>(new.clone()).unwrap_or(AttributeValue::Other(new.clone()));
+                let value = serde_json::from_value::<AttributeValue>(new.clone())
+                    .unwrap_or(AttributeValue::Other(new.clone()));
                 attributes.insert(change.user_attribute_name.clone(), value);
             }
         }
@@ -207,7 +217,8 @@ pub fn apply_attributes(attributes: &mut braid_mparticle::AttributeMap, batch: &
 
 /// The compact form of an event kept in the user's history for audiences.
 fn history_record(event: &Event, ts_ms: i64) -> Option<serde_json::Value> {
-    braid_audiences::history::EventRecord::from_event(event, ts_ms).and_then(|r| serde_json::to_value(r).ok())
+    braid_audiences::history::EventRecord::from_event(event, ts_ms)
+        .and_then(|r| serde_json::to_value(r).ok())
 }
 
 fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {

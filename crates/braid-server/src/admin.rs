@@ -19,17 +19,30 @@ use std::sync::Arc;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/profiles/mpid/{mpid}", get(profile_by_mpid))
-        .route("/api/v1/profiles/{identity_type}/{value}", get(profile_by_identity))
+        .route(
+            "/api/v1/profiles/{identity_type}/{value}",
+            get(profile_by_identity),
+        )
         .route("/api/v1/dead-letters", get(list_dead_letters))
         .route("/api/v1/dead-letters/replay", post(replay_dead_letters))
         .route("/api/v1/delivery", get(delivery_status))
 }
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    check_basic(headers, &state.admin).map(|_| ()).map_err(|f| match f {
-        AuthFailure::Missing => error_response(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "admin credentials required"),
-        AuthFailure::Wrong => error_response(StatusCode::FORBIDDEN, "FORBIDDEN", "wrong admin credentials"),
-    })
+    check_basic(headers, &state.admin)
+        .map(|_| ())
+        .map_err(|f| match f {
+            AuthFailure::Missing => error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "admin credentials required",
+            ),
+            AuthFailure::Wrong => error_response(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "wrong admin credentials",
+            ),
+        })
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -41,19 +54,31 @@ async fn load_profile(state: &AppState, mpid: Mpid) -> Response {
     let found = tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await;
     match found {
         Ok(Ok(Some(profile))) => (StatusCode::OK, Json(profile)).into_response(),
-        Ok(Ok(None)) => error_response(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no profile with mpid {mpid}")),
+        Ok(Ok(None)) => error_response(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no profile with mpid {mpid}"),
+        ),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
 }
 
-async fn profile_by_mpid(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(mpid): Path<String>) -> Response {
+async fn profile_by_mpid(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(mpid): Path<String>,
+) -> Response {
     if let Err(r) = authorize(&state, &headers) {
         return r;
     }
     match mpid.parse::<i64>() {
         Ok(id) => load_profile(&state, Mpid(id)).await,
-        Err(_) => error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("mpid: `{mpid}` is not a 64-bit integer")),
+        Err(_) => error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            format!("mpid: `{mpid}` is not a 64-bit integer"),
+        ),
     }
 }
 
@@ -67,13 +92,25 @@ async fn profile_by_identity(
     }
     let kind: IdentityType = match identity_type.parse() {
         Ok(k) => k,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("identity_type: {e}")),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("identity_type: {e}"),
+            )
+        }
     };
     let store = state.store.clone();
-    let owner = tokio::task::spawn_blocking(move || store.transact(|txn| txn.identity_owner(kind, &value))).await;
+    let owner =
+        tokio::task::spawn_blocking(move || store.transact(|txn| txn.identity_owner(kind, &value)))
+            .await;
     match owner {
         Ok(Ok(Some(mpid))) => load_profile(&state, mpid).await,
-        Ok(Ok(None)) => error_response(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no profile with that {kind}")),
+        Ok(Ok(None)) => error_response(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no profile with that {kind}"),
+        ),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
@@ -91,7 +128,11 @@ fn default_limit() -> usize {
     100
 }
 
-async fn list_dead_letters(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+async fn list_dead_letters(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
     if let Err(r) = authorize(&state, &headers) {
         return r;
     }
@@ -99,7 +140,10 @@ async fn list_dead_letters(State(state): State<Arc<AppState>>, headers: HeaderMa
     let limit = page.limit.min(1000);
     match tokio::task::spawn_blocking(move || store.dead_letters(page.after, limit)).await {
         Ok(Ok(items)) => {
-            let items: Vec<_> = items.into_iter().map(|(id, letter)| json!({"id": id, "dead_letter": letter})).collect();
+            let items: Vec<_> = items
+                .into_iter()
+                .map(|(id, letter)| json!({"id": id, "dead_letter": letter}))
+                .collect();
             (StatusCode::OK, Json(json!({"dead_letters": items}))).into_response()
         }
         Ok(Err(e)) => internal(e),
@@ -114,7 +158,11 @@ struct ReplayRequest {
     ids: Vec<u64>,
 }
 
-async fn replay_dead_letters(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Option<Json<ReplayRequest>>) -> Response {
+async fn replay_dead_letters(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Option<Json<ReplayRequest>>,
+) -> Response {
     if let Err(r) = authorize(&state, &headers) {
         return r;
     }
@@ -138,7 +186,11 @@ pub fn replay(store: &braid_store::EmbeddedStore, ids: Vec<u64>) -> braid_core::
     }
     let mut total = 0;
     loop {
-        let page: Vec<u64> = store.dead_letters(0, 1000)?.into_iter().map(|(id, _)| id).collect();
+        let page: Vec<u64> = store
+            .dead_letters(0, 1000)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         if page.is_empty() {
             return Ok(total);
         }
@@ -151,5 +203,9 @@ async fn delivery_status(State(state): State<Arc<AppState>>, headers: HeaderMap)
         return r;
     }
     let depth = state.store.depth().unwrap_or(0);
-    (StatusCode::OK, Json(json!({"outbox_depth": depth, "status": state.delivery.status()}))).into_response()
+    (
+        StatusCode::OK,
+        Json(json!({"outbox_depth": depth, "status": state.delivery.status()})),
+    )
+        .into_response()
 }

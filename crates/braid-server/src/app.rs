@@ -49,21 +49,31 @@ impl Server {
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let prometheus = telemetry::prometheus();
         let data_dir = config.server.data_dir.clone();
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
 
         let mut inputs: Vec<Credential> = config
             .inputs
             .iter()
-            .map(|i| Credential { name: i.display_name().to_string(), key: i.key.clone(), secret: i.secret.clone() })
+            .map(|i| Credential {
+                name: i.display_name().to_string(),
+                key: i.key.clone(),
+                secret: i.secret.clone(),
+            })
             .collect();
         let mut admin: Vec<Credential> = config
             .admin
             .iter()
-            .map(|a| Credential { name: "admin".into(), key: a.key.clone(), secret: a.secret.clone() })
+            .map(|a| Credential {
+                name: "admin".into(),
+                key: a.key.clone(),
+                secret: a.secret.clone(),
+            })
             .collect();
         let mut generated = None;
         if inputs.is_empty() || admin.is_empty() {
-            let (creds, created) = credentials::load_or_create(&data_dir).context("loading generated credentials")?;
+            let (creds, created) =
+                credentials::load_or_create(&data_dir).context("loading generated credentials")?;
             if inputs.is_empty() {
                 inputs.push(Credential {
                     name: creds.input.display_name().to_string(),
@@ -72,7 +82,11 @@ impl Server {
                 });
             }
             if admin.is_empty() {
-                admin.push(Credential { name: "admin".into(), key: creds.admin.key.clone(), secret: creds.admin.secret.clone() });
+                admin.push(Credential {
+                    name: "admin".into(),
+                    key: creds.admin.key.clone(),
+                    secret: creds.admin.secret.clone(),
+                });
             }
             if created {
                 generated = Some(creds);
@@ -81,14 +95,23 @@ impl Server {
 
         let store_dir = data_dir.clone();
         let lanes = config.server.lanes;
-        let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&store_dir, StoreOptions { lanes, ..StoreOptions::default() }))
-            .await?
-            .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+        let store = tokio::task::spawn_blocking(move || {
+            EmbeddedStore::open(
+                &store_dir,
+                StoreOptions {
+                    lanes,
+                    ..StoreOptions::default()
+                },
+            )
+        })
+        .await?
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let committed = Arc::new(Notify::new());
         let processed = Arc::new(Notify::new());
-        let (committer, committer_task) = Committer::start(Arc::new(store.clone()), committed.clone());
+        let (committer, committer_task) =
+            Committer::start(Arc::new(store.clone()), committed.clone());
 
         let pipeline = Arc::new(Pipeline::new(PipelineConfig {
             braze: config.braze.clone(),
@@ -96,9 +119,19 @@ impl Server {
             lanes,
             history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
         }));
-        let worker_task = tokio::spawn(worker::run(store.clone(), pipeline, committed.clone(), processed.clone(), shutdown_rx.clone()));
+        let worker_task = tokio::spawn(worker::run(
+            store.clone(),
+            pipeline,
+            committed.clone(),
+            processed.clone(),
+            shutdown_rx.clone(),
+        ));
 
-        let delivery = braid_delivery::Delivery::new(Arc::new(store.clone()), config.delivery.clone(), &data_dir)?;
+        let delivery = braid_delivery::Delivery::new(
+            Arc::new(store.clone()),
+            config.delivery.clone(),
+            &data_dir,
+        )?;
         let delivery_handle = delivery.handle();
         let delivery_task = tokio::spawn(delivery.run(processed.clone(), shutdown_rx.clone()));
 
@@ -127,7 +160,14 @@ impl Server {
             }
         });
         tracing::info!(%addr, data_dir = %config.server.data_dir.display(), "braid listening");
-        Ok(Server { addr, state, shutdown, tasks: vec![committer_task, worker_task, delivery_task], http, generated })
+        Ok(Server {
+            addr,
+            state,
+            shutdown,
+            tasks: vec![committer_task, worker_task, delivery_task],
+            http,
+            generated,
+        })
     }
 
     /// The bound address.
@@ -186,7 +226,11 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         "problems": problems,
         "delivery": status,
     });
-    let code = if problems.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(body)).into_response()
 }
 
@@ -196,7 +240,10 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     }
     (
         StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.prometheus.render(),
     )
         .into_response()

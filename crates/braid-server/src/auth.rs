@@ -23,7 +23,10 @@ pub struct Credential {
 }
 
 /// Check `headers` against `allowed`; returns the matching credential's name.
-pub fn check_basic<'a>(headers: &HeaderMap, allowed: &'a [Credential]) -> Result<&'a str, AuthFailure> {
+pub fn check_basic<'a>(
+    headers: &HeaderMap,
+    allowed: &'a [Credential],
+) -> Result<&'a str, AuthFailure> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -60,21 +63,40 @@ mod tests {
     }
 
     fn creds() -> Vec<Credential> {
-        vec![Credential { name: "web".into(), key: "k1".into(), secret: "s1-secret".into() }]
+        vec![Credential {
+            name: "web".into(),
+            key: "k1".into(),
+            secret: "s1-secret".into(),
+        }]
     }
 
     #[test]
     fn correct_credentials_name_the_input() {
         let enc = base64::engine::general_purpose::STANDARD.encode("k1:s1-secret");
-        assert_eq!(check_basic(&header(&format!("Basic {enc}")), &creds()), Ok("web"));
+        assert_eq!(
+            check_basic(&header(&format!("Basic {enc}")), &creds()),
+            Ok("web")
+        );
     }
 
     #[test]
     fn missing_header_is_missing_and_wrong_secret_is_wrong() {
-        assert_eq!(check_basic(&HeaderMap::new(), &creds()), Err(AuthFailure::Missing));
-        assert_eq!(check_basic(&header("Bearer x"), &creds()), Err(AuthFailure::Missing));
+        assert_eq!(
+            check_basic(&HeaderMap::new(), &creds()),
+            Err(AuthFailure::Missing)
+        );
+        assert_eq!(
+            check_basic(&header("Bearer x"), &creds()),
+            Err(AuthFailure::Missing)
+        );
         let enc = base64::engine::general_purpose::STANDARD.encode("k1:nope");
-        assert_eq!(check_basic(&header(&format!("Basic {enc}")), &creds()), Err(AuthFailure::Wrong));
-        assert_eq!(check_basic(&header("Basic !!!"), &creds()), Err(AuthFailure::Wrong));
+        assert_eq!(
+            check_basic(&header(&format!("Basic {enc}")), &creds()),
+            Err(AuthFailure::Wrong)
+        );
+        assert_eq!(
+            check_basic(&header("Basic !!!"), &creds()),
+            Err(AuthFailure::Wrong)
+        );
     }
 }

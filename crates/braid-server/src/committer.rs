@@ -25,7 +25,10 @@ pub struct Committer {
 impl Committer {
     /// Start the committer task. `committed` is notified after every commit so the
     /// pipeline worker wakes up.
-    pub fn start(log: Arc<dyn IngestLog>, committed: Arc<Notify>) -> (Committer, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        log: Arc<dyn IngestLog>,
+        committed: Arc<Notify>,
+    ) -> (Committer, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel::<AppendJob>(8192);
         let task = tokio::spawn(run(receiver, log, committed));
         (Committer { sender }, task)
@@ -38,11 +41,17 @@ impl Committer {
             .send(AppendJob { requests, reply })
             .await
             .map_err(|_| "store is shutting down".to_string())?;
-        answer.await.map_err(|_| "store is shutting down".to_string())?
+        answer
+            .await
+            .map_err(|_| "store is shutting down".to_string())?
     }
 }
 
-async fn run(mut receiver: mpsc::Receiver<AppendJob>, log: Arc<dyn IngestLog>, committed: Arc<Notify>) {
+async fn run(
+    mut receiver: mpsc::Receiver<AppendJob>,
+    log: Arc<dyn IngestLog>,
+    committed: Arc<Notify>,
+) {
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         let mut records: usize = jobs[0].requests.len();

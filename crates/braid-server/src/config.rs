@@ -122,53 +122,86 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Load(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError::Load(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file(path));
         }
         figment = figment.merge(Env::prefixed("BRAID_").split("__"));
-        let config: Config = figment.extract().map_err(|e| ConfigError::Load(describe_figment_error(e)))?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Load(describe_figment_error(e)))?;
         config.validate()?;
         Ok(config)
     }
 
     /// Checks that serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, problem: String| ConfigError::Invalid { key: key.into(), problem };
-        self.server
-            .listen
-            .parse::<SocketAddr>()
-            .map_err(|e| invalid("server.listen", format!("not an address like 127.0.0.1:8080 ({e})")))?;
+        let invalid = |key: &str, problem: String| ConfigError::Invalid {
+            key: key.into(),
+            problem,
+        };
+        self.server.listen.parse::<SocketAddr>().map_err(|e| {
+            invalid(
+                "server.listen",
+                format!("not an address like 127.0.0.1:8080 ({e})"),
+            )
+        })?;
         if self.server.lanes == 0 || self.server.lanes > 1024 {
             return Err(invalid("server.lanes", "must be between 1 and 1024".into()));
         }
         if self.limits.max_request_bytes == 0 {
-            return Err(invalid("limits.max_request_bytes", "must be greater than 0".into()));
+            return Err(invalid(
+                "limits.max_request_bytes",
+                "must be greater than 0".into(),
+            ));
         }
         if self.limits.max_batch_bytes == 0 {
-            return Err(invalid("limits.max_batch_bytes", "must be greater than 0".into()));
+            return Err(invalid(
+                "limits.max_batch_bytes",
+                "must be greater than 0".into(),
+            ));
         }
         if self.limits.max_bulk_batches == 0 {
-            return Err(invalid("limits.max_bulk_batches", "must be greater than 0".into()));
+            return Err(invalid(
+                "limits.max_bulk_batches",
+                "must be greater than 0".into(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, input) in self.inputs.iter().enumerate() {
             if input.key.trim().is_empty() {
-                return Err(invalid(&format!("inputs[{i}].key"), "must not be empty".into()));
+                return Err(invalid(
+                    &format!("inputs[{i}].key"),
+                    "must not be empty".into(),
+                ));
             }
             if input.secret.len() < 8 {
-                return Err(invalid(&format!("inputs[{i}].secret"), "must be at least 8 characters".into()));
+                return Err(invalid(
+                    &format!("inputs[{i}].secret"),
+                    "must be at least 8 characters".into(),
+                ));
             }
             if !seen.insert(input.key.clone()) {
-                return Err(invalid(&format!("inputs[{i}].key"), format!("duplicate key `{}`", input.key)));
+                return Err(invalid(
+                    &format!("inputs[{i}].key"),
+                    format!("duplicate key `{}`", input.key),
+                ));
             }
         }
         if let Some(admin) = &self.admin {
             if admin.secret.len() < 8 {
-                return Err(invalid("admin.secret", "must be at least 8 characters".into()));
+                return Err(invalid(
+                    "admin.secret",
+                    "must be at least 8 characters".into(),
+                ));
             }
         }
-        self.delivery.validate().map_err(|(key, problem)| invalid(&format!("delivery.{key}"), problem))?;
+        self.delivery
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("delivery.{key}"), problem))?;
         Ok(())
     }
 }
@@ -177,7 +210,11 @@ fn describe_figment_error(e: figment::Error) -> String {
     e.into_iter()
         .map(|err| {
             let key = err.path.join(".");
-            let source = err.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+            let source = err
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
             if key.is_empty() {
                 format!("{}{source}", err.kind)
             } else {

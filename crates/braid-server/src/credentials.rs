@@ -21,24 +21,42 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<(GeneratedCredentials,
     let path = data_dir.join("credentials.json");
     if path.exists() {
         let text = std::fs::read_to_string(&path)?;
-        let creds = serde_json::from_str(&text)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+        let creds = serde_json::from_str(&text).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        })?;
         return Ok((creds, false));
     }
     let creds = GeneratedCredentials {
-        input: InputConfig { name: Some("default".into()), key: random_token(24), secret: random_token(40) },
-        admin: AdminConfig { key: "admin".into(), secret: random_token(40) },
+        input: InputConfig {
+            name: Some("default".into()),
+            key: random_token(24),
+            secret: random_token(40),
+        },
+        admin: AdminConfig {
+            key: "admin".into(),
+            secret: random_token(40),
+        },
     };
     std::fs::create_dir_all(data_dir)?;
     let tmp = data_dir.join("credentials.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?)?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?,
+    )?;
     restrict_permissions(&tmp)?;
     std::fs::rename(&tmp, &path)?;
     Ok((creds, true))
 }
 
 fn random_token(len: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 #[cfg(unix)]

@@ -29,23 +29,43 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
 fn auth_error(failure: AuthFailure) -> Response {
     match failure {
         AuthFailure::Missing => {
-            let mut r = error_response(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "missing or malformed basic authorization header");
-            r.headers_mut().insert("www-authenticate", "Basic realm=\"braid\"".parse().expect("static header"));
+            let mut r = error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "missing or malformed basic authorization header",
+            );
+            r.headers_mut().insert(
+                "www-authenticate",
+                "Basic realm=\"braid\"".parse().expect("static header"),
+            );
             r
         }
-        AuthFailure::Wrong => error_response(StatusCode::FORBIDDEN, "FORBIDDEN", "unknown input key or wrong secret"),
+        AuthFailure::Wrong => error_response(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "unknown input key or wrong secret",
+        ),
     }
 }
 
 fn body_or_error(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
     match body {
         Ok(b) => Ok(b),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            format!("request body exceeds {} bytes", state.config.limits.max_request_bytes),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!(
+                    "request body exceeds {} bytes",
+                    state.config.limits.max_request_bytes
+                ),
+            ))
+        }
+        Err(rejection) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            rejection.body_text(),
         )),
-        Err(rejection) => Err(error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", rejection.body_text())),
     }
 }
 
@@ -54,19 +74,35 @@ fn record_request(route: &'static str, status: StatusCode) {
 }
 
 /// Parse and validate one batch's bytes; returns the error to report for it.
-fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, (StatusCode, BatchError)> {
+fn check_batch(
+    state: &AppState,
+    raw: &[u8],
+) -> Result<braid_mparticle::Batch, (StatusCode, BatchError)> {
     if raw.len() > state.config.limits.max_batch_bytes {
         return Err((
             StatusCode::PAYLOAD_TOO_LARGE,
-            BatchError { path: "$".into(), reason: format!("batch is {} bytes, at most {} allowed", raw.len(), state.config.limits.max_batch_bytes) },
+            BatchError {
+                path: "$".into(),
+                reason: format!(
+                    "batch is {} bytes, at most {} allowed",
+                    raw.len(),
+                    state.config.limits.max_batch_bytes
+                ),
+            },
         ));
     }
     let batch = braid_mparticle::parse_batch(raw).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    braid_mparticle::validate_batch(&batch, &state.batch_limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+    braid_mparticle::validate_batch(&batch, &state.batch_limits)
+        .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     Ok(batch)
 }
 
-fn append_request(input: &str, kind: LogRecordKind, batch: &braid_mparticle::Batch, raw: &[u8]) -> AppendRequest {
+fn append_request(
+    input: &str,
+    kind: LogRecordKind,
+    batch: &braid_mparticle::Batch,
+    raw: &[u8],
+) -> AppendRequest {
     metrics::counter!("braid_ingest_batches_total", "input" => input.to_string()).increment(1);
     metrics::counter!("braid_ingest_bytes_total").increment(raw.len() as u64);
     for event in &batch.events {
@@ -92,20 +128,35 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-async fn commit(state: &AppState, requests: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, Response> {
+async fn commit(
+    state: &AppState,
+    requests: Vec<AppendRequest>,
+) -> Result<Vec<AppendOutcome>, Response> {
     state.committer.append(requests).await.map_err(|e| {
-        error_response(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", format!("batch not stored, retry later: {e}"))
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            format!("batch not stored, retry later: {e}"),
+        )
     })
 }
 
 /// `POST /v2/events`: one batch.
-pub async fn events(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let response = events_inner(&state, &headers, body).await;
     record_request("events", response.status());
     response
 }
 
-async fn events_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn events_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let input = match check_basic(headers, &state.inputs) {
         Ok(name) => name.to_string(),
         Err(f) => return auth_error(f),
@@ -118,7 +169,11 @@ async fn events_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes,
         Ok(b) => b,
         Err((status, e)) => {
             tracing::info!(input = %input, error = %e, "batch refused");
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "PAYLOAD_TOO_LARGE" } else { "BAD_REQUEST" };
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "PAYLOAD_TOO_LARGE"
+            } else {
+                "BAD_REQUEST"
+            };
             return error_response(status, code, e.to_string());
         }
     };
@@ -129,27 +184,44 @@ async fn events_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes,
             if duplicate {
                 metrics::counter!("braid_ingest_duplicate_batches_total").increment(1);
             }
-            (StatusCode::ACCEPTED, Json(json!({"accepted": 1, "duplicates": u8::from(duplicate)}))).into_response()
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({"accepted": 1, "duplicates": u8::from(duplicate)})),
+            )
+                .into_response()
         }
         Err(r) => r,
     }
 }
 
 /// `POST /v2/bulkevents`: up to 100 batches, forwarded.
-pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn bulk(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let response = bulk_inner(&state, &headers, body, LogRecordKind::Live).await;
     record_request("bulkevents", response.status());
     response
 }
 
 /// `POST /v2/bulkevents/historical`: like bulk, stored but never forwarded.
-pub async fn bulk_historical(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn bulk_historical(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let response = bulk_inner(&state, &headers, body, LogRecordKind::Historical).await;
     record_request("bulkevents_historical", response.status());
     response
 }
 
-async fn bulk_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>, kind: LogRecordKind) -> Response {
+async fn bulk_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    kind: LogRecordKind,
+) -> Response {
     let input = match check_basic(headers, &state.inputs) {
         Ok(name) => name.to_string(),
         Err(f) => return auth_error(f),
@@ -161,7 +233,11 @@ async fn bulk_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, B
     let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(&body) {
         Ok(items) => items,
         Err(e) => {
-            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("$: expected a JSON array of batches ({e})"));
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("$: expected a JSON array of batches ({e})"),
+            );
         }
     };
     let max = state.config.limits.max_bulk_batches;
@@ -169,7 +245,10 @@ async fn bulk_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, B
         return error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
-            format!("$: {} batches in one request, at most {max} allowed", items.len()),
+            format!(
+                "$: {} batches in one request, at most {max} allowed",
+                items.len()
+            ),
         );
     }
     let mut requests = Vec::with_capacity(items.len());
@@ -182,7 +261,8 @@ async fn bulk_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, B
             }
             Err((_, e)) => {
                 tracing::info!(input = %input, index, error = %e, "batch in bulk request refused");
-                metrics::counter!("braid_ingest_rejected_batches_total", "input" => input.clone()).increment(1);
+                metrics::counter!("braid_ingest_rejected_batches_total", "input" => input.clone())
+                    .increment(1);
                 rejected.push(json!({"index": index, "code": "BAD_REQUEST", "message": format!("[{index}].{e}")}));
             }
         }
@@ -192,11 +272,19 @@ async fn bulk_inner(state: &AppState, headers: &HeaderMap, body: Result<Bytes, B
     if !requests.is_empty() {
         match commit(state, requests).await {
             Ok(outcomes) => {
-                duplicates = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Duplicate(_))).count();
-                metrics::counter!("braid_ingest_duplicate_batches_total").increment(duplicates as u64);
+                duplicates = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, AppendOutcome::Duplicate(_)))
+                    .count();
+                metrics::counter!("braid_ingest_duplicate_batches_total")
+                    .increment(duplicates as u64);
             }
             Err(r) => return r,
         }
     }
-    (StatusCode::ACCEPTED, Json(json!({"accepted": accepted, "duplicates": duplicates, "rejected": rejected}))).into_response()
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})),
+    )
+        .into_response()
 }

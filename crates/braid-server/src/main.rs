@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "braid", version, about = "Self-hosted mParticle-compatible ingest that keeps Braze in sync, sending only what changed")]
+#[command(
+    name = "braid",
+    version,
+    about = "Self-hosted mParticle-compatible ingest that keeps Braze in sync, sending only what changed"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -46,9 +50,7 @@ enum DeadLetterAction {
         limit: usize,
     },
     /// Put dead letters back on the outbox (all of them unless ids are given).
-    Replay {
-        ids: Vec<u64>,
-    },
+    Replay { ids: Vec<u64> },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,7 +58,11 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { config: None }) {
         Command::Serve { config } => serve(config),
         Command::CheckConfig { config } => check_config(config),
-        Command::DeadLetters { action, config, url } => dead_letters(action, config, url),
+        Command::DeadLetters {
+            action,
+            config,
+            url,
+        } => dead_letters(action, config, url),
     }
 }
 
@@ -68,7 +74,10 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
     match Config::load(path.as_deref()) {
         Ok(config) => {
             println!("configuration is valid");
-            println!("{}", toml::to_string_pretty(&redacted(config)).context("rendering the configuration")?);
+            println!(
+                "{}",
+                toml::to_string_pretty(&redacted(config)).context("rendering the configuration")?
+            );
             Ok(())
         }
         Err(e) => {
@@ -106,13 +115,23 @@ fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
     })
 }
 
-fn print_first_run(config: &Config, addr: std::net::SocketAddr, creds: &braid_server::credentials::GeneratedCredentials) {
+fn print_first_run(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    creds: &braid_server::credentials::GeneratedCredentials,
+) {
     let file = config.server.data_dir.join("credentials.json");
     println!();
-    println!("braid created credentials on this first run (kept in {}):", file.display());
+    println!(
+        "braid created credentials on this first run (kept in {}):",
+        file.display()
+    );
     println!("  input key:    {}", creds.input.key);
     println!("  input secret: {}", creds.input.secret);
-    println!("  admin key:    {}   admin secret: {}", creds.admin.key, creds.admin.secret);
+    println!(
+        "  admin key:    {}   admin secret: {}",
+        creds.admin.key, creds.admin.secret
+    );
     println!();
     println!("Send a batch:");
     println!(
@@ -120,7 +139,10 @@ fn print_first_run(config: &Config, addr: std::net::SocketAddr, creds: &braid_se
         creds.input.key, creds.input.secret
     );
     println!("Look the user up:");
-    println!("  curl -u '{}:{}' http://{addr}/api/v1/profiles/customer_id/user-1", creds.admin.key, creds.admin.secret);
+    println!(
+        "  curl -u '{}:{}' http://{addr}/api/v1/profiles/customer_id/user-1",
+        creds.admin.key, creds.admin.secret
+    );
     println!();
 }
 
@@ -140,7 +162,11 @@ async fn wait_for_signal() {
     }
 }
 
-fn dead_letters(action: DeadLetterAction, path: Option<PathBuf>, url: Option<String>) -> anyhow::Result<()> {
+fn dead_letters(
+    action: DeadLetterAction,
+    path: Option<PathBuf>,
+    url: Option<String>,
+) -> anyhow::Result<()> {
     let config = load(path)?;
     let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
     let (key, secret) = match &config.admin {
@@ -159,7 +185,10 @@ fn dead_letters(action: DeadLetterAction, path: Option<PathBuf>, url: Option<Str
                 let mut printed = 0usize;
                 while printed < limit {
                     let page: serde_json::Value = client
-                        .get(format!("{base}/api/v1/dead-letters?after={after}&limit={}", (limit - printed).min(1000)))
+                        .get(format!(
+                            "{base}/api/v1/dead-letters?after={after}&limit={}",
+                            (limit - printed).min(1000)
+                        ))
                         .basic_auth(&key, Some(&secret))
                         .send()
                         .await?

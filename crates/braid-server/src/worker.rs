@@ -24,7 +24,12 @@ pub async fn run(
         let outcome = tokio::task::spawn_blocking(move || {
             let mut report = PipelineReport::default();
             let before = braid_core::storage::StateStore::transact(&store2, |txn| txn.cursor())?;
-            let after = pipeline2.process_pending(&store2, &store2, RECORDS_PER_TRANSACTION, &mut report)?;
+            let after = pipeline2.process_pending(
+                &store2,
+                &store2,
+                RECORDS_PER_TRANSACTION,
+                &mut report,
+            )?;
             Ok::<_, braid_core::StorageError>((before, after, report))
         })
         .await;
@@ -69,10 +74,16 @@ pub async fn run(
 fn record_metrics(report: &PipelineReport) {
     metrics::counter!("braid_pipeline_records_total").increment(report.records);
     metrics::counter!("braid_pipeline_profiles_created_total").increment(report.profiles_created);
-    metrics::counter!("braid_pipeline_identities_reassigned_total").increment(report.identities_reassigned);
-    metrics::counter!("braid_pipeline_unparseable_records_total").increment(report.unparseable_records);
+    metrics::counter!("braid_pipeline_identities_reassigned_total")
+        .increment(report.identities_reassigned);
+    metrics::counter!("braid_pipeline_unparseable_records_total")
+        .increment(report.unparseable_records);
     metrics::counter!("braid_pipeline_outbox_entries_total").increment(report.outbox_entries);
-    for (kind, v) in [("attribute", report.data_points.attributes), ("event", report.data_points.events), ("purchase", report.data_points.purchases)] {
+    for (kind, v) in [
+        ("attribute", report.data_points.attributes),
+        ("event", report.data_points.events),
+        ("purchase", report.data_points.purchases),
+    ] {
         metrics::counter!("braid_braze_data_points_queued_total", "kind" => kind).increment(v);
     }
     for (kind, v) in [

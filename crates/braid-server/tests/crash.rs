@@ -15,7 +15,11 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
@@ -74,7 +78,10 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
     let port = free_port();
     let config = write_config(dir.path(), port);
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let acked: Arc<Mutex<BTreeSet<u64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut rng = rand::thread_rng();
@@ -86,13 +93,20 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut senders = Vec::new();
         for _ in 0..8 {
-            let (client, base, acked, next, stop) = (client.clone(), base.clone(), acked.clone(), next.clone(), stop.clone());
+            let (client, base, acked, next, stop) = (
+                client.clone(),
+                base.clone(),
+                acked.clone(),
+                next.clone(),
+                stop.clone(),
+            );
             senders.push(tokio::spawn(async move {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let mut body = common::batch(&format!("crash-{n}"), "Crash Test");
                     body["source_request_id"] = serde_json::json!(format!("crash-req-{n}"));
-                    body["events"][0]["data"]["timestamp_unixtime_ms"] = serde_json::json!(now_ms());
+                    body["events"][0]["data"]["timestamp_unixtime_ms"] =
+                        serde_json::json!(now_ms());
                     let sent = client
                         .post(format!("{base}/v2/events"))
                         .basic_auth(common::KEY, Some(common::SECRET))
@@ -122,7 +136,11 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
     let mut child = spawn_braid(&config);
     wait_healthy(&client, &base).await;
     let acked = acked.lock().await.clone();
-    assert!(acked.len() > 50, "the load produced too few accepted batches ({}) to prove anything", acked.len());
+    assert!(
+        acked.len() > 50,
+        "the load produced too few accepted batches ({}) to prove anything",
+        acked.len()
+    );
     let last = *acked.iter().max().unwrap();
     for _ in 0..800 {
         let r = client
@@ -139,8 +157,18 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
     // Give the pipeline a moment to finish the rest, then stop braid and read the store.
     let mut caught_up = false;
     for _ in 0..400 {
-        let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-        if metrics.lines().any(|l| l.starts_with("braid_queue_depth ") && l.trim_end().ends_with(" 0")) {
+        let metrics = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics
+            .lines()
+            .any(|l| l.starts_with("braid_queue_depth ") && l.trim_end().ends_with(" 0"))
+        {
             caught_up = true;
             break;
         }
@@ -150,13 +178,19 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
     child.kill().unwrap();
     let _ = child.wait();
 
-    let store = braid_store::EmbeddedStore::open(&dir.path().join("data"), braid_store::StoreOptions::default()).unwrap();
+    let store = braid_store::EmbeddedStore::open(
+        &dir.path().join("data"),
+        braid_store::StoreOptions::default(),
+    )
+    .unwrap();
     let mut missing = Vec::new();
     let mut duplicated = Vec::new();
     store
         .transact(|txn| {
             for &n in &acked {
-                let Some(mpid) = txn.identity_owner(IdentityType::CustomerId, &format!("crash-{n}"))? else {
+                let Some(mpid) =
+                    txn.identity_owner(IdentityType::CustomerId, &format!("crash-{n}"))?
+                else {
                     missing.push(n);
                     continue;
                 };
@@ -168,10 +202,19 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
             Ok(())
         })
         .unwrap();
-    assert!(missing.is_empty(), "accepted batches lost after SIGKILL: {missing:?}");
-    assert!(duplicated.is_empty(), "batches applied more than once: {duplicated:?}");
+    assert!(
+        missing.is_empty(),
+        "accepted batches lost after SIGKILL: {missing:?}"
+    );
+    assert!(
+        duplicated.is_empty(),
+        "batches applied more than once: {duplicated:?}"
+    );
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }

@@ -50,12 +50,17 @@ async fn every_event_type_is_accepted_and_builds_the_profile() {
     let (status, body) = braid.post("/v2/events", &every_event_type("all-1")).await;
     assert_eq!(status, 202, "{body}");
     braid.wait_processed().await;
-    let (status, profile) = braid.admin_get("/api/v1/profiles/mpid/8934528972398734").await;
+    let (status, profile) = braid
+        .admin_get("/api/v1/profiles/mpid/8934528972398734")
+        .await;
     assert_eq!(status, 200, "{profile}");
     assert_eq!(profile["identities"]["customer_id"], "all-1");
     assert_eq!(profile["attributes"]["vip"], true);
     assert_eq!(profile["attributes"]["tags"], json!(["x", "y"]));
-    assert_eq!(profile["attributes"]["level"], "3", "user_attribute_change applied");
+    assert_eq!(
+        profile["attributes"]["level"], "3",
+        "user_attribute_change applied"
+    );
     let (status, same) = braid.admin_get("/api/v1/profiles/customer_id/all-1").await;
     assert_eq!(status, 200);
     assert_eq!(same["mpid"], profile["mpid"]);
@@ -67,16 +72,53 @@ async fn missing_credentials_get_401_and_wrong_ones_403() {
     let braid = start().await;
     let url = format!("{}/v2/events", braid.base);
     let body = serde_json::to_vec(&batch("u", "e")).unwrap();
-    let none = braid.client.post(&url).body(body.clone()).send().await.unwrap();
+    let none = braid
+        .client
+        .post(&url)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.status(), 401);
-    let wrong_secret = braid.client.post(&url).basic_auth(KEY, Some("nope")).body(body.clone()).send().await.unwrap();
+    let wrong_secret = braid
+        .client
+        .post(&url)
+        .basic_auth(KEY, Some("nope"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_secret.status(), 403);
-    let wrong_key = braid.client.post(&url).basic_auth("other", Some(SECRET)).body(body.clone()).send().await.unwrap();
+    let wrong_key = braid
+        .client
+        .post(&url)
+        .basic_auth("other", Some(SECRET))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_key.status(), 403);
-    let bearer = braid.client.post(&url).bearer_auth(SECRET).body(body).send().await.unwrap();
+    let bearer = braid
+        .client
+        .post(&url)
+        .bearer_auth(SECRET)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bearer.status(), 401);
-    let admin = braid.client.get(format!("{}/api/v1/profiles/mpid/1", braid.base)).basic_auth(KEY, Some(SECRET)).send().await.unwrap();
-    assert_eq!(admin.status(), 403, "ingest credentials do not open the admin API");
+    let admin = braid
+        .client
+        .get(format!("{}/api/v1/profiles/mpid/1", braid.base))
+        .basic_auth(KEY, Some(SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin.status(),
+        403,
+        "ingest credentials do not open the admin API"
+    );
     braid.stop().await;
 }
 
@@ -94,7 +136,10 @@ async fn malformed_input_names_the_json_path() {
     let (status, body) = braid.post("/v2/events", &bad).await;
     assert_eq!(status, 400);
     let message = body["errors"][0]["message"].as_str().unwrap();
-    assert!(message.starts_with("events[1].data.event_name"), "{message}");
+    assert!(
+        message.starts_with("events[1].data.event_name"),
+        "{message}"
+    );
     braid.stop().await;
 }
 
@@ -110,15 +155,35 @@ async fn bulk_with_a_bad_batch_accepts_the_good_ones_and_reports_the_bad() {
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["accepted"], 2);
     assert_eq!(body["rejected"][0]["index"], 1);
-    assert!(body["rejected"][0]["message"].as_str().unwrap().contains("event_name"), "{body}");
+    assert!(
+        body["rejected"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("event_name"),
+        "{body}"
+    );
     braid.wait_processed().await;
-    assert_eq!(braid.admin_get("/api/v1/profiles/customer_id/bulk-1").await.0, 200);
-    assert_eq!(braid.admin_get("/api/v1/profiles/customer_id/bulk-2").await.0, 200);
+    assert_eq!(
+        braid
+            .admin_get("/api/v1/profiles/customer_id/bulk-1")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        braid
+            .admin_get("/api/v1/profiles/customer_id/bulk-2")
+            .await
+            .0,
+        200
+    );
 
     let too_many = Value::Array((0..101).map(|i| batch(&format!("m{i}"), "x")).collect());
     let (status, _) = braid.post("/v2/bulkevents", &too_many).await;
     assert_eq!(status, 400);
-    let (status, _) = braid.post("/v2/bulkevents", &json!({"not": "an array"})).await;
+    let (status, _) = braid
+        .post("/v2/bulkevents", &json!({"not": "an array"}))
+        .await;
     assert_eq!(status, 400);
     braid.stop().await;
 }
@@ -154,7 +219,11 @@ async fn duplicate_source_request_id_is_stored_once() {
     assert_eq!(status, 202);
     assert_eq!(body["duplicates"], 2);
     let store = braid.server.as_ref().unwrap().state().store.clone();
-    assert_eq!(store.head().unwrap(), 1, "only the first copy reached the log");
+    assert_eq!(
+        store.head().unwrap(),
+        1,
+        "only the first copy reached the log"
+    );
     braid.stop().await;
 }
 
@@ -162,10 +231,21 @@ async fn duplicate_source_request_id_is_stored_once() {
 async fn historical_batches_are_stored_but_never_forwarded() {
     use braid_core::storage::Outbox;
     let braid = start().await;
-    let (status, _) = braid.post("/v2/bulkevents/historical", &json!([batch("hist-1", "Old")])).await;
+    let (status, _) = braid
+        .post(
+            "/v2/bulkevents/historical",
+            &json!([batch("hist-1", "Old")]),
+        )
+        .await;
     assert_eq!(status, 202);
     braid.wait_processed().await;
-    assert_eq!(braid.admin_get("/api/v1/profiles/customer_id/hist-1").await.0, 200);
+    assert_eq!(
+        braid
+            .admin_get("/api/v1/profiles/customer_id/hist-1")
+            .await
+            .0,
+        200
+    );
     let store = braid.server.as_ref().unwrap().state().store.clone();
     assert_eq!(store.depth().unwrap(), 0, "nothing queued for Braze");
     braid.stop().await;
@@ -175,12 +255,35 @@ async fn historical_batches_are_stored_but_never_forwarded() {
 async fn operations_endpoints_answer() {
     let braid = start().await;
     assert_eq!(braid.post("/v2/events", &batch("ops-1", "x")).await.0, 202);
-    let health = braid.client.get(format!("{}/healthz", braid.base)).send().await.unwrap();
+    let health = braid
+        .client
+        .get(format!("{}/healthz", braid.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let ready = braid.client.get(format!("{}/readyz", braid.base)).send().await.unwrap();
+    let ready = braid
+        .client
+        .get(format!("{}/readyz", braid.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
-    let metrics = braid.client.get(format!("{}/metrics", braid.base)).send().await.unwrap().text().await.unwrap();
-    for name in ["braid_ingest_requests_total", "braid_ingest_events_total", "braid_store_commit_seconds", "braid_ingest_bytes_total"] {
+    let metrics = braid
+        .client
+        .get(format!("{}/metrics", braid.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "braid_ingest_requests_total",
+        "braid_ingest_events_total",
+        "braid_store_commit_seconds",
+        "braid_ingest_bytes_total",
+    ] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
     braid.stop().await;
@@ -197,7 +300,12 @@ async fn restart_keeps_profiles_and_resolves_known_identities() {
     let mut config = test_config(dir.path());
     config.server.listen = "127.0.0.1:0".into();
     let server = braid_server::Server::start(config).await.unwrap();
-    let again = TestBraid { base: format!("http://{}", server.addr()), server: Some(server), client: reqwest::Client::new(), dir };
+    let again = TestBraid {
+        base: format!("http://{}", server.addr()),
+        server: Some(server),
+        client: reqwest::Client::new(),
+        dir,
+    };
     // Same email, no customer id: resolves to the same profile.
     let by_email = json!({"user_identities": {"email": "keep-1@example.com"}, "user_attributes": {"plan": "silver"}});
     assert_eq!(again.post("/v2/events", &by_email).await.0, 202);
@@ -213,7 +321,11 @@ async fn official_python_sdk_works_unchanged() {
     let braid = start().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sdk_send.py");
     let base = braid.base.clone();
-    let output = tokio::process::Command::new("python3").args([script, &base, KEY, SECRET]).output().await.expect("python3 runs");
+    let output = tokio::process::Command::new("python3")
+        .args([script, &base, KEY, SECRET])
+        .output()
+        .await
+        .expect("python3 runs");
     assert!(
         output.status.success(),
         "python SDK failed: {}\n{}",
@@ -222,7 +334,9 @@ async fn official_python_sdk_works_unchanged() {
     );
     braid.wait_processed().await;
     for user in ["py-user-1", "py-user-2", "py-user-3"] {
-        let (status, profile) = braid.admin_get(&format!("/api/v1/profiles/customer_id/{user}")).await;
+        let (status, profile) = braid
+            .admin_get(&format!("/api/v1/profiles/customer_id/{user}"))
+            .await;
         assert_eq!(status, 200, "{user}: {profile}");
         assert_eq!(profile["attributes"]["plan"], "gold");
     }

@@ -24,8 +24,15 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.server.listen = "127.0.0.1:0".into();
     config.server.data_dir = dir.to_path_buf();
     config.server.shutdown_grace_secs = 5;
-    config.inputs = vec![InputConfig { name: Some("test".into()), key: KEY.into(), secret: SECRET.into() }];
-    config.admin = Some(AdminConfig { key: ADMIN_KEY.into(), secret: ADMIN_SECRET.into() });
+    config.inputs = vec![InputConfig {
+        name: Some("test".into()),
+        key: KEY.into(),
+        secret: SECRET.into(),
+    }];
+    config.admin = Some(AdminConfig {
+        key: ADMIN_KEY.into(),
+        secret: ADMIN_SECRET.into(),
+    });
     config
 }
 
@@ -35,7 +42,12 @@ pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestBraid {
     edit(&mut config);
     let server = Server::start(config).await.expect("server starts");
     let base = format!("http://{}", server.addr());
-    TestBraid { server: Some(server), base, client: reqwest::Client::new(), dir }
+    TestBraid {
+        server: Some(server),
+        base,
+        client: reqwest::Client::new(),
+        dir,
+    }
 }
 
 pub async fn start() -> TestBraid {
@@ -59,7 +71,10 @@ impl TestBraid {
             .expect("request");
         let status = r.status().as_u16();
         let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn admin_get(&self, path: &str) -> (u16, Value) {
