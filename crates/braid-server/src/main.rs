@@ -103,11 +103,13 @@ fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
     telemetry::init_logging(config.server.log_format == "json");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        // Listen for signals before anything starts, so an early SIGTERM is a clean stop.
+        let signal = ShutdownSignal::install()?;
         let server = Server::start(config.clone()).await?;
         if let Some(creds) = &server.generated {
             print_first_run(&config, server.addr(), creds);
         }
-        wait_for_signal().await;
+        signal.wait().await;
         tracing::info!("shutting down: draining in-flight requests");
         server.shutdown().await;
         tracing::info!("stopped");
@@ -146,19 +148,30 @@ fn print_first_run(
     println!();
 }
 
-async fn wait_for_signal() {
+/// SIGTERM or Ctrl-C.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> std::io::Result<Self> {
+        Ok(ShutdownSignal {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
         tokio::select! {
-            _ = term.recv() => {}
+            _ = self.term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
