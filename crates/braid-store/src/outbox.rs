@@ -2,7 +2,7 @@
 
 use crate::codec::{backend, decode_for_user, encode_for_user, user_of};
 use crate::state::push_outbox;
-use crate::tables::{self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, LANES, OUTBOX};
+use crate::tables::{self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, LANES, OUTBOX, SENT_STATE};
 use crate::EmbeddedStore;
 use braid_core::storage::{lane_of, Outbox, StoreResult};
 use braid_core::{DeadLetter, OutboxEntry};
@@ -108,6 +108,7 @@ impl Outbox for EmbeddedStore {
             let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
             let mut dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
             let mut counters = txn.open_table(COUNTERS).map_err(backend)?;
+            let mut sent = txn.open_table(SENT_STATE).map_err(backend)?;
             for seq in delivered {
                 outbox.remove((lane, *seq)).map_err(backend)?;
             }
@@ -118,6 +119,12 @@ impl Outbox for EmbeddedStore {
                     let id = tables::next(&mut counters, DEAD_SEQ)?;
                     let bytes = encode_for_user(letter.entry.mpid, letter)?;
                     dead.insert(id, bytes.as_slice()).map_err(backend)?;
+                    if refuses_attributes(&letter.entry) {
+                        // The delta step believed these values reached Braze. Forget what
+                        // was sent for this user so the next change re-sends in full
+                        // instead of being dropped as "unchanged".
+                        sent.remove(letter.entry.mpid).map_err(backend)?;
+                    }
                 }
             }
         }
@@ -182,4 +189,11 @@ impl EmbeddedStore {
         let dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
         dead.len().map_err(backend)
     }
+}
+
+fn refuses_attributes(entry: &OutboxEntry) -> bool {
+    matches!(
+        &entry.payload,
+        braid_core::OutboxPayload::Track { object } if object.array == braid_braze::wire::TrackArray::Attributes
+    )
 }

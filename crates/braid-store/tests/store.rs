@@ -707,3 +707,57 @@ fn clones_share_one_store() {
         .collect();
     assert_eq!(positions, (1..=41).collect::<Vec<_>>());
 }
+
+#[test]
+fn dead_lettered_attributes_make_the_delta_step_forget_what_was_sent() {
+    use braid_braze::wire::{TrackArray, TrackObject, UserRef};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let attributes = |mpid: i64| OutboxEntry {
+        mpid,
+        payload: OutboxPayload::Track {
+            object: TrackObject {
+                array: TrackArray::Attributes,
+                user: UserRef::ExternalId(format!("u{mpid}")),
+                body: serde_json::json!({"external_id": format!("u{mpid}"), "plan": "gold"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            },
+        },
+        data_points: 1,
+        accepted_ms: 5,
+    };
+    store
+        .transact(|txn| {
+            txn.put_sent_state(Mpid(1), &serde_json::json!({"plan": "gold"}))?;
+            txn.put_sent_state(Mpid(2), &serde_json::json!({"plan": "gold"}))?;
+            txn.enqueue(0, &[attributes(1), entry(2, "delete-only")])
+        })
+        .unwrap();
+    let lane = store.peek(0, 10).unwrap();
+    store
+        .complete(
+            0,
+            &[],
+            vec![
+                (lane[0].0, letter(lane[0].1.clone())),
+                (lane[1].0, letter(lane[1].1.clone())),
+            ],
+        )
+        .unwrap();
+    store
+        .transact(|txn| {
+            assert_eq!(
+                txn.sent_state(Mpid(1))?,
+                None,
+                "refused attributes: sent state forgotten"
+            );
+            assert!(
+                txn.sent_state(Mpid(2))?.is_some(),
+                "other refusals leave it alone"
+            );
+            Ok(())
+        })
+        .unwrap();
+}
