@@ -205,7 +205,11 @@ async fn delivery_status(State(state): State<Arc<AppState>>, headers: HeaderMap)
     let depth = state.store.depth().unwrap_or(0);
     (
         StatusCode::OK,
-        Json(json!({"outbox_depth": depth, "status": state.delivery.status()})),
+        Json(json!({
+            "outbox_depth": depth,
+            "status": state.delivery.status(),
+            "ledger": state.ledger.totals(),
+        })),
     )
         .into_response()
 }

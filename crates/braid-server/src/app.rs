@@ -30,6 +30,8 @@ pub struct AppState {
     pub store: EmbeddedStore,
     pub delivery: braid_delivery::DeliveryHandle,
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
+    /// Data points queued and saved by the delta step since start.
+    pub ledger: Arc<worker::Ledger>,
 }
 
 /// A running braid.
@@ -119,11 +121,13 @@ impl Server {
             lanes,
             history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
         }));
+        let ledger = Arc::new(worker::Ledger::default());
         let worker_task = tokio::spawn(worker::run(
             store.clone(),
             pipeline,
             committed.clone(),
             processed.clone(),
+            ledger.clone(),
             shutdown_rx.clone(),
         ));
 
@@ -144,6 +148,7 @@ impl Server {
             store,
             delivery: delivery_handle,
             prometheus,
+            ledger,
         });
         let router = router(state.clone());
         let listener = tokio::net::TcpListener::bind(&config.server.listen)

@@ -99,17 +99,22 @@ fn redacted(mut config: Config) -> Config {
 }
 
 fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = load(path)?;
+    let config = load(path.clone())?;
     telemetry::init_logging(config.server.log_format == "json");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         // Listen for signals before anything starts, so an early SIGTERM is a clean stop.
-        let signal = ShutdownSignal::install()?;
+        let mut signal = ShutdownSignal::install()?;
         let server = Server::start(config.clone()).await?;
         if let Some(creds) = &server.generated {
             print_first_run(&config, server.addr(), creds);
         }
-        signal.wait().await;
+        loop {
+            match signal.next().await {
+                SignalEvent::Stop => break,
+                SignalEvent::Reload => reload(path.as_deref(), &server),
+            }
+        }
         tracing::info!("shutting down: draining in-flight requests");
         server.shutdown().await;
         tracing::info!("stopped");
@@ -123,35 +128,31 @@ fn print_first_run(
     creds: &braid_server::credentials::GeneratedCredentials,
 ) {
     let file = config.server.data_dir.join("credentials.json");
-    println!();
-    println!(
-        "braid created credentials on this first run (kept in {}):",
-        file.display()
+    let (key, secret) = (&creds.input.key, &creds.input.secret);
+    let (admin_key, admin_secret) = (&creds.admin.key, &creds.admin.secret);
+    let example = r#"{"user_identities":{"customer_id":"user-1"},"user_attributes":{"$FirstName":"Ada"},"events":[{"event_type":"custom_event","data":{"event_name":"Signed Up","custom_event_type":"other"}}]}"#;
+    let text = format!(
+        "\nbraid created credentials on this first run (kept in {file}):\n  input key:    {key}\n  input secret: {secret}\n  admin key:    {admin_key}   admin secret: {admin_secret}\n\nSend a batch:\n  curl -u '{key}:{secret}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{example}'\nLook the user up:\n  curl -u '{admin_key}:{admin_secret}' http://{addr}/api/v1/profiles/customer_id/user-1\n\n",
+        file = file.display()
     );
-    println!("  input key:    {}", creds.input.key);
-    println!("  input secret: {}", creds.input.secret);
-    println!(
-        "  admin key:    {}   admin secret: {}",
-        creds.admin.key, creds.admin.secret
-    );
-    println!();
-    println!("Send a batch:");
-    println!(
-        "  curl -u '{}:{}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{{\"user_identities\":{{\"customer_id\":\"user-1\"}},\"user_attributes\":{{\"$FirstName\":\"Ada\"}},\"events\":[{{\"event_type\":\"custom_event\",\"data\":{{\"event_name\":\"Signed Up\",\"custom_event_type\":\"other\"}}}}]}}'",
-        creds.input.key, creds.input.secret
-    );
-    println!("Look the user up:");
-    println!(
-        "  curl -u '{}:{}' http://{addr}/api/v1/profiles/customer_id/user-1",
-        creds.admin.key, creds.admin.secret
-    );
-    println!();
+    // A closed stdout (piped into a reader that has gone) must not take the server down.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
 }
 
-/// SIGTERM or Ctrl-C.
+/// What a signal asks for.
+enum SignalEvent {
+    /// SIGTERM or Ctrl-C: drain and stop.
+    Stop,
+    /// SIGHUP: re-read the config file and apply what can change live.
+    Reload,
+}
+
+/// SIGTERM, Ctrl-C and SIGHUP.
 struct ShutdownSignal {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl ShutdownSignal {
@@ -159,18 +160,39 @@ impl ShutdownSignal {
         Ok(ShutdownSignal {
             #[cfg(unix)]
             term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+            #[cfg(unix)]
+            hangup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?,
         })
     }
 
-    async fn wait(mut self) {
+    async fn next(&mut self) -> SignalEvent {
         #[cfg(unix)]
         tokio::select! {
-            _ = self.term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.term.recv() => SignalEvent::Stop,
+            _ = self.hangup.recv() => SignalEvent::Reload,
+            _ = tokio::signal::ctrl_c() => SignalEvent::Stop,
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            SignalEvent::Stop
+        }
+    }
+}
+
+/// Re-read the configuration. Today only the Braze REST key changes live: a fixed key
+/// resumes delivery paused by a 401/403 at once. Other changes need a restart.
+fn reload(path: Option<&std::path::Path>, server: &Server) {
+    match Config::load(path) {
+        Ok(config) => {
+            server
+                .state()
+                .delivery
+                .update_api_key(config.delivery.rest_api_key.clone());
+            tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "configuration reload refused; keeping the running configuration")
         }
     }
 }

@@ -8,6 +8,34 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+/// Data points the delta step queued for Braze and saved, since this process started.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    inner: std::sync::Mutex<LedgerTotals>,
+}
+
+/// A snapshot of the [`Ledger`].
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct LedgerTotals {
+    /// Data points of the objects queued for Braze (after the delta step).
+    pub queued: braid_braze::billing::DataPoints,
+    /// Data points the delta step did not spend: values Braze already had.
+    pub saved: braid_braze::billing::DataPoints,
+}
+
+impl Ledger {
+    /// The totals so far.
+    pub fn totals(&self) -> LedgerTotals {
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, report: &PipelineReport) {
+        let mut totals = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        totals.queued += report.data_points;
+        totals.saved += report.data_points_saved;
+    }
+}
+
 /// Most log records applied in one state transaction.
 const RECORDS_PER_TRANSACTION: usize = 512;
 
@@ -17,6 +45,7 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     committed: Arc<Notify>,
     processed: Arc<Notify>,
+    ledger: Arc<Ledger>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -36,6 +65,7 @@ pub async fn run(
         let progressed = match outcome {
             Ok(Ok((before, after, report))) => {
                 record_metrics(&report);
+                ledger.add(&report);
                 if let Ok(head) = store.head() {
                     metrics::gauge!("braid_queue_depth").set(head.saturating_sub(after) as f64);
                 }

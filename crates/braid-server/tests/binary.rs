@@ -92,3 +92,89 @@ async fn first_run_prints_working_credentials_and_sigterm_stops_cleanly() {
         .unwrap();
     assert!(exit.success(), "braid exits 0 on SIGTERM: {exit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_a_fixed_braze_key_and_delivery_resumes() {
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config_path = dir.path().join("braid.toml");
+    let write_config = |key: &str| {
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[[inputs]]\nkey = \"k\"\nsecret = \"secret-123\"\n\n[delivery]\ninstance = \"{}\"\nrest_api_key = \"{key}\"\nauth_probe_interval_ms = 60000\n",
+            dir.path().join("data").display(),
+            sim.base_url()
+        );
+        std::fs::write(&config_path, text).unwrap();
+    };
+    write_config("revoked-key");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
+        .args(["serve", "--config"])
+        .arg(&config_path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let body = serde_json::json!({"user_identities": {"customer_id": "hup-1"},
+        "events": [{"event_type": "custom_event", "data": {"event_name": "Hello", "custom_event_type": "other"}}]});
+    let mut accepted = false;
+    for _ in 0..400 {
+        if let Ok(r) = client
+            .post(format!("{base}/v2/events"))
+            .basic_auth("k", Some("secret-123"))
+            .json(&body)
+            .send()
+            .await
+        {
+            accepted = r.status() == 202;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(accepted);
+    let mut paused = false;
+    for _ in 0..400 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 503
+        {
+            paused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(paused, "a rejected key shows in /readyz");
+    assert!(sim.state().user("hup-1").is_none());
+
+    write_config("sim-key");
+    assert!(Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let mut delivered = false;
+    for _ in 0..400 {
+        if sim.state().user("hup-1").is_some() {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        delivered,
+        "after SIGHUP the fixed key is used at once, without waiting for the probe"
+    );
+}
