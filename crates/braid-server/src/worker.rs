@@ -36,6 +36,25 @@ impl Ledger {
     }
 }
 
+/// How often records the pipeline has applied are removed from the ingest log.
+const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Drop log records whose effects are committed, so the log stays bounded. De-dup ids
+/// outlive their records (the store keeps them for its window).
+async fn prune_log(store: &EmbeddedStore) {
+    let store = store.clone();
+    let pruned = tokio::task::spawn_blocking(move || {
+        let cursor = store.cursor()?;
+        store.prune_log_through(cursor)
+    })
+    .await;
+    match pruned {
+        Ok(Ok(n)) => metrics::counter!("braid_log_pruned_records_total").increment(n),
+        Ok(Err(e)) => tracing::warn!(error = %e, "log pruning failed; will retry"),
+        Err(e) => tracing::warn!(error = %e, "log pruning task failed; will retry"),
+    }
+}
+
 /// Most log records applied in one state transaction.
 const RECORDS_PER_TRANSACTION: usize = 512;
 
@@ -48,7 +67,12 @@ pub async fn run(
     ledger: Arc<Ledger>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut last_prune = std::time::Instant::now();
     loop {
+        if last_prune.elapsed() >= LOG_PRUNE_INTERVAL {
+            last_prune = std::time::Instant::now();
+            prune_log(&store).await;
+        }
         let (store2, pipeline2) = (store.clone(), pipeline.clone());
         let outcome = tokio::task::spawn_blocking(move || {
             let mut report = PipelineReport::default();
