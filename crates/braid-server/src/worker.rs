@@ -76,7 +76,7 @@ pub async fn run(
         let (store2, pipeline2) = (store.clone(), pipeline.clone());
         let outcome = tokio::task::spawn_blocking(move || {
             let mut report = PipelineReport::default();
-            let before = braid_core::storage::StateStore::transact(&store2, |txn| txn.cursor())?;
+            let before = store2.cursor()?;
             let after = pipeline2.process_pending(
                 &store2,
                 &store2,
