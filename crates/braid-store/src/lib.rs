@@ -19,15 +19,19 @@
 //!   into one call, so many requests share one fsync (group commit); answer 202 only after
 //!   `append` returns.
 //! - `transact`: `Durability::Immediate`; commit on `Ok`, abort on `Err`.
-//! - `Outbox::complete`: `Durability::None` (redb: visible at once, persisted by the next
-//!   durable commit of the same file), with every [`StoreOptions::complete_durable_every`]th
-//!   call and every pipeline commit making it durable. Losing an acknowledgement in a crash
-//!   only puts delivered entries back in the outbox, which then get sent again: delivery is
-//!   at-least-once either way, and Braze's `/users/track` is idempotent for attributes.
-//!   (redb's `Durability::Eventual` would not help: on Linux it is the same `fdatasync` as
-//!   `Immediate`.) redb frees pages only on durable commits, hence the periodic durable one.
-//!   A clean drop of the last handle makes everything durable (redb commits on drop), and
-//!   [`EmbeddedStore::flush`] does it on demand.
+//! - `Outbox::complete` of delivered entries takes no write transaction: the positions are
+//!   hidden in memory at once and deleted by the next state transaction (normally the
+//!   pipeline's, which commits durably at least every few hundred milliseconds), or by
+//!   `complete` itself once [`StoreOptions::ack_flush_max`] are waiting (see the `acks`
+//!   module for why and how readers stay consistent). Losing acknowledgements in a crash
+//!   only puts delivered entries back in the outbox, which then get sent again: delivery
+//!   is at-least-once either way, and Braze's `/users/track` is idempotent for
+//!   attributes. Refusals (dead letters) are committed by `complete` with
+//!   `Durability::None` (visible at once, persisted by the next durable commit of the
+//!   file). (redb's `Durability::Eventual` would not help: on Linux it is the same
+//!   `fdatasync` as `Immediate`.) A clean drop of the last handle writes waiting
+//!   acknowledgements and makes everything durable, and [`EmbeddedStore::flush`] does it
+//!   on demand.
 //! - Quick-repair commits ([`StoreOptions::quick_repair`]) are off by default: they save
 //!   redb's allocator state in every commit, which measured about 4× the cost of a plain
 //!   commit (25 ms against 6 ms per append here). Without them, reopening after a crash
@@ -64,6 +68,7 @@
 //! old one: afterwards the erased bytes are in no file braid holds. (Blocks the filesystem
 //! freed are beyond braid's reach; use an encrypted volume for that.)
 
+mod acks;
 mod codec;
 mod log;
 mod maintenance;
@@ -75,7 +80,6 @@ use braid_core::storage::{StorageError, StoreResult};
 use parking_lot::RwLock;
 use redb::Database;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 pub use maintenance::Erased;
@@ -89,8 +93,10 @@ pub struct StoreOptions {
     pub dedup_window_ms: i64,
     /// At most this many `source_request_id`s are remembered (oldest forgotten first).
     pub dedup_max_entries: u64,
-    /// Every this many `Outbox::complete` calls, one is committed durably (see module docs).
-    pub complete_durable_every: u32,
+    /// At most this many delivered entries are held as in-memory acknowledgements before
+    /// `Outbox::complete` deletes them with a durable commit of its own (normally the next
+    /// state transaction deletes them first). Bounds what a crash can send twice.
+    pub ack_flush_max: usize,
     /// Use redb quick-repair commits (faster reopen after a crash, much dearer commits).
     pub quick_repair: bool,
     /// Page cache of `state.redb` in bytes.
@@ -105,7 +111,7 @@ impl Default for StoreOptions {
             lanes: 16,
             dedup_window_ms: 7 * 24 * 3600 * 1000,
             dedup_max_entries: 10_000_000,
-            complete_durable_every: 64,
+            ack_flush_max: 4096,
             quick_repair: false,
             state_cache_bytes: 512 << 20,
             log_cache_bytes: 64 << 20,
@@ -126,8 +132,8 @@ struct Inner {
     /// other operation takes the read side and relies on redb's own locking.
     log: RwLock<Database>,
     state: RwLock<Database>,
-    /// `complete` calls since the last durable one.
-    completes_since_durable: AtomicU32,
+    /// Delivered entries not yet deleted from the outbox table.
+    acks: acks::Acks,
 }
 
 const LOG_FILE: &str = "log.redb";
@@ -154,10 +160,10 @@ impl EmbeddedStore {
         Ok(EmbeddedStore {
             inner: Arc::new(Inner {
                 dir: data_dir.to_path_buf(),
+                acks: acks::Acks::new(options.lanes),
                 options,
                 log: RwLock::new(log),
                 state: RwLock::new(state),
-                completes_since_durable: AtomicU32::new(0),
             }),
         })
     }
@@ -172,14 +178,37 @@ impl EmbeddedStore {
         &self.inner.dir
     }
 
-    /// Make every commit so far durable (e.g. cheap `complete` calls) with one fsync per file.
+    /// Write waiting acknowledgements and make every commit so far durable, with one fsync
+    /// per file.
     pub fn flush(&self) -> StoreResult<()> {
+        self.flush_acks()?;
         for db in [&self.inner.log, &self.inner.state] {
             let db = db.read();
             let txn = tables::begin_write(&db, redb::Durability::Immediate, true)?;
             txn.commit().map_err(codec::backend)?;
         }
         Ok(())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is going away: write the acknowledgements still in memory, so a
+        // clean shutdown resends nothing.
+        let keys = self.acks.take_pending();
+        if keys.is_empty() {
+            return;
+        }
+        let db = self.state.read();
+        let written =
+            tables::begin_write(&db, redb::Durability::Immediate, self.options.quick_repair)
+                .and_then(|txn| {
+                    outbox::remove_acknowledged(&txn, &keys)?;
+                    txn.commit().map_err(codec::backend)
+                });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, entries = keys.len(), "could not write delivery acknowledgements on close; they will be sent again");
+        }
     }
 }
 

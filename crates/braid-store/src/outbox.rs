@@ -1,5 +1,6 @@
 //! The Braze outbox and dead letters in `state.redb`, as read and acknowledged by delivery.
 
+use crate::acks::OutboxKey;
 use crate::codec::{backend, decode_for_user, encode_for_user, user_of};
 use crate::state::push_outbox;
 use crate::tables::{self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, LANES, OUTBOX, SENT_STATE};
@@ -7,8 +8,7 @@ use crate::EmbeddedStore;
 use braid_core::storage::{lane_of, Outbox, StoreResult};
 use braid_core::{DeadLetter, OutboxEntry};
 use braid_mparticle::Mpid;
-use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
-use std::sync::atomic::Ordering;
+use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 /// Record the lane count, re-laning waiting entries when it changed since the last run:
 /// otherwise entries sitting in lanes that no longer exist would never be delivered.
@@ -61,19 +61,25 @@ impl Outbox for EmbeddedStore {
 
     fn peek(&self, lane: u32, max: usize) -> StoreResult<Vec<(u64, OutboxEntry)>> {
         let db = self.inner.state.read();
+        // Acknowledged entries still in the table are skipped (see `acks`).
+        let _gate = self.inner.acks.read_gate();
+        let hidden = self.inner.acks.hidden_in(lane);
         let txn = db.begin_read().map_err(backend)?;
         let outbox = txn.open_table(OUTBOX).map_err(backend)?;
         let mut out = Vec::with_capacity(max.min(1024));
         for item in outbox
             .range((lane, 0)..=(lane, u64::MAX))
             .map_err(backend)?
-            .take(max)
         {
+            if out.len() >= max {
+                break;
+            }
             let (key, bytes) = item.map_err(backend)?;
-            out.push((
-                key.value().1,
-                decode_for_user(bytes.value(), "outbox entry")?,
-            ));
+            let seq = key.value().1;
+            if hidden.contains(&seq) {
+                continue;
+            }
+            out.push((seq, decode_for_user(bytes.value(), "outbox entry")?));
         }
         Ok(out)
     }
@@ -84,26 +90,19 @@ impl Outbox for EmbeddedStore {
         delivered: &[u64],
         refused: Vec<(u64, DeadLetter)>,
     ) -> StoreResult<()> {
-        let opts = &self.inner.options;
-        // Cheap commit (see crate docs): a lost acknowledgement only means a resend.
-        let count = self
-            .inner
-            .completes_since_durable
-            .fetch_add(1, Ordering::Relaxed)
-            + 1;
-        let durable = count >= opts.complete_durable_every.max(1);
-        if durable {
-            self.inner
-                .completes_since_durable
-                .store(0, Ordering::Relaxed);
+        if refused.is_empty() {
+            // The common case: no write transaction here (see `acks`).
+            let waiting = self.inner.acks.record(lane, delivered);
+            if waiting >= self.inner.options.ack_flush_max.max(1) {
+                self.flush_acks()?;
+            }
+            return Ok(());
         }
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
+        // Refusals are rare and must move to the dead letters in one commit with their
+        // removal. Not durable on its own (a lost refusal is only sent and refused
+        // again); the next durable commit of the file persists it.
         let db = self.inner.state.read();
-        let txn = tables::begin_write(&db, durability, opts.quick_repair)?;
+        let txn = tables::begin_write(&db, Durability::None, self.inner.options.quick_repair)?;
         {
             let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
             let mut dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
@@ -133,10 +132,19 @@ impl Outbox for EmbeddedStore {
 
     fn depth(&self) -> StoreResult<u64> {
         let db = self.inner.state.read();
+        let _gate = self.inner.acks.read_gate();
+        let hidden = self.inner.acks.all_hidden();
         let txn = db.begin_read().map_err(backend)?;
         let outbox = txn.open_table(OUTBOX).map_err(backend)?;
-        // O(1): redb keeps the length in the tree header.
-        outbox.len().map_err(backend)
+        // redb keeps the length in the tree header; acknowledged entries not yet removed
+        // are looked up one by one (an erasure may already have removed some of them).
+        let mut acknowledged = 0;
+        for key in hidden {
+            if outbox.get(key).map_err(backend)?.is_some() {
+                acknowledged += 1;
+            }
+        }
+        Ok(outbox.len().map_err(backend)?.saturating_sub(acknowledged))
     }
 
     fn dead_letters(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, DeadLetter)>> {
@@ -182,6 +190,34 @@ impl Outbox for EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    /// Remove acknowledged entries from the outbox table in one durable commit of its own
+    /// (when no state transaction has done it; see `acks`).
+    pub(crate) fn flush_acks(&self) -> StoreResult<()> {
+        let db = self.inner.state.read();
+        let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
+        let keys = self.inner.acks.take_pending();
+        if keys.is_empty() {
+            return txn.abort().map_err(backend);
+        }
+        let removed = remove_acknowledged(&txn, &keys).and_then(|()| txn.commit().map_err(backend));
+        match removed {
+            Ok(()) => {
+                self.inner.acks.forget(&keys);
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.acks.restore(keys);
+                Err(e)
+            }
+        }
+    }
+
+    /// Delivered entries acknowledged in memory whose deletion no transaction has
+    /// written yet (what a crash now would send again).
+    pub fn pending_acknowledgements(&self) -> usize {
+        self.inner.acks.pending_count()
+    }
+
     /// Number of dead letters held (O(1)).
     pub fn dead_letter_count(&self) -> StoreResult<u64> {
         let db = self.inner.state.read();
@@ -189,6 +225,15 @@ impl EmbeddedStore {
         let dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
         dead.len().map_err(backend)
     }
+}
+
+/// Delete acknowledged entries inside `txn` (absent keys, e.g. erased, are skipped).
+pub(crate) fn remove_acknowledged(txn: &WriteTransaction, keys: &[OutboxKey]) -> StoreResult<()> {
+    let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
+    for key in keys {
+        outbox.remove(*key).map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn refuses_attributes(entry: &OutboxEntry) -> bool {

@@ -177,20 +177,32 @@ impl StateStore for EmbeddedStore {
     fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R> {
         let db = self.inner.state.read();
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
+        let mut acknowledged = Vec::new();
         let result = {
             let mut tables = RedbTxn::open(&txn)?;
-            f(&mut tables)
-        };
-        match result {
-            Ok(value) => {
-                txn.commit().map_err(backend)?;
+            f(&mut tables).and_then(|value| {
+                // Delivery's acknowledgements ride along: their deletes cost next to
+                // nothing here, and delivery never waits for this writer (see `acks`).
+                acknowledged = self.inner.acks.take_pending();
+                for key in &acknowledged {
+                    tables.outbox.remove(*key).map_err(backend)?;
+                }
                 Ok(value)
-            }
+            })
+        };
+        let committed = match result {
+            Ok(value) => txn.commit().map_err(backend).map(|()| value),
             Err(e) => {
                 txn.abort().map_err(backend)?;
                 Err(e)
             }
+        };
+        if committed.is_ok() {
+            self.inner.acks.forget(&acknowledged);
+        } else {
+            self.inner.acks.restore(acknowledged);
         }
+        committed
     }
 }
 

@@ -761,3 +761,148 @@ fn dead_lettered_attributes_make_the_delta_step_forget_what_was_sent() {
         })
         .unwrap();
 }
+
+#[test]
+fn acknowledged_entries_are_hidden_at_once_and_deleted_by_the_next_state_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .transact(|txn| txn.enqueue(0, &[entry(1, "a"), entry(1, "b"), entry(1, "c")]))
+        .unwrap();
+    let waiting = store.peek(0, 10).unwrap();
+    store
+        .complete(0, &[waiting[0].0, waiting[1].0], vec![])
+        .unwrap();
+    // Hidden from readers before any transaction has deleted them.
+    assert_eq!(store.pending_acknowledgements(), 2);
+    assert_eq!(external_ids(&store.peek(0, 10).unwrap()), vec!["c"]);
+    assert_eq!(external_ids(&store.peek(0, 1).unwrap()), vec!["c"]);
+    assert_eq!(store.depth().unwrap(), 1);
+    // Acknowledging the same positions again hides nothing more.
+    store.complete(0, &[waiting[0].0], vec![]).unwrap();
+    assert_eq!(store.pending_acknowledgements(), 2);
+
+    // Any state transaction (normally the pipeline's) deletes them.
+    store.transact(|txn| txn.set_cursor(1)).unwrap();
+    assert_eq!(store.pending_acknowledgements(), 0);
+    assert_eq!(external_ids(&store.peek(0, 10).unwrap()), vec!["c"]);
+    assert_eq!(store.depth().unwrap(), 1);
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(external_ids(&store.peek(0, 10).unwrap()), vec!["c"]);
+}
+
+#[test]
+fn a_failed_state_transaction_keeps_the_acknowledgements_for_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .transact(|txn| txn.enqueue(3, &[entry(1, "a"), entry(1, "b")]))
+        .unwrap();
+    let waiting = store.peek(3, 10).unwrap();
+    store.complete(3, &[waiting[0].0], vec![]).unwrap();
+    let failed: Result<(), _> =
+        store.transact(|_| Err(StorageError::Backend("pipeline failed".into())));
+    assert!(failed.is_err());
+    assert_eq!(store.pending_acknowledgements(), 1);
+    assert_eq!(external_ids(&store.peek(3, 10).unwrap()), vec!["b"]);
+    store.transact(|txn| txn.set_cursor(2)).unwrap();
+    assert_eq!(store.pending_acknowledgements(), 0);
+    assert_eq!(store.depth().unwrap(), 1);
+}
+
+#[test]
+fn acknowledging_does_not_wait_for_a_state_transaction_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .transact(|txn| txn.enqueue(1, &[entry(4, "a"), entry(4, "b")]))
+        .unwrap();
+    let waiting = store.peek(1, 10).unwrap();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let pipeline = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            // Holds state.redb's single writer until released, as a long pipeline
+            // transaction does.
+            store.transact(|txn| {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                txn.set_cursor(7)
+            })
+        })
+    };
+    started_rx.recv().unwrap();
+    // The writer is held: these return without it (a regression would hang here).
+    store.complete(1, &[waiting[0].0], vec![]).unwrap();
+    assert_eq!(external_ids(&store.peek(1, 10).unwrap()), vec!["b"]);
+    assert_eq!(store.depth().unwrap(), 1);
+    release_tx.send(()).unwrap();
+    pipeline.join().unwrap().unwrap();
+    // The pipeline's transaction deleted the acknowledged entry along with its own work.
+    assert_eq!(store.pending_acknowledgements(), 0);
+    assert_eq!(store.cursor().unwrap(), 7);
+    assert_eq!(external_ids(&store.peek(1, 10).unwrap()), vec!["b"]);
+}
+
+#[test]
+fn complete_deletes_acknowledgements_itself_once_ack_flush_max_are_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        ack_flush_max: 3,
+        ..StoreOptions::default()
+    };
+    let store = EmbeddedStore::open(dir.path(), options).unwrap();
+    let entries: Vec<OutboxEntry> = (0..5).map(|i| entry(1, &format!("e{i}"))).collect();
+    store.transact(|txn| txn.enqueue(0, &entries)).unwrap();
+    let waiting = store.peek(0, 10).unwrap();
+    store
+        .complete(0, &[waiting[0].0, waiting[1].0], vec![])
+        .unwrap();
+    assert_eq!(store.pending_acknowledgements(), 2);
+    store.complete(0, &[waiting[2].0], vec![]).unwrap();
+    assert_eq!(store.pending_acknowledgements(), 0);
+    assert_eq!(external_ids(&store.peek(0, 10).unwrap()), vec!["e3", "e4"]);
+    assert_eq!(store.depth().unwrap(), 2);
+}
+
+#[test]
+fn acknowledgements_waiting_at_close_are_written_and_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path());
+        store
+            .transact(|txn| txn.enqueue(5, &[entry(2, "a"), entry(2, "b")]))
+            .unwrap();
+        let waiting = store.peek(5, 10).unwrap();
+        store.complete(5, &[waiting[0].0], vec![]).unwrap();
+        assert_eq!(store.pending_acknowledgements(), 1);
+    }
+    let store = open(dir.path());
+    assert_eq!(external_ids(&store.peek(5, 10).unwrap()), vec!["b"]);
+    assert_eq!(store.depth().unwrap(), 1);
+}
+
+#[test]
+fn an_erased_user_with_acknowledged_entries_is_not_subtracted_twice_from_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (lane1, lane2) = (lane_of(Mpid(1), 16), lane_of(Mpid(2), 16));
+    store
+        .transact(|txn| {
+            txn.enqueue(lane1, &[entry(1, "a1"), entry(1, "a2")])?;
+            txn.enqueue(lane2, &[entry(2, "b1")])
+        })
+        .unwrap();
+    let first = store.peek(lane1, 1).unwrap().remove(0);
+    store.complete(lane1, &[first.0], vec![]).unwrap();
+    assert_eq!(store.depth().unwrap(), 2);
+    // Erasure deletes the acknowledged entry too, before any transaction took it.
+    store.remove_user_everywhere(Mpid(1)).unwrap();
+    assert_eq!(store.depth().unwrap(), 1);
+    store.flush().unwrap();
+    assert_eq!(store.pending_acknowledgements(), 0);
+    assert_eq!(store.depth().unwrap(), 1);
+    assert_eq!(external_ids(&store.peek(lane2, 10).unwrap()), vec!["b1"]);
+}
