@@ -422,10 +422,15 @@ impl Dispatcher {
             let gathered = {
                 let shared = shared.clone();
                 let start = rotation;
-                tokio::task::spawn_blocking(move || gather(&shared, probing, start))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()))
+                tokio::task::spawn_blocking(move || {
+                    let started = std::time::Instant::now();
+                    let gathered = gather(&shared, probing, start);
+                    record_stage("read_outbox", started);
+                    gathered
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
             };
             rotation = rotation.wrapping_add(1);
             let gathered = match gathered {
@@ -565,6 +570,23 @@ async fn sleep_or_stop(shutdown: &mut watch::Receiver<bool>, delay: Duration) {
 /// Delivered positions and dead letters of one lane.
 type LaneCompletion = (Vec<u64>, Vec<(u64, DeadLetter)>);
 
+/// Complete lanes in order; on a failure, the lanes not completed (the failing one first)
+/// and the error.
+fn complete_lanes(
+    outbox: &dyn Outbox,
+    work: Vec<(u32, LaneCompletion)>,
+) -> Result<(), (Vec<(u32, LaneCompletion)>, String)> {
+    let mut work = work.into_iter();
+    while let Some((lane, (positions, dead_letters))) = work.next() {
+        if let Err(e) = outbox.complete(lane, &positions, dead_letters.clone()) {
+            let mut rest = vec![(lane, (positions, dead_letters))];
+            rest.extend(work);
+            return Err((rest, format!("lane {lane}: {e}")));
+        }
+    }
+    Ok(())
+}
+
 /// Sends one request (bisecting it as needed) and completes its entries.
 struct Worker {
     shared: Arc<Shared>,
@@ -669,30 +691,34 @@ impl Worker {
         for (lane, position, dead) in refused {
             per_lane.entry(lane).or_default().1.push((position, dead));
         }
-        for (lane, (positions, dead_letters)) in per_lane {
-            let mut attempt = 0;
-            loop {
-                let outbox = self.shared.outbox.clone();
-                let (p, r) = (positions.clone(), dead_letters.clone());
-                let result = tokio::task::spawn_blocking(move || outbox.complete(lane, &p, r))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()));
-                match result {
-                    Ok(()) => break,
-                    Err(e) => {
-                        tracing::error!(lane, error = %e, "completing delivered entries failed");
-                        self.shared
-                            .note_error(format!("completing delivered entries: {e}"));
-                        if self.stopping() {
-                            return;
-                        }
-                        tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
-                        attempt += 1;
-                    }
+        let started = std::time::Instant::now();
+        // All lanes of the request in one blocking call: a thread hand-off per lane costs
+        // more than the (in-memory) acknowledgement itself on a busy machine.
+        let mut remaining: Vec<(u32, LaneCompletion)> = per_lane.into_iter().collect();
+        let mut attempt = 0;
+        while !remaining.is_empty() {
+            let outbox = self.shared.outbox.clone();
+            let work = remaining.clone();
+            let result = tokio::task::spawn_blocking(move || complete_lanes(&*outbox, work)).await;
+            let error = match result {
+                Ok(Ok(())) => break,
+                Ok(Err((rest, e))) => {
+                    remaining = rest;
+                    e
                 }
+                // Completing twice is harmless: retry every lane.
+                Err(e) => e.to_string(),
+            };
+            tracing::error!(error = %error, "completing delivered entries failed");
+            self.shared
+                .note_error(format!("completing delivered entries: {error}"));
+            if self.stopping() {
+                return;
             }
+            tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
+            attempt += 1;
         }
+        record_stage("complete", started);
         for (kind, value) in [
             ("attribute", points.attributes),
             ("event", points.events),
@@ -722,13 +748,17 @@ impl Worker {
                 return Settled::Stopped;
             }
             if !self.shared.sender.is_dry_run() {
+                let started = std::time::Instant::now();
                 tokio::select! {
                     _ = self.shared.pacer.acquire() => {}
                     _ = self.shutdown.changed() => continue,
                 }
+                record_stage("pace", started);
             }
             // The request slot (`max_concurrency`) is held by this worker's task.
+            let started = std::time::Instant::now();
             let answer = self.shared.sender.send(batch.endpoint, &body, points).await;
+            record_stage("send", started);
             self.shared
                 .status
                 .lock()
@@ -880,6 +910,13 @@ fn dead_letter(
         status,
         failed_ms: now_ms() as i64,
     }
+}
+
+/// Time spent in one stage of delivery (`read_outbox`, `pace`, `send`, `complete`), so
+/// `/metrics` shows where a request's time goes.
+fn record_stage(stage: &'static str, started: std::time::Instant) {
+    metrics::histogram!("braid_delivery_stage_seconds", "stage" => stage)
+        .record(started.elapsed().as_secs_f64());
 }
 
 fn now_ms() -> u64 {
