@@ -88,7 +88,8 @@ struct Args {
     /// de-duplicate each other).
     #[arg(long)]
     run_id: Option<String>,
-    /// After sending, wait up to this many seconds for braid's Braze outbox to empty.
+    /// After sending, wait up to this many seconds for braid's ingest queue and Braze
+    /// outbox to empty; also reports the 202→ack latency from braid's metrics.
     #[arg(long, default_value_t = 0.0)]
     wait_drain_secs: f64,
     /// Write the report as JSON to this path.
@@ -175,6 +176,13 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
 
+    // braid's metrics before the run, to report the 202→ack latency of this run only.
+    let metrics_before = if wait_drain.is_zero() {
+        None
+    } else {
+        probe::metrics_text(&probe_client, &args.url).await.ok()
+    };
+
     let sent = send::run(&cfg, &workload).await?;
     let mut report = Report::new(started_unix_ms, settings, sent);
     report.warnings = warnings;
@@ -200,6 +208,15 @@ async fn main() -> anyhow::Result<()> {
             )
             .await,
         );
+        match probe::metrics_text(&probe_client, &args.url).await {
+            Ok(after) => {
+                report.ack_latency =
+                    probe::ack_latency(metrics_before.as_deref().unwrap_or(""), &after);
+            }
+            Err(e) => report
+                .warnings
+                .push(format!("braid metrics after the run: {e}")),
+        }
     }
 
     if let Some(sim) = &args.sim_url {

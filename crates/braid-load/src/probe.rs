@@ -1,9 +1,14 @@
-//! Probes of the systems around a load run: braid's Braze outbox depth (to time the
-//! drain) and braze-sim's counters (to see what Braze would have billed).
+//! Probes of the systems around a load run: whether braid has finished the work it
+//! accepted (to time the drain) and braze-sim's counters (to see what Braze would have
+//! billed).
 //!
-//! The outbox depth comes from braid's admin API (`GET /api/v1/delivery`, HTTP Basic
-//! admin credentials, `{"outbox_depth": n}`) or, without admin credentials, from the
-//! `braid_outbox_depth` gauge of the unauthenticated Prometheus endpoint (`/metrics`).
+//! braid has finished when two queues are empty: its ingest queue (batches answered 202
+//! but not yet applied by the pipeline, the `braid_queue_depth` gauge of the
+//! unauthenticated Prometheus endpoint `/metrics`) and its Braze outbox. The outbox
+//! depth comes from braid's admin API (`GET /api/v1/delivery`, HTTP Basic admin
+//! credentials, `{"outbox_depth": n}`) or, without admin credentials, from the
+//! `braid_outbox_depth` gauge of `/metrics`. The outbox alone is not enough: while the
+//! pipeline lags behind ingest, the outbox can be empty with work still in the log.
 //!
 //! braze-sim's `GET /sim/stats` is read leniently as JSON: counters that are missing
 //! read as absent or zero, so the tool keeps working while the simulator grows fields.
@@ -36,6 +41,13 @@ pub enum DepthSource {
 }
 
 impl DepthSource {
+    /// braid's base URL.
+    pub fn url(&self) -> &str {
+        match self {
+            DepthSource::Admin { url, .. } | DepthSource::Metrics { url } => url,
+        }
+    }
+
     /// A short name for reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -63,6 +75,42 @@ pub enum ProbeError {
     /// The answer has no outbox depth.
     #[error("answer has no outbox depth")]
     NoDepth,
+    /// `/metrics` has no `braid_queue_depth` gauge.
+    #[error("metrics have no braid_queue_depth")]
+    NoQueueDepth,
+}
+
+/// What braid still has to do: batches not yet applied and entries not yet sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Accepted batches the pipeline has not applied (`braid_queue_depth`).
+    pub queue: u64,
+    /// Entries waiting in the Braze outbox.
+    pub outbox: u64,
+}
+
+impl Backlog {
+    /// Nothing left to do.
+    pub fn is_empty(&self) -> bool {
+        self.queue == 0 && self.outbox == 0
+    }
+}
+
+/// braid's ingest queue and outbox depth, read as the module docs describe.
+pub async fn backlog(client: &reqwest::Client, src: &DepthSource) -> Result<Backlog, ProbeError> {
+    let resp = client.get(endpoint(src.url(), "metrics")?).send().await?;
+    let body = ok_body(resp).await?;
+    let text = String::from_utf8_lossy(&body);
+    let queue = metric_value(&text, "braid_queue_depth")
+        .map(|v| v.max(0.0) as u64)
+        .ok_or(ProbeError::NoQueueDepth)?;
+    let outbox = match src {
+        DepthSource::Metrics { .. } => metric_value(&text, "braid_outbox_depth")
+            .map(|v| v.max(0.0) as u64)
+            .ok_or(ProbeError::NoDepth)?,
+        DepthSource::Admin { .. } => outbox_depth(client, src).await?,
+    };
+    Ok(Backlog { queue, outbox })
 }
 
 /// braid's current outbox depth.
@@ -125,27 +173,36 @@ pub fn metric_value(text: &str, name: &str) -> Option<f64> {
     total
 }
 
-/// How waiting for the outbox to drain went.
+/// How waiting for braid to drain went.
 #[derive(Debug, Clone, Serialize)]
 pub struct DrainReport {
-    /// Where the depth was read (`admin_api` or `metrics`).
+    /// Where the outbox depth was read (`admin_api` or `metrics`).
     pub source: &'static str,
-    /// The outbox reached 0 within the timeout.
+    /// The ingest queue and the outbox were both empty within the timeout.
     pub drained: bool,
-    /// Seconds from the end of sending until the outbox was empty (or the wait ended).
+    /// Seconds from the end of sending until both were empty (or the wait ended).
     pub secs: f64,
-    /// Depth at the first successful probe.
+    /// Outbox depth at the first successful probe.
     pub initial_depth: Option<u64>,
-    /// Depth at the last successful probe.
+    /// Outbox depth at the last successful probe.
     pub last_depth: Option<u64>,
+    /// Ingest queue depth (batches not yet applied) at the first successful probe.
+    pub initial_queue_depth: Option<u64>,
+    /// Ingest queue depth at the last successful probe.
+    pub last_queue_depth: Option<u64>,
     /// Probes that failed.
     pub probe_errors: u64,
     /// The last probe failure.
     pub last_error: Option<String>,
 }
 
-/// Poll the outbox depth every `poll` until it is 0 or `timeout` has passed. With
-/// `progress`, print the depth to stderr about once per second.
+/// Poll braid's backlog every `poll` until the ingest queue and the outbox are both
+/// empty on two probes in a row, or `timeout` has passed. With `progress`, print the
+/// depths to stderr about once per second.
+///
+/// Two probes because the queue gauge is refreshed by braid's pipeline worker when it
+/// wakes: a second look, one poll later, no longer catches the instant between a commit
+/// and the worker noticing it. `secs` is the time of the first of the two.
 pub async fn wait_drained(
     client: &reqwest::Client,
     src: &DepthSource,
@@ -160,33 +217,44 @@ pub async fn wait_drained(
         secs: 0.0,
         initial_depth: None,
         last_depth: None,
+        initial_queue_depth: None,
+        last_queue_depth: None,
         probe_errors: 0,
         last_error: None,
     };
     let mut last_print = start;
+    let mut empty_since: Option<Duration> = None;
     loop {
-        match outbox_depth(client, src).await {
-            Ok(depth) => {
-                report.initial_depth.get_or_insert(depth);
-                report.last_depth = Some(depth);
-                if depth == 0 {
+        match backlog(client, src).await {
+            Ok(b) => {
+                report.initial_depth.get_or_insert(b.outbox);
+                report.initial_queue_depth.get_or_insert(b.queue);
+                report.last_depth = Some(b.outbox);
+                report.last_queue_depth = Some(b.queue);
+                if !b.is_empty() {
+                    empty_since = None;
+                } else if let Some(first) = empty_since {
                     report.drained = true;
-                    break;
+                    report.secs = first.as_secs_f64();
+                    return report;
+                } else {
+                    empty_since = Some(start.elapsed());
                 }
             }
             Err(e) => {
+                empty_since = None;
                 report.probe_errors += 1;
                 report.last_error = Some(e.to_string());
             }
         }
         if progress && last_print.elapsed() >= Duration::from_secs(1) {
             last_print = Instant::now();
+            let show = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
             eprintln!(
-                "[drain {:>5.1}s] outbox depth {}",
+                "[drain {:>5.1}s] ingest queue {}, outbox depth {}",
                 start.elapsed().as_secs_f64(),
-                report
-                    .last_depth
-                    .map_or_else(|| "unknown".to_owned(), |d| d.to_string())
+                show(report.last_queue_depth),
+                show(report.last_depth)
             );
         }
         if start.elapsed() + poll > timeout {
@@ -196,6 +264,116 @@ pub async fn wait_drained(
     }
     report.secs = start.elapsed().as_secs_f64();
     report
+}
+
+/// The cumulative buckets `(le, count)` of a Prometheus histogram, summed over its
+/// label sets, in increasing `le` (`+Inf` last).
+pub fn histogram_buckets(text: &str, name: &str) -> Vec<(f64, f64)> {
+    let prefix = format!("{name}_bucket{{");
+    let mut buckets: Vec<(f64, f64)> = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix(prefix.as_str()) else {
+            continue;
+        };
+        let Some(end) = rest.rfind('}') else {
+            continue;
+        };
+        let le = rest[..end].split(',').find_map(|label| {
+            let value = label.trim().strip_prefix("le=")?.trim_matches('"');
+            if value == "+Inf" {
+                Some(f64::INFINITY)
+            } else {
+                value.parse::<f64>().ok()
+            }
+        });
+        let count = rest[end + 1..]
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<f64>().ok());
+        if let (Some(le), Some(count)) = (le, count) {
+            match buckets.iter_mut().find(|(l, _)| *l == le) {
+                Some((_, c)) => *c += count,
+                None => buckets.push((le, count)),
+            }
+        }
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// `after - before`, bucket by bucket (histograms are cumulative since braid started).
+pub fn histogram_delta(before: &[(f64, f64)], after: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    after
+        .iter()
+        .map(|(le, count)| {
+            let earlier = before
+                .iter()
+                .find(|(l, _)| l == le)
+                .map_or(0.0, |(_, c)| *c);
+            (*le, (count - earlier).max(0.0))
+        })
+        .collect()
+}
+
+/// The `q` quantile of cumulative buckets, interpolated linearly inside its bucket as
+/// Prometheus' `histogram_quantile` does; `None` without observations. A quantile in the
+/// `+Inf` bucket reads as the highest finite bound.
+pub fn histogram_quantile(buckets: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = q.clamp(0.0, 1.0) * total;
+    let mut lower = (0.0, 0.0);
+    for &(le, count) in buckets {
+        if count >= rank {
+            if le.is_infinite() {
+                return Some(lower.0);
+            }
+            let in_bucket = count - lower.1;
+            let share = if in_bucket > 0.0 {
+                (rank - lower.1) / in_bucket
+            } else {
+                1.0
+            };
+            return Some(lower.0 + (le - lower.0) * share);
+        }
+        lower = (le, count);
+    }
+    Some(lower.0)
+}
+
+/// braid's Prometheus text (`GET {url}/metrics`).
+pub async fn metrics_text(client: &reqwest::Client, url: &str) -> Result<String, ProbeError> {
+    let resp = client.get(endpoint(url, "metrics")?).send().await?;
+    let body = ok_body(resp).await?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Latency from braid's 202 to Braze's acknowledgement over a run, from braid's
+/// `braid_delivery_ack_latency_seconds` histogram (bucket resolution, interpolated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AckLatency {
+    /// Objects acknowledged during the run.
+    pub count: u64,
+    /// Median, seconds.
+    pub p50_secs: f64,
+    /// 99th percentile, seconds.
+    pub p99_secs: f64,
+}
+
+/// The ack latency of the objects acknowledged between two `/metrics` snapshots.
+pub fn ack_latency(before: &str, after: &str) -> Option<AckLatency> {
+    const NAME: &str = "braid_delivery_ack_latency_seconds";
+    let delta = histogram_delta(
+        &histogram_buckets(before, NAME),
+        &histogram_buckets(after, NAME),
+    );
+    Some(AckLatency {
+        count: delta.last()?.1 as u64,
+        p50_secs: histogram_quantile(&delta, 0.5)?,
+        p99_secs: histogram_quantile(&delta, 0.99)?,
+    })
 }
 
 /// braze-sim's counters (`GET {sim}/sim/stats`), as sent.
@@ -340,6 +518,28 @@ mod tests {
             Some(12.0)
         );
         assert_eq!(metric_value("other 1\n", "braid_outbox_depth"), None);
+    }
+
+    #[test]
+    fn ack_latency_comes_from_the_histogram_growth_over_the_run() {
+        let before = "braid_delivery_ack_latency_seconds_bucket{le=\"0.1\"} 10\n\
+                      braid_delivery_ack_latency_seconds_bucket{le=\"0.5\"} 10\n\
+                      braid_delivery_ack_latency_seconds_bucket{le=\"+Inf\"} 10\n";
+        // 100 more: 50 under 0.1 s, 40 in (0.1, 0.5], 10 above 0.5 s.
+        let after = "# TYPE braid_delivery_ack_latency_seconds histogram\n\
+                     braid_delivery_ack_latency_seconds_bucket{le=\"0.1\"} 60\n\
+                     braid_delivery_ack_latency_seconds_bucket{le=\"0.5\"} 100\n\
+                     braid_delivery_ack_latency_seconds_bucket{le=\"+Inf\"} 110\n\
+                     braid_delivery_ack_latency_seconds_sum 31.5\n";
+        let l = ack_latency(before, after).unwrap();
+        assert_eq!(l.count, 100);
+        assert!((l.p50_secs - 0.1).abs() < 1e-9, "{l:?}");
+        // Rank 99 is in the +Inf bucket: reported as the highest finite bound.
+        assert!((l.p99_secs - 0.5).abs() < 1e-9, "{l:?}");
+        let buckets = [(0.1, 50.0), (0.5, 90.0), (f64::INFINITY, 100.0)];
+        // Rank 70 is half-way through the (0.1, 0.5] bucket.
+        assert!((histogram_quantile(&buckets, 0.7).unwrap() - 0.3).abs() < 1e-9);
+        assert_eq!(ack_latency("", ""), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the outbox took to drain — as JSON (for scripts and `BENCHMARKS.md`) and as a short
 //! human summary.
 
-use crate::probe::{DrainReport, SimSummary};
+use crate::probe::{AckLatency, DrainReport, SimSummary};
 use crate::send::SendReport;
 use serde::Serialize;
 use serde_json::Value;
@@ -24,8 +24,11 @@ pub struct Report {
     pub min_data_points: u64,
     /// The same per 1000 accepted events.
     pub min_data_points_per_1000_events: Option<f64>,
-    /// Waiting for braid's outbox to drain, when asked.
+    /// Waiting for braid's ingest queue and outbox to drain, when asked.
     pub drain: Option<DrainReport>,
+    /// Latency from braid's 202 to Braze's acknowledgement of the objects delivered
+    /// during the run (from braid's metrics, read after the drain wait).
+    pub ack_latency: Option<AckLatency>,
     /// What braze-sim received during the run, when a simulator was given.
     pub sim: Option<SimSummary>,
     /// braze-sim's counters at the end, as sent.
@@ -48,6 +51,7 @@ impl Report {
                 .then(|| min as f64 * 1000.0 / events as f64),
             send,
             drain: None,
+            ack_latency: None,
             sim: None,
             sim_stats: None,
             warnings: Vec::new(),
@@ -96,15 +100,18 @@ impl Report {
             if d.drained {
                 let _ = writeln!(
                     out,
-                    "drained   in {:.2}s (depth {} at the end of sending)",
+                    "drained   in {:.2}s (ingest queue {}, outbox depth {} at the end of sending)",
                     d.secs,
+                    d.initial_queue_depth.unwrap_or(0),
                     d.initial_depth.unwrap_or(0)
                 );
             } else {
                 let _ = writeln!(
                     out,
-                    "drained   NO after {:.2}s (depth {}){}",
+                    "drained   NO after {:.2}s (ingest queue {}, outbox depth {}){}",
                     d.secs,
+                    d.last_queue_depth
+                        .map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
                     d.last_depth
                         .map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
                     d.last_error
@@ -112,6 +119,15 @@ impl Report {
                         .map_or_else(String::new, |e| format!(", last error: {e}"))
                 );
             }
+        }
+        if let Some(a) = &self.ack_latency {
+            let _ = writeln!(
+                out,
+                "202→ack   p50 {:.1}ms  p99 {:.1}ms  ({} objects; braid's histogram, interpolated in its buckets)",
+                a.p50_secs * 1000.0,
+                a.p99_secs * 1000.0,
+                a.count
+            );
         }
         if let Some(sim) = &self.sim {
             let _ = writeln!(
