@@ -76,13 +76,25 @@ pub async fn run(
         let (store2, pipeline2) = (store.clone(), pipeline.clone());
         let outcome = tokio::task::spawn_blocking(move || {
             let mut report = PipelineReport::default();
+            let started = std::time::Instant::now();
             let before = store2.cursor()?;
+            // Set before the pass too, not only after it: records committed while the
+            // worker waited must never read as an empty queue (load tools wait for 0).
+            if let Ok(head) = store2.head() {
+                metrics::gauge!("braid_queue_depth").set(head.saturating_sub(before) as f64);
+            }
             let after = pipeline2.process_pending(
                 &store2,
                 &store2,
                 RECORDS_PER_TRANSACTION,
                 &mut report,
             )?;
+            if after > before {
+                // How long the state writer is held per transaction (delivery's
+                // acknowledgements used to queue behind it).
+                metrics::histogram!("braid_pipeline_transaction_seconds")
+                    .record(started.elapsed().as_secs_f64());
+            }
             Ok::<_, braid_core::StorageError>((before, after, report))
         })
         .await;
