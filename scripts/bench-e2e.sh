@@ -27,6 +27,7 @@
 #   PREFILL       true: measure delivery alone. braze-sim answers 401 while braid-load
 #                 sends and the pipeline fills the outbox; once braid's ingest queue is
 #                 empty, braze-sim accepts again and the outbox drain is timed [false]
+#   KEEP_DATA     true: keep braid's data dir in $OUT_DIR/data after the run [false]
 #   OUT_DIR       where report.json, braid.log, sim.log, config go [a new temp dir]
 #   EXTRA_LOAD_ARGS  appended to braid-load's arguments
 #
@@ -53,6 +54,7 @@ DURATION=${DURATION:-20}
 SEED=${SEED:-1}
 WAIT_DRAIN=${WAIT_DRAIN:-30}
 PREFILL=${PREFILL:-false}
+KEEP_DATA=${KEEP_DATA:-false}
 OUT_DIR=${OUT_DIR:-$(mktemp -d -t braid-bench.XXXXXX)}
 mkdir -p "$OUT_DIR"
 
@@ -73,6 +75,8 @@ stop() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  # A run's store takes hundreds of MB; a series of runs can fill the disk.
+  [[ "$KEEP_DATA" == true ]] || rm -rf "$OUT_DIR/data"
 }
 trap stop EXIT
 
