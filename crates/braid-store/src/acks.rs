@@ -25,7 +25,7 @@
 //! [`StoreOptions::ack_flush_max`]: crate::StoreOptions::ack_flush_max
 //! [`EmbeddedStore::flush`]: crate::EmbeddedStore::flush
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::collections::HashSet;
 
 /// An outbox key: (lane, global sequence).
@@ -37,6 +37,8 @@ pub(crate) struct Acks {
     /// side (see the module docs).
     gate: RwLock<()>,
     state: Mutex<AckState>,
+    /// Held by the one caller writing the deletes itself (see [`Acks::try_flushing`]).
+    flushing: Mutex<()>,
 }
 
 struct AckState {
@@ -50,6 +52,7 @@ impl Acks {
     pub(crate) fn new(lanes: u32) -> Acks {
         Acks {
             gate: RwLock::new(()),
+            flushing: Mutex::new(()),
             state: Mutex::new(AckState {
                 hidden: vec![HashSet::new(); lanes as usize],
                 pending: Vec::new(),
@@ -74,6 +77,13 @@ impl Acks {
             }
         }
         pending.len()
+    }
+
+    /// The right to write the waiting deletes now, unless another caller is already
+    /// doing it (that caller, or the next state transaction, takes every waiting key, so
+    /// a second one would only queue for the writer).
+    pub(crate) fn try_flushing(&self) -> Option<MutexGuard<'_, ()>> {
+        self.flushing.try_lock()
     }
 
     /// Hidden keys no transaction has taken yet.

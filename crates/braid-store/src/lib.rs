@@ -93,9 +93,10 @@ pub struct StoreOptions {
     pub dedup_window_ms: i64,
     /// At most this many `source_request_id`s are remembered (oldest forgotten first).
     pub dedup_max_entries: u64,
-    /// At most this many delivered entries are held as in-memory acknowledgements before
-    /// `Outbox::complete` deletes them with a durable commit of its own (normally the next
-    /// state transaction deletes them first). Bounds what a crash can send twice.
+    /// Once this many delivered entries wait as in-memory acknowledgements, the
+    /// `Outbox::complete` call that sees it deletes them with a durable commit of its own
+    /// (one caller at a time; normally the next state transaction deletes them first).
+    /// Bounds, give or take the requests completed meanwhile, what a crash can send twice.
     pub ack_flush_max: usize,
     /// Use redb quick-repair commits (faster reopen after a crash, much dearer commits).
     pub quick_repair: bool,

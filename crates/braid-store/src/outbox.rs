@@ -94,7 +94,9 @@ impl Outbox for EmbeddedStore {
             // The common case: no write transaction here (see `acks`).
             let waiting = self.inner.acks.record(lane, delivered);
             if waiting >= self.inner.options.ack_flush_max.max(1) {
-                self.flush_acks()?;
+                if let Some(_only_us) = self.inner.acks.try_flushing() {
+                    self.flush_acks()?;
+                }
             }
             return Ok(());
         }
