@@ -253,10 +253,12 @@ async fn follow_job(client: &AdminClient, job: u64, kind: &str) -> anyhow::Resul
         );
         bar.set_position(state["processed"].as_u64().unwrap_or(0));
         if state["done"].as_bool() == Some(true) {
-            bar.finish_with_message(format!(
-                "{kind} {job} done: {} profiles changed",
-                state["changed"]
-            ));
+            bar.finish_and_clear();
+            // Printed as well as drawn: the bar is invisible when output is not a terminal.
+            println!(
+                "{kind} job {job} done: {} of {} profiles changed",
+                state["changed"], state["processed"]
+            );
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -608,3 +608,100 @@ async fn the_check_warns_which_forms_would_overflow() {
     assert_eq!(status, 404);
     braid.stop().await;
 }
+
+#[tokio::test]
+async fn the_cli_creates_with_a_backfill_and_warns_before_sync() {
+    let (_sim, braid) = with_sim(|c| c.audiences.max_array_len = 1).await;
+    for i in 0..4 {
+        send(&braid, plan(&format!("u{i}"), "gold")).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("braid.toml");
+    std::fs::write(
+        &config,
+        format!("[admin]\nkey = \"{ADMIN_KEY}\"\nsecret = \"{ADMIN_SECRET}\"\n"),
+    )
+    .unwrap();
+    let definitions = dir.path().join("gold.json");
+    std::fs::write(&definitions, json!([
+        {"id": 101, "name": "Gold", "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}},
+        {"id": 102, "name": "Customers", "criteria": {"identity": "customer_id"}}
+    ]).to_string()).unwrap();
+    let cli = |args: Vec<String>| {
+        let base = braid.base.clone();
+        let config = config.clone();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+                .arg("audiences")
+                .args(&args)
+                .arg("--url")
+                .arg(base)
+                .arg("--config")
+                .arg(config)
+                .output()
+                .await
+                .expect("braid runs");
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(
+                out.status.success(),
+                "{args:?}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout
+        }
+    };
+    // Before any sync: with both audiences every user would overflow a one-item array.
+    let check = cli(vec![
+        "check".into(),
+        "--file".into(),
+        definitions.display().to_string(),
+    ])
+    .await;
+    assert!(check.contains("checked 4 profiles"), "{check}");
+    assert!(
+        check.contains("warning: Single array attribute: 4 users would overflow"),
+        "{check}"
+    );
+    assert!(
+        check.contains("ok: Single string attribute (configured): no user overflows"),
+        "{check}"
+    );
+    // Create: each backfill is followed to the end.
+    let created = cli(vec![
+        "create".into(),
+        "--file".into(),
+        definitions.display().to_string(),
+    ])
+    .await;
+    assert!(
+        created.contains("audience 101 \"Gold\" created"),
+        "{created}"
+    );
+    assert!(
+        created.contains("done: 4 of 4 profiles changed"),
+        "{created}"
+    );
+    let (_, profile) = braid.admin_get("/api/v1/profiles/customer_id/u0").await;
+    assert_eq!(
+        profile["audiences"].as_object().unwrap().len(),
+        2,
+        "{profile}"
+    );
+    // A bad id is refused with the server's reason.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+        .args([
+            "audiences",
+            "delete",
+            "999",
+            "--url",
+            &braid.base,
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("audience 999 does not exist"));
+    braid.stop().await;
+}
