@@ -46,10 +46,59 @@ const GENDERS: [&str; 5] = ["M", "F", "O", "N", "P"];
 /// `external_id`, `user_alias` and `braze_id` take precedence; without them `email`, then
 /// `phone`, is the identifier. Next to a stronger identifier `email`/`phone` are attributes.
 pub fn identifier_field(object: &Map<String, Value>) -> Option<&'static str> {
-    STRONG_IDENTIFIERS
-        .into_iter()
-        .chain(["email", "phone"])
-        .find(|key| object.contains_key(*key))
+    IdentifierFields::scan(object)
+        .identifier()
+        .map(|(field, _)| field)
+}
+
+/// The fields that can name an object's user, found in one pass over its keys.
+///
+/// Objects are small, so comparing keys is cheaper than hashing each candidate name
+/// for a map lookup (the maps hash with SipHash).
+#[derive(Default)]
+struct IdentifierFields<'a> {
+    external_id: Option<&'a Value>,
+    user_alias: Option<&'a Value>,
+    braze_id: Option<&'a Value>,
+    email: Option<&'a Value>,
+    phone: Option<&'a Value>,
+    update_existing_only: Option<&'a Value>,
+}
+
+impl<'a> IdentifierFields<'a> {
+    fn scan(object: &'a Map<String, Value>) -> Self {
+        let mut found = IdentifierFields::default();
+        for (key, value) in object {
+            let slot = match key.as_str() {
+                "external_id" => &mut found.external_id,
+                "user_alias" => &mut found.user_alias,
+                "braze_id" => &mut found.braze_id,
+                "email" => &mut found.email,
+                "phone" => &mut found.phone,
+                "_update_existing_only" => &mut found.update_existing_only,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        found
+    }
+
+    /// The strong identifiers present, in `STRONG_IDENTIFIERS` order.
+    fn strong(&self) -> impl Iterator<Item = (&'static str, &'a Value)> {
+        STRONG_IDENTIFIERS
+            .into_iter()
+            .zip([self.external_id, self.user_alias, self.braze_id])
+            .filter_map(|(field, value)| Some((field, value?)))
+    }
+
+    /// The identifying field and its value, by the precedence of [`identifier_field`].
+    fn identifier(&self) -> Option<(&'static str, &'a Value)> {
+        self.strong().next().or_else(|| {
+            [("email", self.email), ("phone", self.phone)]
+                .into_iter()
+                .find_map(|(field, value)| Some((field, value?)))
+        })
+    }
 }
 
 /// One object Braze would reject, with Braze's error `type` and a human detail.
@@ -198,8 +247,9 @@ pub fn validate_object(
     object: &Map<String, Value>,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    let identifier = validate_identifier(object)?;
-    if let Some(flag) = object.get("_update_existing_only") {
+    let fields = IdentifierFields::scan(object);
+    let identifier = validate_identifier(&fields)?;
+    if let Some(flag) = fields.update_existing_only {
         if !flag.is_boolean() {
             return Err(ObjectError::invalid(
                 "_update_existing_only",
@@ -258,12 +308,9 @@ fn non_empty_str<'a>(value: &'a Value, field: &str) -> Result<&'a str, ObjectErr
 }
 
 /// Checks there is exactly one identifier and that it is well formed; returns its field.
-fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, ObjectError> {
-    let strong: Vec<&str> = STRONG_IDENTIFIERS
-        .into_iter()
-        .filter(|k| object.contains_key(*k))
-        .collect();
-    if strong.len() > 1 {
+fn validate_identifier(fields: &IdentifierFields<'_>) -> Result<&'static str, ObjectError> {
+    if fields.strong().nth(1).is_some() {
+        let strong: Vec<&str> = fields.strong().map(|(field, _)| field).collect();
         return Err(ObjectError::new(
             "Multiple identifiers",
             format!(
@@ -272,13 +319,12 @@ fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, Obje
             ),
         ));
     }
-    let Some(field) = identifier_field(object) else {
+    let Some((field, value)) = fields.identifier() else {
         return Err(ObjectError::new(
             "Missing identifier",
             "one of external_id, user_alias, braze_id, email or phone is required",
         ));
     };
-    let value = &object[field];
     match field {
         "user_alias" => {
             let Some(alias) = value.as_object() else {
@@ -319,9 +365,15 @@ fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, Obje
     Ok(field)
 }
 
+/// Whether `s` has at most `max` characters. The byte length bounds the character
+/// count, so most strings need no walk over their characters.
+fn within_chars(s: &str, max: usize) -> bool {
+    s.len() <= max || s.chars().count() <= max
+}
+
 fn check_string_len(s: &str, field: &str, limits: &Limits) -> Result<(), ObjectError> {
-    let chars = s.chars().count();
-    if chars > limits.max_string_chars {
+    if !within_chars(s, limits.max_string_chars) {
+        let chars = s.chars().count();
         return Err(ObjectError::invalid(
             field,
             format!(
@@ -334,22 +386,22 @@ fn check_string_len(s: &str, field: &str, limits: &Limits) -> Result<(), ObjectE
 }
 
 fn check_custom_key(key: &str, kind: &str, limits: &Limits) -> Result<(), ObjectError> {
-    let error_type = format!("Invalid {kind} key");
+    let error_type = || format!("Invalid {kind} key");
     if key.is_empty() {
-        return Err(ObjectError::new(error_type, "keys must not be empty"));
+        return Err(ObjectError::new(error_type(), "keys must not be empty"));
     }
     if key.starts_with('$') {
         return Err(ObjectError::new(
-            error_type,
+            error_type(),
             format!("{key:?} must not start with '$'"),
         ));
     }
-    let chars = key.chars().count();
-    if chars > limits.max_property_key_chars {
+    if !within_chars(key, limits.max_property_key_chars) {
         return Err(ObjectError::new(
-            error_type,
+            error_type(),
             format!(
-                "key of {chars} characters exceeds {} characters",
+                "key of {} characters exceeds {} characters",
+                key.chars().count(),
                 limits.max_property_key_chars
             ),
         ));
@@ -442,6 +494,9 @@ fn validate_attributes(
     Ok(())
 }
 
+/// Arrays up to this length are checked for repeats without a set.
+const SHORT_ARRAY: usize = 16;
+
 fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result<(), ObjectError> {
     if values.len() > limits.max_array_len {
         return Err(ObjectError::new(
@@ -453,15 +508,17 @@ fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result
             ),
         ));
     }
-    let mut seen = HashSet::new();
-    for v in values {
+    // Short arrays (the usual case) find repeats by comparing with the values before,
+    // which needs no allocation; long ones use a set.
+    let mut seen = (values.len() > SHORT_ARRAY).then(HashSet::new);
+    for (i, v) in values.iter().enumerate() {
         let Some(s) = v.as_str() else {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!("{key}: arrays may only hold strings, found {v}"),
             ));
         };
-        if s.chars().count() > limits.max_string_chars {
+        if !within_chars(s, limits.max_string_chars) {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!(
@@ -470,7 +527,11 @@ fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result
                 ),
             ));
         }
-        if !seen.insert(s) {
+        let repeated = match &mut seen {
+            Some(seen) => !seen.insert(s),
+            None => values[..i].iter().any(|before| before.as_str() == Some(s)),
+        };
+        if repeated {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!("{key}: array value {s:?} is repeated"),
@@ -488,8 +549,8 @@ fn validate_custom_attribute_value(
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
         Value::String(s) => {
-            let chars = s.chars().count();
-            if chars > limits.max_string_chars {
+            if !within_chars(s, limits.max_string_chars) {
+                let chars = s.chars().count();
                 return Err(ObjectError::new(
                     "Invalid attribute value",
                     format!(
@@ -594,10 +655,10 @@ fn validate_subscription_groups(value: &Value) -> Result<(), ObjectError> {
     Ok(())
 }
 
-fn validate_time_field(object: &Map<String, Value>) -> Result<(), ObjectError> {
-    match object.get("time") {
+fn validate_time_field(time: Option<&Value>) -> Result<(), ObjectError> {
+    match time {
         None => Err(ObjectError::invalid("time", "time is required")),
-        Some(Value::String(s)) if parse_time(s).is_some() => Ok(()),
+        Some(Value::String(s)) if is_valid_time(s) => Ok(()),
         Some(other) => Err(ObjectError::invalid(
             "time",
             format!("{other} is not an ISO-8601 time"),
@@ -605,27 +666,97 @@ fn validate_time_field(object: &Map<String, Value>) -> Result<(), ObjectError> {
     }
 }
 
-/// Checks the fields every event and purchase may carry besides its own.
-fn check_known_fields(
-    object: &Map<String, Value>,
-    identifier: &str,
-    own: &[&str],
-) -> Result<(), ObjectError> {
-    const COMMON: [&str; 4] = ["time", "app_id", "properties", "_update_existing_only"];
-    if let Some(unknown) = object
-        .keys()
-        .map(String::as_str)
-        .find(|k| *k != identifier && !COMMON.contains(k) && !own.contains(k))
+/// Whether `s` is a time [`parse_time`] accepts. The form braid itself writes
+/// (`2024-05-01T12:00:00.000Z`) is checked directly; anything else goes to the parser.
+fn is_valid_time(s: &str) -> bool {
+    canonical_time_is_valid(s) || parse_time(s).is_some()
+}
+
+/// `true` when `s` is exactly `YYYY-MM-DDTHH:MM:SS.mmmZ` naming a real instant (every
+/// such string is RFC 3339, so the parser would accept it too); `false` means "not
+/// known to be valid", not "invalid" (leap seconds, say, are left to the parser).
+fn canonical_time_is_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
     {
-        return Err(ObjectError::new(
-            "Invalid field",
-            format!("unexpected field {unknown}"),
-        ));
+        return false;
     }
-    if let Some(app_id) = object.get("app_id") {
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let parts = (
+        number(0..4),
+        number(5..7),
+        number(8..10),
+        number(11..13),
+        number(14..16),
+        number(17..19),
+        number(20..23),
+    );
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec), Some(ms)) = parts else {
+        return false;
+    };
+    // Four digits keep the year within chrono's range.
+    NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && h < 24 && mi < 60 && sec < 60 && ms < 1000
+}
+
+/// The fields of an event or purchase, found in one pass over its keys.
+#[derive(Default)]
+struct TrackFields<'a> {
+    time: Option<&'a Value>,
+    app_id: Option<&'a Value>,
+    properties: Option<&'a Value>,
+    name: Option<&'a Value>,
+    product_id: Option<&'a Value>,
+    currency: Option<&'a Value>,
+    price: Option<&'a Value>,
+    quantity: Option<&'a Value>,
+}
+
+/// Collects the fields of an event or purchase, rejecting any field that is neither
+/// its identifier, one every event and purchase may carry, nor one of `array`'s own.
+fn known_fields<'a>(
+    object: &'a Map<String, Value>,
+    identifier: &str,
+    array: TrackArray,
+) -> Result<TrackFields<'a>, ObjectError> {
+    let mut fields = TrackFields::default();
+    for (key, value) in object {
+        let key = key.as_str();
+        if key == identifier || key == "_update_existing_only" {
+            continue;
+        }
+        let slot = match (key, array) {
+            ("time", _) => &mut fields.time,
+            ("app_id", _) => &mut fields.app_id,
+            ("properties", _) => &mut fields.properties,
+            ("name", TrackArray::Events) => &mut fields.name,
+            ("product_id", TrackArray::Purchases) => &mut fields.product_id,
+            ("currency", TrackArray::Purchases) => &mut fields.currency,
+            ("price", TrackArray::Purchases) => &mut fields.price,
+            ("quantity", TrackArray::Purchases) => &mut fields.quantity,
+            (unknown, _) => {
+                return Err(ObjectError::new(
+                    "Invalid field",
+                    format!("unexpected field {unknown}"),
+                ))
+            }
+        };
+        *slot = Some(value);
+    }
+    if let Some(app_id) = fields.app_id {
         non_empty_str(app_id, "app_id")?;
     }
-    Ok(())
+    Ok(fields)
 }
 
 fn validate_event(
@@ -633,14 +764,14 @@ fn validate_event(
     identifier: &str,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    check_known_fields(object, identifier, &["name"])?;
-    let name = object
-        .get("name")
+    let fields = known_fields(object, identifier, TrackArray::Events)?;
+    let name = fields
+        .name
         .ok_or_else(|| ObjectError::invalid("name", "name is required"))?;
     let name = non_empty_str(name, "name")?;
     check_string_len(name, "name", limits)?;
-    validate_time_field(object)?;
-    validate_properties(object.get("properties"), limits)
+    validate_time_field(fields.time)?;
+    validate_properties(fields.properties, limits)
 }
 
 fn validate_purchase(
@@ -648,17 +779,13 @@ fn validate_purchase(
     identifier: &str,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    check_known_fields(
-        object,
-        identifier,
-        &["product_id", "currency", "price", "quantity"],
-    )?;
-    let product_id = object
-        .get("product_id")
+    let fields = known_fields(object, identifier, TrackArray::Purchases)?;
+    let product_id = fields
+        .product_id
         .ok_or_else(|| ObjectError::invalid("product_id", "product_id is required"))?;
     let product_id = non_empty_str(product_id, "product_id")?;
     check_string_len(product_id, "product_id", limits)?;
-    match object.get("currency").and_then(Value::as_str) {
+    match fields.currency.and_then(Value::as_str) {
         Some(c) if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) => {}
         _ => {
             return Err(ObjectError::invalid(
@@ -667,11 +794,11 @@ fn validate_purchase(
             ))
         }
     }
-    match object.get("price") {
+    match fields.price {
         Some(Value::Number(_)) => {}
         _ => return Err(ObjectError::invalid("price", "price must be a number")),
     }
-    if let Some(quantity) = object.get("quantity") {
+    if let Some(quantity) = fields.quantity {
         match quantity.as_u64() {
             Some(q) if q >= 1 && q <= u64::from(limits.max_purchase_quantity) => {}
             _ => {
@@ -685,8 +812,8 @@ fn validate_purchase(
             }
         }
     }
-    validate_time_field(object)?;
-    validate_properties(object.get("properties"), limits)
+    validate_time_field(fields.time)?;
+    validate_properties(fields.properties, limits)
 }
 
 fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<(), ObjectError> {
@@ -699,8 +826,8 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
             "properties must be an object",
         ));
     };
-    let bytes = serde_json::to_vec(properties).map_or(0, |b| b.len());
-    if bytes > limits.max_properties_bytes {
+    if json_len_exceeds(properties, limits.max_properties_bytes) {
+        let bytes = json_len(properties);
         return Err(ObjectError::invalid(
             "properties",
             format!(
@@ -738,6 +865,52 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
     Ok(())
 }
 
+/// The length in bytes of `value` serialised as compact JSON (as sent), counted
+/// without building the text.
+pub fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a sink that cannot fail does not fail.
+    serde_json::to_writer(&mut counter, value).map_or(0, |()| counter.0)
+}
+
+/// Whether `value` serialised as compact JSON is longer than `limit` bytes. An upper
+/// bound of the length is computed first, so only values near the limit are counted
+/// exactly.
+pub fn json_len_exceeds(value: &Value, limit: usize) -> bool {
+    json_len_bound(value) > limit && json_len(value) > limit
+}
+
+/// An upper bound of [`json_len`]: an escaped string byte takes at most six bytes
+/// (`\u001f`), a number at most 24 (`-2.2250738585072014e-308`; 32 is used).
+fn json_len_bound(value: &Value) -> usize {
+    fn string(s: &str) -> usize {
+        6 * s.len() + 2
+    }
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 32,
+        Value::String(s) => string(s),
+        // Brackets, and a comma after every item (one too many is still a bound).
+        Value::Array(items) => 2 + items.iter().map(|v| json_len_bound(v) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| string(k) + 1 + json_len_bound(v) + 1)
+                .sum::<usize>()
+        }
+    }
+}
+
 fn check_property_key(key: &str, limits: &Limits) -> Result<(), ObjectError> {
     check_custom_key(key, "property", limits)
         .map_err(|e| ObjectError::invalid("properties", e.detail))?;
@@ -754,8 +927,8 @@ fn check_property_value(key: &str, value: &Value, limits: &Limits) -> Result<(),
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
         Value::String(s) => {
-            let chars = s.chars().count();
-            if chars > limits.max_string_chars {
+            if !within_chars(s, limits.max_string_chars) {
+                let chars = s.chars().count();
                 return Err(ObjectError::invalid(
                     "properties",
                     format!(
@@ -1410,6 +1583,60 @@ mod tests {
         );
         assert!(parse_time("2024-5-1").is_none());
         assert!(parse_time("").is_none());
+    }
+
+    #[test]
+    fn the_direct_time_check_accepts_only_what_the_parser_accepts() {
+        let mut accepted_directly = 0;
+        for year in ["0000", "1969", "2024", "2023", "9999"] {
+            for month in ["00", "01", "02", "12", "13"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    for (hour, minute, second) in [
+                        ("00", "00", "00"),
+                        ("23", "59", "59"),
+                        ("23", "59", "60"),
+                        ("24", "00", "00"),
+                        ("12", "60", "00"),
+                    ] {
+                        let s = format!("{year}-{month}-{day}T{hour}:{minute}:{second}.999Z");
+                        if canonical_time_is_valid(&s) {
+                            accepted_directly += 1;
+                            assert!(parse_time(&s).is_some(), "{s}");
+                        }
+                        assert_eq!(is_valid_time(&s), parse_time(&s).is_some(), "{s}");
+                    }
+                }
+            }
+        }
+        assert!(accepted_directly > 100, "the direct check is used");
+        for s in [
+            "2024-05-01T12:00:00.000+00:00",
+            "2024-05-01T12:00:00Z",
+            "2024-05-01T12:00:00.000z",
+            "2024-05-01 12:00:00.000Z",
+            "2024-05-01T12:00:00,000Z",
+            "+024-05-01T12:00:00.000Z",
+        ] {
+            assert!(!canonical_time_is_valid(s), "{s}");
+            assert_eq!(is_valid_time(s), parse_time(s).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn json_length_is_counted_exactly_and_bounded() {
+        for v in [
+            json!({}),
+            json!({"a": "b", "n": -1.5e-300, "i": i64::MIN, "u": u64::MAX, "t": true, "z": null}),
+            json!({"esc": "quote \" back \\ nl \n ctl \u{1} é 漢", "k\u{2}": [1, "x", [], {}]}),
+            json!({"products": [{"Name": "Shirt", "Price": 20.0}, {"Name": "Hat", "Price": 0.1}]}),
+            json!({"f": f64::MAX, "g": f64::MIN_POSITIVE, "h": -2.2250738585072014e-308}),
+        ] {
+            let exact = serde_json::to_vec(&v).unwrap().len();
+            assert_eq!(json_len(&v), exact, "{v}");
+            assert!(json_len_bound(&v) >= exact, "{v}");
+            assert!(!json_len_exceeds(&v, exact));
+            assert!(json_len_exceeds(&v, exact - 1));
+        }
     }
 
     fn obj(v: Value) -> Map<String, Value> {
