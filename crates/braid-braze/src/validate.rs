@@ -826,8 +826,8 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
             "properties must be an object",
         ));
     };
-    if json_len_exceeds(properties, limits.max_properties_bytes) {
-        let bytes = json_len(properties);
+    if json_object_len_exceeds(map, limits.max_properties_bytes) {
+        let bytes = json_len(map);
         return Err(ObjectError::invalid(
             "properties",
             format!(
@@ -867,7 +867,7 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
 
 /// The length in bytes of `value` serialised as compact JSON (as sent), counted
 /// without building the text.
-pub fn json_len(value: &Value) -> usize {
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -883,32 +883,35 @@ pub fn json_len(value: &Value) -> usize {
     serde_json::to_writer(&mut counter, value).map_or(0, |()| counter.0)
 }
 
-/// Whether `value` serialised as compact JSON is longer than `limit` bytes. An upper
-/// bound of the length is computed first, so only values near the limit are counted
+/// Whether a JSON object serialised compactly is longer than `limit` bytes. An upper
+/// bound of the length is computed first, so only objects near the limit are counted
 /// exactly.
-pub fn json_len_exceeds(value: &Value, limit: usize) -> bool {
-    json_len_bound(value) > limit && json_len(value) > limit
+pub fn json_object_len_exceeds(object: &Map<String, Value>, limit: usize) -> bool {
+    object_len_bound(object) > limit && json_len(object) > limit
 }
 
 /// An upper bound of [`json_len`]: an escaped string byte takes at most six bytes
 /// (`\u001f`), a number at most 24 (`-2.2250738585072014e-308`; 32 is used).
 fn json_len_bound(value: &Value) -> usize {
-    fn string(s: &str) -> usize {
-        6 * s.len() + 2
-    }
     match value {
         Value::Null | Value::Bool(_) => 5,
         Value::Number(_) => 32,
-        Value::String(s) => string(s),
+        Value::String(s) => string_len_bound(s),
         // Brackets, and a comma after every item (one too many is still a bound).
         Value::Array(items) => 2 + items.iter().map(|v| json_len_bound(v) + 1).sum::<usize>(),
-        Value::Object(map) => {
-            2 + map
-                .iter()
-                .map(|(k, v)| string(k) + 1 + json_len_bound(v) + 1)
-                .sum::<usize>()
-        }
+        Value::Object(map) => object_len_bound(map),
     }
+}
+
+fn object_len_bound(object: &Map<String, Value>) -> usize {
+    2 + object
+        .iter()
+        .map(|(k, v)| string_len_bound(k) + 1 + json_len_bound(v) + 1)
+        .sum::<usize>()
+}
+
+fn string_len_bound(s: &str) -> usize {
+    6 * s.len() + 2
 }
 
 fn check_property_key(key: &str, limits: &Limits) -> Result<(), ObjectError> {
@@ -1634,8 +1637,9 @@ mod tests {
             let exact = serde_json::to_vec(&v).unwrap().len();
             assert_eq!(json_len(&v), exact, "{v}");
             assert!(json_len_bound(&v) >= exact, "{v}");
-            assert!(!json_len_exceeds(&v, exact));
-            assert!(json_len_exceeds(&v, exact - 1));
+            let object = v.as_object().unwrap();
+            assert!(!json_object_len_exceeds(object, exact));
+            assert!(json_object_len_exceeds(object, exact - 1));
         }
     }
 

@@ -46,7 +46,7 @@ pub const ORDER_PRODUCT_ID: &str = "Order";
 
 /// Map one commerce event.
 pub(crate) fn map_commerce(ctx: &mut Ctx<'_>, c: &CommerceEvent) {
-    let event_props = map_properties(ctx, c.common.custom_attributes.as_ref());
+    let event_props = map_properties(ctx, c.common.custom_attributes.as_ref(), 0);
     let ts = c.common.timestamp_unixtime_ms;
     let mut mapped = false;
     if let Some(pa) = &c.product_action {
@@ -109,7 +109,7 @@ fn item_events(
     ts: Option<i64>,
 ) {
     if ctx.settings.bundle_commerce_event_data {
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, 1);
         props.insert(
             "products".into(),
             Value::Array(items.into_iter().map(Value::Object).collect()),
@@ -124,10 +124,11 @@ fn item_events(
             event_props.clone(),
         );
     } else {
+        let name = format!("eCommerce - {action} - Item");
         for item in items {
-            let mut props = event_props.clone();
+            let mut props = cloned_with_room(event_props, item.len());
             props.extend(item);
-            push_event(ctx, &format!("eCommerce - {action} - Item"), ts, props);
+            push_event(ctx, &name, ts, props);
         }
     }
 }
@@ -141,7 +142,7 @@ fn product_action_events(
     let action = pa.action.as_str();
     let order = action_props(ctx, pa);
     if ctx.settings.bundle_commerce_event_data {
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, order.len() + 1);
         props.extend(order);
         let products: Vec<Value> = pa
             .products
@@ -153,17 +154,19 @@ fn product_action_events(
         return;
     }
     let refund = pa.action == ProductActionKind::Refund;
+    let item_name = format!("eCommerce - {action} - Item");
     for p in &pa.products {
-        let mut props = event_props.clone();
-        props.extend(product_props(ctx, p));
-        push_event(ctx, &format!("eCommerce - {action} - Item"), ts, props);
+        let product = product_props(ctx, p);
+        let mut props = cloned_with_room(event_props, product.len());
+        props.extend(product);
+        push_event(ctx, &item_name, ts, props);
     }
     if refund {
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, order.len());
         props.extend(order);
         push_event(ctx, &format!("eCommerce - {action} - Total"), ts, props);
     } else if pa.products.is_empty() {
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, order.len());
         props.extend(order);
         push_event(ctx, &format!("eCommerce - {action}"), ts, props);
     }
@@ -188,7 +191,7 @@ fn purchase(
                     .filter(|x| x.is_finite())
                     .sum()
             });
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, order.len() + 1);
         props.extend(order);
         if ctx.settings.bundle_commerce_event_data {
             let products: Vec<Value> = pa
@@ -221,15 +224,16 @@ fn purchase(
             .filter(|s| !s.is_empty())
             .or(second.as_deref().map(str::trim).filter(|s| !s.is_empty()));
         let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
-        let Some(product_id) = id.and_then(|id| fit_string(id, max, rule, &mut ctx.counters))
+        let Some(mut product_id) = id.and_then(|id| fit_string(id, max, rule, &mut ctx.counters))
         else {
             ctx.counters.invalid_products += 1;
             continue;
         };
         // Named fields win over the product's attributes, which win over the event's.
-        let mut props = event_props.clone();
-        props.extend(map_properties(ctx, p.custom_attributes.as_ref()));
-        props.extend(order.clone());
+        let product_attrs = map_properties(ctx, p.custom_attributes.as_ref(), 0);
+        let mut props = cloned_with_room(event_props, product_attrs.len() + order.len() + 5);
+        props.extend(product_attrs);
+        extend_cloned(&mut props, &order);
         for (k, v) in [
             ("Name", &p.name),
             ("Category", &p.category),
@@ -264,16 +268,14 @@ fn purchase(
             if !first_object {
                 ctx.counters.split_purchases += 1;
             }
-            push_purchase(
-                ctx,
-                product_id.clone(),
-                currency,
-                price,
-                take,
-                ts,
-                props.clone(),
-            );
             units -= take;
+            // The last object takes the id and properties; earlier ones get copies.
+            let (id, properties) = if units == 0 {
+                (std::mem::take(&mut product_id), std::mem::take(&mut props))
+            } else {
+                (product_id.clone(), props.clone())
+            };
+            push_purchase(ctx, id, currency, price, take, ts, properties);
             first_object = false;
         }
     }
@@ -290,7 +292,7 @@ fn push_purchase(
 ) {
     let mut properties = properties;
     fit_properties(ctx, &mut properties);
-    let mut body = ctx.body(TrackArray::Purchases);
+    let mut body = ctx.body(TrackArray::Purchases, 6);
     body.insert("product_id".into(), Value::String(product_id));
     body.insert("currency".into(), Value::String(currency.to_string()));
     body.insert("price".into(), number(price));
@@ -309,7 +311,21 @@ fn push_purchase(
 
 /// The order-level fields of a product action, as properties.
 fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
-    let mut m = Map::new();
+    let present = [
+        &pa.transaction_id,
+        &pa.affiliation,
+        &pa.coupon_code,
+        &pa.checkout_options,
+    ]
+    .iter()
+    .filter(|v| v.is_some())
+    .count()
+        + [pa.total_amount, pa.tax_amount, pa.shipping_amount]
+            .iter()
+            .filter(|v| v.is_some())
+            .count()
+        + usize::from(pa.checkout_step.is_some());
+    let mut m = Map::with_capacity(present);
     for (k, v) in [
         ("Transaction Id", &pa.transaction_id),
         ("Affiliation", &pa.affiliation),
@@ -337,7 +353,8 @@ fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
 
 /// A product's fields and custom attributes, as properties (fields win).
 fn product_props(ctx: &mut Ctx<'_>, p: &Product) -> Map<String, Value> {
-    let mut m = map_properties(ctx, p.custom_attributes.as_ref());
+    // Room for the named fields below.
+    let mut m = map_properties(ctx, p.custom_attributes.as_ref(), 10);
     for (k, v) in [
         ("Id", &p.id),
         ("Name", &p.name),
@@ -363,6 +380,20 @@ fn product_props(ctx: &mut Ctx<'_>, p: &Product) -> Map<String, Value> {
         m.insert("Position".into(), Value::Number(pos.into()));
     }
     m
+}
+
+/// A copy of `from` with room for `room` more entries.
+fn cloned_with_room(from: &Map<String, Value>, room: usize) -> Map<String, Value> {
+    let mut to = Map::with_capacity(from.len() + room);
+    extend_cloned(&mut to, from);
+    to
+}
+
+/// `to.extend(from.clone())` without copying `from`'s hash table.
+fn extend_cloned(to: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (key, value) in from {
+        to.insert(key.clone(), value.clone());
+    }
 }
 
 fn put_str(ctx: &mut Ctx<'_>, m: &mut Map<String, Value>, key: &str, value: &str) {

@@ -15,7 +15,49 @@ pub fn iso_time(ms: i64, fallback_ms: i64) -> String {
     let dt = DateTime::<Utc>::from_timestamp_millis(ms)
         .or_else(|| DateTime::<Utc>::from_timestamp_millis(fallback_ms))
         .unwrap_or_default();
-    dt.to_rfc3339_opts(SecondsFormat::Millis, true)
+    format_millis_utc(&dt).unwrap_or_else(|| dt.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// `dt` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit (every event carries a
+/// time, and the general formatter costs more than the rest of the event); `None` for
+/// years outside 0…=9999, whose form the general formatter decides.
+fn format_millis_utc(dt: &DateTime<Utc>) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+    // A leap second shows as second 59 with 1000+ ms, as the general formatter does.
+    let millis = dt.timestamp_subsec_millis();
+    if millis > 999 {
+        return None;
+    }
+    let mut text = [0u8; 24];
+    let fields: [(u32, usize, usize); 7] = [
+        (year, 0, 4),
+        (dt.month(), 5, 2),
+        (dt.day(), 8, 2),
+        (dt.hour(), 11, 2),
+        (dt.minute(), 14, 2),
+        (dt.second(), 17, 2),
+        (millis, 20, 3),
+    ];
+    for (value, start, width) in fields {
+        let mut rest = value;
+        for slot in text[start..start + width].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    }
+    for (at, separator) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        text[at] = separator;
+    }
+    String::from_utf8(text.to_vec()).ok()
 }
 
 /// The calendar year of `ms` (UTC).
@@ -38,19 +80,35 @@ pub fn year_of(ms: i64) -> i32 {
 ///
 /// Anything else stays the string it was.
 pub fn detect_type(s: &str) -> Value {
+    match detect_converted(s) {
+        Some(Detected::Bool(b)) => Value::Bool(b),
+        Some(Detected::Number(n)) => Value::Number(n),
+        Some(Detected::Time(t)) => Value::String(t),
+        None => Value::String(s.to_string()),
+    }
+}
+
+/// What type detection turns a string into, when it changes it.
+pub enum Detected {
+    Bool(bool),
+    Number(Number),
+    /// A date or date-time, as an ISO-8601 UTC time string.
+    Time(String),
+}
+
+/// [`detect_type`] without copying a string that stays as it is: `None` means "send
+/// the string as sent".
+pub fn detect_converted(s: &str) -> Option<Detected> {
     if s.eq_ignore_ascii_case("true") {
-        return Value::Bool(true);
+        return Some(Detected::Bool(true));
     }
     if s.eq_ignore_ascii_case("false") {
-        return Value::Bool(false);
+        return Some(Detected::Bool(false));
     }
     if let Some(n) = detect_number(s) {
-        return Value::Number(n);
+        return Some(Detected::Number(n));
     }
-    if let Some(t) = detect_time(s) {
-        return Value::String(t);
-    }
-    Value::String(s.to_string())
+    detect_time(s).map(Detected::Time)
 }
 
 fn detect_number(s: &str) -> Option<Number> {
@@ -140,6 +198,35 @@ pub fn fit_string(
     }
 }
 
+/// [`fit_string`] for a string already owned: kept without a copy when it fits.
+pub fn fit_owned(
+    s: String,
+    max_chars: usize,
+    rule: OversizeRule,
+    counters: &mut MappingCounters,
+) -> Option<String> {
+    if s.len() <= max_chars {
+        return Some(s);
+    }
+    fit_string(&s, max_chars, rule, counters)
+}
+
+/// A string value after type detection (when `detect` is on) and the oversize rule.
+pub fn detected_or_fitted(
+    s: &str,
+    detect: bool,
+    max_chars: usize,
+    rule: OversizeRule,
+    counters: &mut MappingCounters,
+) -> Option<Value> {
+    match detect.then(|| detect_converted(s)).flatten() {
+        Some(Detected::Bool(b)) => Some(Value::Bool(b)),
+        Some(Detected::Number(n)) => Some(Value::Number(n)),
+        Some(Detected::Time(t)) => fit_owned(t, max_chars, rule, counters).map(Value::String),
+        None => fit_string(s, max_chars, rule, counters).map(Value::String),
+    }
+}
+
 /// Apply the oversize rule to an array of strings: entries are made unique (Braze keeps
 /// array values unique), long entries follow the string rule, and an array longer than
 /// `max_len` is cut to its first `max_len` values or dropped whole.
@@ -206,6 +293,34 @@ mod tests {
     fn times_are_iso_8601_utc_with_milliseconds() {
         assert_eq!(iso_time(1_700_000_000_123, 0), "2023-11-14T22:13:20.123Z");
         assert_eq!(iso_time(i64::MAX, 0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn times_written_directly_match_the_general_formatter() {
+        let general = |ms: i64| {
+            DateTime::<Utc>::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true)
+        };
+        let year_10000 = 253_402_300_800_000;
+        for ms in [
+            0,
+            1,
+            999,
+            1_717_200_000_000,
+            1_709_164_800_123,
+            -1,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            year_10000 - 1,
+            year_10000,
+            951_782_400_000 - 1,
+        ]
+        .into_iter()
+        .chain((0..2000).map(|i| i * 7_919_999_999_937 % year_10000))
+        {
+            assert_eq!(iso_time(ms, 0), general(ms), "{ms}");
+        }
     }
 
     #[test]
