@@ -284,15 +284,27 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// Whether `s` is empty or only whitespace.
+fn is_blank(s: &str) -> bool {
+    // A visible ASCII first character settles it without the Unicode trim.
+    !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && s.trim().is_empty()
+}
+
 /// Whether `s` looks like an email address Braze would accept.
 pub fn is_plausible_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
+    // Every ASCII whitespace character but the space is a control character.
+    let has_space_or_control = if s.is_ascii() {
+        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
     s.len() <= 255
         && !local.is_empty()
         && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !has_space_or_control
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -301,7 +313,7 @@ pub fn is_plausible_email(s: &str) -> bool {
 
 fn non_empty_str<'a>(value: &'a Value, field: &str) -> Result<&'a str, ObjectError> {
     match value.as_str() {
-        Some(s) if !s.trim().is_empty() => Ok(s),
+        Some(s) if !is_blank(s) => Ok(s),
         Some(_) => Err(ObjectError::invalid(field, "must not be empty")),
         None => Err(ObjectError::invalid(field, "must be a string")),
     }
@@ -447,8 +459,7 @@ fn validate_attributes(
             },
             "dob" => match value {
                 Value::Null => {}
-                Value::String(s)
-                    if s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {}
+                Value::String(s) if is_valid_date(s) => {}
                 _ => {
                     return Err(ObjectError::invalid(
                         "dob",
@@ -707,6 +718,27 @@ fn canonical_time_is_valid(s: &str) -> bool {
     };
     // Four digits keep the year within chrono's range.
     NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && h < 24 && mi < 60 && sec < 60 && ms < 1000
+}
+
+/// Whether `s` is a `YYYY-MM-DD` date as `dob` takes it: ten characters that parse as
+/// `%Y-%m-%d`. The plain form is checked directly; anything else goes to the parser.
+fn is_valid_date(s: &str) -> bool {
+    s.len() == 10
+        && (plain_date(s.as_bytes()).is_some() || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+}
+
+/// The date of exactly `dddd-dd-dd` when it names a real day (every such string
+/// parses as `%Y-%m-%d` to the same day).
+fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else {
+        return None;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(n(&digits[..4]) as i32, n(&digits[4..6]), n(&digits[6..]))
 }
 
 /// The fields of an event or purchase, found in one pass over its keys.
@@ -1622,6 +1654,63 @@ mod tests {
         ] {
             assert!(!canonical_time_is_valid(s), "{s}");
             assert_eq!(is_valid_time(s), parse_time(s).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_direct_date_check_accepts_only_what_the_parser_accepts() {
+        let mut accepted_directly = 0;
+        for year in ["0000", "1900", "2000", "2023", "2024", "9999"] {
+            for month in ["00", "01", "02", "09", "12", "13"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    let s = format!("{year}-{month}-{day}");
+                    let parsed = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+                    if let Some(date) = plain_date(s.as_bytes()) {
+                        accepted_directly += 1;
+                        assert_eq!(Some(date), parsed, "{s}");
+                    }
+                    assert_eq!(is_valid_date(&s), parsed.is_some(), "{s}");
+                }
+            }
+        }
+        assert!(accepted_directly > 80, "the direct check is used");
+        for s in [
+            "2024-1-011",
+            "+2024-1-01",
+            "2024/01/01",
+            "2024-01-1 ",
+            " 2024-01-1",
+        ] {
+            assert!(plain_date(s.as_bytes()).is_none(), "{s}");
+            let parsed = NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
+            assert_eq!(is_valid_date(s), parsed, "{s}");
+        }
+    }
+
+    #[test]
+    fn blank_and_email_checks_agree_with_their_plain_definitions() {
+        for s in ["", " ", "\u{a0}", "\t x", "x", "é", " é", "\u{2003}"] {
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+        for s in [
+            "a@b.co",
+            "a b@c.co",
+            "a\u{b}b@c.co",
+            "a\u{a0}b@c.co",
+            "é@b.co",
+            "a@b\u{7f}.co",
+        ] {
+            let plain = s.split_once('@').is_some_and(|(local, domain)| {
+                s.len() <= 255
+                    && !local.is_empty()
+                    && !domain.contains('@')
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            });
+            assert_eq!(is_plausible_email(s), plain, "{s:?}");
         }
     }
 

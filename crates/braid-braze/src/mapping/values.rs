@@ -22,22 +22,22 @@ pub fn iso_time(ms: i64, fallback_ms: i64) -> String {
 /// time, and the general formatter costs more than the rest of the event); `None` for
 /// years outside 0…=9999, whose form the general formatter decides.
 fn format_millis_utc(dt: &DateTime<Utc>) -> Option<String> {
-    use chrono::{Datelike, Timelike};
-    let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
-    // A leap second shows as second 59 with 1000+ ms, as the general formatter does.
-    let millis = dt.timestamp_subsec_millis();
-    if millis > 999 {
+    let ms = dt.timestamp_millis();
+    let days = ms.div_euclid(86_400_000);
+    let ms_of_day = ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
         return None;
     }
-    let mut text = [0u8; 24];
-    let fields: [(u32, usize, usize); 7] = [
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
         (year, 0, 4),
-        (dt.month(), 5, 2),
-        (dt.day(), 8, 2),
-        (dt.hour(), 11, 2),
-        (dt.minute(), 14, 2),
-        (dt.second(), 17, 2),
-        (millis, 20, 3),
+        (month, 5, 2),
+        (day, 8, 2),
+        (ms_of_day / 3_600_000, 11, 2),
+        (ms_of_day / 60_000 % 60, 14, 2),
+        (ms_of_day / 1000 % 60, 17, 2),
+        (ms_of_day % 1000, 20, 3),
     ];
     for (value, start, width) in fields {
         let mut rest = value;
@@ -46,18 +46,27 @@ fn format_millis_utc(dt: &DateTime<Utc>) -> Option<String> {
             rest /= 10;
         }
     }
-    for (at, separator) in [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'.'),
-        (23, b'Z'),
-    ] {
-        text[at] = separator;
-    }
     String::from_utf8(text.to_vec()).ok()
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The calendar year of `ms` (UTC).
