@@ -412,9 +412,14 @@ pub fn dob_from_age(s: &str, current_year: i32) -> Option<String> {
         return None;
     }
     let year = current_year - age.floor() as i32;
-    (0..=9999)
-        .contains(&year)
-        .then(|| format!("{year:04}-01-01"))
+    let year = u16::try_from(year).ok().filter(|y| *y <= 9999)?;
+    // `{year:04}-01-01`, without the formatting machinery.
+    let mut dob = String::with_capacity(10);
+    for divisor in [1000, 100, 10, 1] {
+        dob.push(char::from(b'0' + (year / divisor % 10) as u8));
+    }
+    dob.push_str("-01-01");
+    Some(dob)
 }
 
 /// `$Country` → ISO 3166-1 alpha-2. Accepts alpha-2 and alpha-3 codes in any case, the
@@ -519,6 +524,9 @@ mod tests {
     fn age_becomes_january_first_of_the_birth_year() {
         assert_eq!(dob_from_age("30", 2024).as_deref(), Some("1994-01-01"));
         assert_eq!(dob_from_age("30.9", 2024).as_deref(), Some("1994-01-01"));
+        assert_eq!(dob_from_age("150", 2024).as_deref(), Some("1874-01-01"));
+        assert_eq!(dob_from_age("5", 10).as_deref(), Some("0005-01-01"));
+        assert_eq!(dob_from_age("11", 10), None);
         assert_eq!(dob_from_age("-1", 2024), None);
         assert_eq!(dob_from_age("200", 2024), None);
         assert_eq!(dob_from_age("old", 2024), None);

@@ -143,7 +143,7 @@ fn product_action_events(
     let order = action_props(ctx, pa);
     if ctx.settings.bundle_commerce_event_data {
         let mut props = cloned_with_room(event_props, order.len() + 1);
-        props.extend(order);
+        insert_named(&mut props, order);
         let products: Vec<Value> = pa
             .products
             .iter()
@@ -163,11 +163,11 @@ fn product_action_events(
     }
     if refund {
         let mut props = cloned_with_room(event_props, order.len());
-        props.extend(order);
+        insert_named(&mut props, order);
         push_event(ctx, &format!("eCommerce - {action} - Total"), ts, props);
     } else if pa.products.is_empty() {
         let mut props = cloned_with_room(event_props, order.len());
-        props.extend(order);
+        insert_named(&mut props, order);
         push_event(ctx, &format!("eCommerce - {action}"), ts, props);
     }
 }
@@ -192,7 +192,7 @@ fn purchase(
                     .sum()
             });
         let mut props = cloned_with_room(event_props, order.len() + 1);
-        props.extend(order);
+        insert_named(&mut props, order);
         if ctx.settings.bundle_commerce_event_data {
             let products: Vec<Value> = pa
                 .products
@@ -233,7 +233,7 @@ fn purchase(
         let product_attrs = map_properties(ctx, p.custom_attributes.as_ref(), 0);
         let mut props = cloned_with_room(event_props, product_attrs.len() + order.len() + 5);
         props.extend(product_attrs);
-        extend_cloned(&mut props, &order);
+        insert_named(&mut props, order.clone());
         for (k, v) in [
             ("Name", &p.name),
             ("Category", &p.category),
@@ -309,31 +309,25 @@ fn push_purchase(
     });
 }
 
-/// The order-level fields of a product action, as properties.
-fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
-    let present = [
-        &pa.transaction_id,
-        &pa.affiliation,
-        &pa.coupon_code,
-        &pa.checkout_options,
-    ]
-    .iter()
-    .filter(|v| v.is_some())
-    .count()
-        + [pa.total_amount, pa.tax_amount, pa.shipping_amount]
-            .iter()
-            .filter(|v| v.is_some())
-            .count()
-        + usize::from(pa.checkout_step.is_some());
-    let mut m = Map::with_capacity(present);
+/// Properties with fixed names, in the order they are set (names are distinct).
+type NamedFields = Vec<(&'static str, Value)>;
+
+/// The order-level fields of a product action, as properties. Kept as a list rather
+/// than a map: they are copied into each product's properties, which hashes them there.
+fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> NamedFields {
+    let mut fields = Vec::new();
+    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
     for (k, v) in [
         ("Transaction Id", &pa.transaction_id),
         ("Affiliation", &pa.affiliation),
         ("Coupon Code", &pa.coupon_code),
         ("Checkout Options", &pa.checkout_options),
     ] {
-        if let Some(v) = v {
-            put_str(ctx, &mut m, k, v);
+        if let Some(v) = v
+            .as_deref()
+            .and_then(|v| fit_string(v, max, rule, &mut ctx.counters))
+        {
+            fields.push((k, Value::String(v)));
         }
     }
     for (k, v) in [
@@ -342,13 +336,20 @@ fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
         ("Shipping Amount", pa.shipping_amount),
     ] {
         if let Some(v) = v.filter(|x| x.is_finite()) {
-            m.insert(k.into(), number(v));
+            fields.push((k, number(v)));
         }
     }
     if let Some(step) = pa.checkout_step {
-        m.insert("Checkout Step".into(), Value::Number(step.into()));
+        fields.push(("Checkout Step", Value::Number(step.into())));
     }
-    m
+    fields
+}
+
+/// Set each of `fields` in `props` (as `extend` would).
+fn insert_named(props: &mut Map<String, Value>, fields: NamedFields) {
+    for (key, value) in fields {
+        props.insert(key.to_string(), value);
+    }
 }
 
 /// A product's fields and custom attributes, as properties (fields win).

@@ -12,17 +12,20 @@ pub const MAX_TIME_YEAR: i32 = 3000;
 /// Milliseconds since the epoch as Braze's ISO-8601 UTC form
 /// (`2024-05-01T12:00:00.000Z`). Out-of-range values fall back to `fallback_ms`.
 pub fn iso_time(ms: i64, fallback_ms: i64) -> String {
+    if let Some(text) = format_millis_utc(ms) {
+        return text;
+    }
     let dt = DateTime::<Utc>::from_timestamp_millis(ms)
         .or_else(|| DateTime::<Utc>::from_timestamp_millis(fallback_ms))
         .unwrap_or_default();
-    format_millis_utc(&dt).unwrap_or_else(|| dt.to_rfc3339_opts(SecondsFormat::Millis, true))
+    format_millis_utc(dt.timestamp_millis())
+        .unwrap_or_else(|| dt.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-/// `dt` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit (every event carries a
+/// `ms` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit (every event carries a
 /// time, and the general formatter costs more than the rest of the event); `None` for
 /// years outside 0…=9999, whose form the general formatter decides.
-fn format_millis_utc(dt: &DateTime<Utc>) -> Option<String> {
-    let ms = dt.timestamp_millis();
+fn format_millis_utc(ms: i64) -> Option<String> {
     let days = ms.div_euclid(86_400_000);
     let ms_of_day = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
@@ -247,12 +250,10 @@ pub fn fit_array(
     counters: &mut MappingCounters,
 ) -> Option<Vec<Value>> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len().min(max_len));
-    let mut seen: Vec<&str> = Vec::with_capacity(items.len());
-    for item in items {
-        if seen.contains(&item.as_str()) {
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
             continue;
         }
-        seen.push(item);
         if let Some(v) = fit_string(item, max_chars, rule, counters) {
             let v = Value::String(v);
             // Truncation can make two entries equal.
