@@ -174,8 +174,8 @@ pub(crate) struct Ctx<'a> {
     pub input: &'a MappingInput<'a>,
     pub user: UserRef,
     pub counters: MappingCounters,
-    /// The attributes object being built, identifier first: built in place so its
-    /// entries are hashed once.
+    /// While events are mapped, the attributes they set; then the attributes object,
+    /// identifier first, built in place so its entries are hashed once.
     pub attributes: Map<String, Value>,
     pub events: Vec<TrackObject>,
     pub purchases: Vec<TrackObject>,
@@ -248,13 +248,22 @@ pub fn map_change(settings: &BrazeSettings, input: &MappingInput<'_>) -> Mapping
         events: Vec::with_capacity(input.batch.events.len() + 1),
         purchases: Vec::new(),
     };
-    let changed_attributes = attributes::changed_keys(&ctx);
-    ctx.attributes = ctx.body(TrackArray::Attributes, changed_attributes.len() + 1);
-    let identifier_fields = ctx.attributes.len();
-    attributes::map_attributes(&mut ctx, changed_attributes);
+    // Events first, collecting the attributes they set (opt-outs, push tokens) in
+    // `ctx.attributes`; then the attributes object, with those added last, as if
+    // they had been set after the profile's attributes. The attributes object is
+    // often the one allocation per batch big enough to make glibc's malloc tidy its
+    // free lists, which then makes every later small allocation slower; built last,
+    // it comes after them.
     for event in &input.batch.events {
         events::map_event(&mut ctx, event);
     }
+    let set_by_events = std::mem::take(&mut ctx.attributes);
+    let changed_attributes = attributes::changed_keys(&ctx);
+    let room = changed_attributes.len() + 1 + set_by_events.len();
+    ctx.attributes = ctx.body(TrackArray::Attributes, room);
+    let identifier_fields = ctx.attributes.len();
+    attributes::map_attributes(&mut ctx, changed_attributes);
+    ctx.attributes.extend(set_by_events);
 
     // Attributes first, then events, then purchases.
     let mut objects = std::mem::take(&mut ctx.events);
