@@ -101,7 +101,7 @@ pub fn detect_type(s: &str) -> Value {
 }
 
 /// What type detection turns a string into, when it changes it.
-pub enum Detected {
+pub(crate) enum Detected {
     Bool(bool),
     Number(Number),
     /// A date or date-time, as an ISO-8601 UTC time string.
@@ -110,7 +110,7 @@ pub enum Detected {
 
 /// [`detect_type`] without copying a string that stays as it is: `None` means "send
 /// the string as sent".
-pub fn detect_converted(s: &str) -> Option<Detected> {
+pub(crate) fn detect_converted(s: &str) -> Option<Detected> {
     if s.eq_ignore_ascii_case("true") {
         return Some(Detected::Bool(true));
     }
@@ -211,7 +211,7 @@ pub fn fit_string(
 }
 
 /// [`fit_string`] for a string already owned: kept without a copy when it fits.
-pub fn fit_owned(
+pub(crate) fn fit_owned(
     s: String,
     max_chars: usize,
     rule: OversizeRule,
@@ -224,7 +224,7 @@ pub fn fit_owned(
 }
 
 /// A string value after type detection (when `detect` is on) and the oversize rule.
-pub fn detected_or_fitted(
+pub(crate) fn detected_or_fitted(
     s: &str,
     detect: bool,
     max_chars: usize,
