@@ -24,14 +24,47 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-/// Distinct users; each is owned by one sender so its batches go out in order.
-const USERS: u64 = 24;
-/// Concurrent senders.
-const SENDERS: u64 = 6;
-/// Rounds (one batch per user each) sent in every phase before checking the fault.
-const ROUNDS_PER_PHASE: u64 = 2;
-/// Longest wait for one condition; generous, because CI shares two cores.
-const DEADLINE: Duration = Duration::from_secs(90);
+/// How big a run is. CI uses the defaults; `scripts/fault-harness.sh` sets the
+/// `FAULT_HARNESS_*` variables for a bigger local run.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    /// Distinct users; each is owned by one sender so its batches go out in order.
+    users: u64,
+    /// Concurrent senders.
+    senders: u64,
+    /// Rounds (one batch per user each) sent before each check of the phase's fault.
+    rounds_per_step: u64,
+    /// Rounds every phase sends at least, even once its fault has been seen.
+    min_rounds_per_phase: u64,
+    /// Longest wait for one condition; generous, because CI shares two cores.
+    deadline: Duration,
+}
+
+impl Scale {
+    fn from_env() -> Scale {
+        let var = |name: &str, default: u64| -> u64 {
+            match std::env::var(name) {
+                Ok(v) => v
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}")),
+                Err(_) => default,
+            }
+        };
+        let scale = Scale {
+            users: var("FAULT_HARNESS_USERS", 24),
+            senders: var("FAULT_HARNESS_SENDERS", 6),
+            rounds_per_step: var("FAULT_HARNESS_ROUNDS_PER_STEP", 2),
+            min_rounds_per_phase: var("FAULT_HARNESS_MIN_ROUNDS", 2),
+            deadline: Duration::from_secs(var("FAULT_HARNESS_DEADLINE_SECS", 90)),
+        };
+        assert!(
+            scale.users >= scale.senders && scale.senders > 0 && scale.rounds_per_step > 0,
+            "FAULT_HARNESS_SENDERS and FAULT_HARNESS_ROUNDS_PER_STEP must be above 0 and \
+             FAULT_HARNESS_USERS at least FAULT_HARNESS_SENDERS: {scale:?}"
+        );
+        scale
+    }
+}
 
 fn customer(user: u64) -> String {
     format!("fault-user-{user}")
@@ -109,9 +142,10 @@ fn phases() -> Vec<Phase> {
 }
 
 /// Sends rounds of batches: in each round every user gets its next batch, users are
-/// split over `SENDERS` tasks, and a user's next batch leaves only after the previous
+/// split over `Scale::senders` tasks, and a user's next batch leaves only after the previous
 /// one was answered 202.
 struct Load {
+    scale: Scale,
     braid_base: String,
     client: reqwest::Client,
     /// Last sequence number sent (and accepted) per user.
@@ -121,9 +155,10 @@ struct Load {
 impl Load {
     async fn round(&mut self, rounds: u64) {
         let mut tasks = Vec::new();
-        for sender in 0..SENDERS {
-            let users: Vec<(u64, u64)> = (0..USERS)
-                .filter(|u| u % SENDERS == sender)
+        let senders = self.scale.senders;
+        for sender in 0..senders {
+            let users: Vec<(u64, u64)> = (0..self.scale.users)
+                .filter(|u| u % senders == sender)
                 .map(|u| (u, self.last[u as usize]))
                 .collect();
             let (client, base) = (self.client.clone(), self.braid_base.clone());
@@ -177,10 +212,10 @@ async fn start_pair() -> (SimHandle, TestBraid) {
     (sim, braid)
 }
 
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+async fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < DEADLINE, "gave up waiting: {what}");
+        assert!(start.elapsed() < deadline, "gave up waiting: {what}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -229,18 +264,20 @@ fn seq_of(event: &serde_json::Map<String, Value>) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
+    let scale = Scale::from_env();
     let (sim, braid) = start_pair().await;
     let mut load = Load {
+        scale,
         braid_base: braid.base.clone(),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap(),
-        last: vec![0; USERS as usize],
+        last: vec![0; scale.users as usize],
     };
 
     // Healthy start, so each phase meets a warm pipeline.
-    load.round(ROUNDS_PER_PHASE).await;
+    load.round(scale.rounds_per_step).await;
     let mut report = Vec::new();
     for phase in phases() {
         let before = sim.state().stats();
@@ -249,14 +286,14 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
         let mut rounds = 0;
         // Keep load arriving until braze-sim has injected this fault often enough.
         loop {
-            load.round(ROUNDS_PER_PHASE).await;
-            rounds += ROUNDS_PER_PHASE;
+            load.round(scale.rounds_per_step).await;
+            rounds += scale.rounds_per_step;
             let now = sim.state().stats();
-            if (phase.exercised)(&before, &now) {
+            if rounds >= scale.min_rounds_per_phase && (phase.exercised)(&before, &now) {
                 break;
             }
             assert!(
-                started.elapsed() < DEADLINE,
+                started.elapsed() < scale.deadline,
                 "phase {:?} never exercised its fault: {now:?}",
                 phase.name
             );
@@ -282,7 +319,12 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
         let processed = store.transact(|t| t.cursor()).unwrap() >= store.head().unwrap();
         processed && store.depth().unwrap() == 0
     };
-    wait_for("the backlog drains after the faults clear", depth).await;
+    wait_for(
+        "the backlog drains after the faults clear",
+        scale.deadline,
+        depth,
+    )
+    .await;
 
     // What braid kept as dead letters, by (user, seq) for events and by user for counters.
     let letters = dead_letters(&braid).await;
@@ -334,7 +376,7 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
     let mut phantom = Vec::new();
     let mut duplicates = 0usize;
     let mut delivered_events = 0usize;
-    for user in 0..USERS {
+    for user in 0..scale.users {
         let id = customer(user);
         let last = load.last[user as usize];
         let profile = sim.state().user(&id);
