@@ -12,7 +12,7 @@
 #   USERS        distinct users [10000]      BULK_SIZE  batches per request [100]
 #   CONCURRENCY  requests in flight [8]      SEED       workload seed [1]
 #   SETTLE       seconds to keep sampling after the pipeline caught up [20]
-#   BRAID_PORT / SIM_PORT  [18180 / 19500]   OUT_DIR    [a new temp dir]
+#   BRAID_PORT / SIM_PORT  [free ports]      OUT_DIR    [a new temp dir]
 #
 # Output: $OUT_DIR/rss.csv (seconds, VmRSS kB, VmHWM kB, ingest-log depth, outbox depth,
 # data dir kB), braid-load's report.json, and one summary line `backlog-rss: ...`.
@@ -27,8 +27,9 @@ BULK_SIZE=${BULK_SIZE:-100}
 CONCURRENCY=${CONCURRENCY:-8}
 SEED=${SEED:-1}
 SETTLE=${SETTLE:-20}
-BRAID_PORT=${BRAID_PORT:-18180}
-SIM_PORT=${SIM_PORT:-19500}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+BRAID_PORT=${BRAID_PORT:-$(free_port)}
+SIM_PORT=${SIM_PORT:-$(free_port)}
 OUT_DIR=${OUT_DIR:-$(mktemp -d -t braid-backlog.XXXXXX)}
 mkdir -p "$OUT_DIR"
 BATCHES=$(((EVENTS + 2) / 3))
@@ -60,6 +61,11 @@ wait_http() { # url, seconds
   --status-5xx-rate 1.0 --request-log 0 >"$OUT_DIR/sim.log" 2>&1 &
 SIM_PID=$!
 wait_http "http://127.0.0.1:$SIM_PORT/sim/stats" 15
+# Make sure the simulator answering is ours (a port taken by another process would send
+# braid's traffic elsewhere) and that it is down as asked.
+kill -0 "$SIM_PID" 2>/dev/null || { echo "backlog-rss: braze-sim exited: $(tail -1 "$OUT_DIR/sim.log")" >&2; exit 1; }
+[[ "$(curl -fsS "http://127.0.0.1:$SIM_PORT/sim/faults" | jq .status_5xx_rate)" == 1 ]] ||
+  { echo "backlog-rss: the simulator on port $SIM_PORT does not answer 5xx" >&2; exit 1; }
 
 cat >"$OUT_DIR/braid.toml" <<CONF
 [server]
@@ -86,6 +92,7 @@ CONF
 "$BIN_DIR/braid" serve --config "$OUT_DIR/braid.toml" >"$OUT_DIR/braid.log" 2>&1 &
 BRAID_PID=$!
 wait_http "http://127.0.0.1:$BRAID_PORT/healthz" 30
+kill -0 "$BRAID_PID" 2>/dev/null || { echo "backlog-rss: braid exited: $(tail -1 "$OUT_DIR/braid.log")" >&2; exit 1; }
 
 metric() { # name -> value (0 when absent)
   curl -fsS "http://127.0.0.1:$BRAID_PORT/metrics" 2>/dev/null |
@@ -124,6 +131,7 @@ sleep "$SETTLE"
 rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$BRAID_PID/status")
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$BRAID_PID/status")
 outbox=$(metric braid_outbox_depth)
+kill -0 "$SIM_PID" 2>/dev/null || { echo "backlog-rss: braze-sim died during the run" >&2; exit 1; }
 sim_5xx=$(curl -fsS "http://127.0.0.1:$SIM_PORT/sim/stats" | jq '[.responses_by_status["500"], .responses_by_status["503"]] | add')
 echo "backlog-rss: accepted $(jq .send.events_accepted "$OUT_DIR/report.json") events; outbox $outbox entries;" \
   "braid RSS ${rss} kB now, peak ${hwm} kB; data dir $(du -sh "$OUT_DIR/data" | cut -f1); braze-sim answered $sim_5xx calls 5xx"
