@@ -153,7 +153,7 @@ struct Load {
 }
 
 impl Load {
-    async fn round(&mut self, rounds: u64) {
+    async fn send_rounds(&mut self, rounds: u64) {
         let mut tasks = Vec::new();
         let senders = self.scale.senders;
         for sender in 0..senders {
@@ -277,7 +277,7 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
     };
 
     // Healthy start, so each phase meets a warm pipeline.
-    load.round(scale.rounds_per_step).await;
+    load.send_rounds(scale.rounds_per_step).await;
     let mut report = Vec::new();
     for phase in phases() {
         let before = sim.state().stats();
@@ -286,7 +286,7 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
         let mut rounds = 0;
         // Keep load arriving until braze-sim has injected this fault often enough.
         loop {
-            load.round(scale.rounds_per_step).await;
+            load.send_rounds(scale.rounds_per_step).await;
             rounds += scale.rounds_per_step;
             let now = sim.state().stats();
             if rounds >= scale.min_rounds_per_phase && (phase.exercised)(&before, &now) {
