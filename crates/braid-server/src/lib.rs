@@ -8,6 +8,8 @@
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
 //! - `admin`: `/api/v1/...`;
+//! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
+//! - `audiences_cli`: `braid audiences ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
@@ -17,6 +19,8 @@
 
 pub mod admin;
 pub mod app;
+pub mod audiences_api;
+pub mod audiences_cli;
 pub mod auth;
 pub mod committer;
 pub mod config;
