@@ -162,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
         "concurrency": args.concurrency,
         "duration_secs": duration.map(|d| d.as_secs_f64()),
         "batches": args.batches,
+        "clock_start_ms": args.clock_start_ms,
         "wait_drain_secs": args.wait_drain_secs,
     });
 

@@ -114,7 +114,7 @@ fn phases() -> Vec<Phase> {
                 rate_limit_override: Some(1),
                 ..Faults::default()
             },
-            exercised: |before, now| now.rate_limited >= before.rate_limited + 3,
+            exercised: |before, now| now.rate_limited >= before.rate_limited + 2,
         },
         Phase {
             name: "slow answers, hung and dropped connections",
