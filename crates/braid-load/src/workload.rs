@@ -314,6 +314,11 @@ impl Workload {
         &self.stats
     }
 
+    /// Which shard of the users this generator covers (0 for a whole workload).
+    pub fn shard_index(&self) -> u64 {
+        self.shard_index
+    }
+
     /// The configuration this workload was built from.
     pub fn config(&self) -> &WorkloadConfig {
         &self.cfg
