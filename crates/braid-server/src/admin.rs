@@ -28,7 +28,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/delivery", get(delivery_status))
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     check_basic(headers, &state.admin)
         .map(|_| ())
         .map_err(|f| match f {

@@ -8,6 +8,7 @@
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
 //! - `admin`: `/api/v1/...`;
+//! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod committer;
 pub mod config;
 pub mod credentials;
+pub mod dsr;
 pub mod ingest;
 pub mod telemetry;
 pub mod worker;

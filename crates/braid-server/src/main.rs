@@ -95,6 +95,9 @@ fn redacted(mut config: Config) -> Config {
         admin.secret = "<redacted>".into();
     }
     config.delivery.redact();
+    if config.dsr.secret.is_some() {
+        config.dsr.secret = Some("<redacted>".into());
+    }
     config
 }
 
@@ -188,6 +191,10 @@ fn reload(path: Option<&std::path::Path>, server: &Server) {
             server
                 .state()
                 .delivery
+                .update_api_key(config.delivery.rest_api_key.clone());
+            server
+                .state()
+                .dsr
                 .update_api_key(config.delivery.rest_api_key.clone());
             tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
         }
