@@ -630,3 +630,66 @@ async fn many_erased_ids_are_forwarded_at_most_fifty_per_request() {
     assert_eq!(deleted, expected);
     braid.stop().await;
 }
+
+#[tokio::test]
+async fn requests_survive_a_restart_and_finish_afterwards() {
+    let braid = start_with(|c| {
+        with_dsr(c);
+        c.dsr.processing_delay_ms = 600_000;
+    })
+    .await;
+    let id = "2c5ea4c0-4067-41d9-8c53-6ad3b5a4e1f0";
+    let body = json!({"subject_request_id": id, "subject_request_type": "portability",
+        "submitted_time": "2026-11-29T10:00:00Z",
+        "subject_identities": {"customer_id": {"value": "nobody", "encoding": "raw"}}});
+    assert_eq!(create(&braid, &body).await.0, 201);
+    let dir = braid.stop().await;
+
+    let mut config = test_config(dir.path());
+    with_dsr(&mut config);
+    let server = braid_server::Server::start(config).await.expect("restarts");
+    let braid = TestBraid {
+        base: format!("http://{}", server.addr()),
+        server: Some(server),
+        client: reqwest::Client::new(),
+        dir,
+    };
+    let done = wait_for(&braid, id, completed).await;
+    assert_eq!(done["subject_request_type"], "portability");
+    assert_eq!(done["results_count"], 0);
+    assert_eq!(create(&braid, &body).await.0, 409, "the id is remembered");
+    braid.stop().await;
+}
+
+#[tokio::test]
+async fn generated_dsr_credentials_open_the_api_and_no_other() {
+    let braid = start().await;
+    let creds: Value = serde_json::from_slice(
+        &std::fs::read(braid.dir.path().join("credentials.json")).expect("credentials.json"),
+    )
+    .unwrap();
+    let (key, secret) = (
+        creds["dsr"]["key"].as_str().expect("dsr key"),
+        creds["dsr"]["secret"].as_str().expect("dsr secret"),
+    );
+    let status = |user: &str, pass: &str| {
+        braid
+            .client
+            .get(format!(
+                "{}/v3/requests/00000000-0000-4000-8000-000000000000",
+                braid.base
+            ))
+            .basic_auth(user, Some(pass))
+            .send()
+    };
+    assert_eq!(status(key, secret).await.unwrap().status().as_u16(), 404);
+    assert_eq!(
+        status(ADMIN_KEY, ADMIN_SECRET)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    braid.stop().await;
+}

@@ -81,3 +81,41 @@ impl DsrConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_section_is_valid_and_means_generated_credentials() {
+        let config: DsrConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(config, DsrConfig::default());
+        assert!(config.validate().is_ok());
+        assert!(config.key.is_none());
+    }
+
+    #[test]
+    fn problems_name_the_key() {
+        let half = DsrConfig {
+            key: Some("k".into()),
+            ..DsrConfig::default()
+        };
+        assert_eq!(half.validate().unwrap_err().0, "secret");
+        let short = DsrConfig {
+            key: Some("k".into()),
+            secret: Some("short".into()),
+            ..DsrConfig::default()
+        };
+        assert_eq!(short.validate().unwrap_err().0, "secret");
+        let zero = DsrConfig {
+            forward_batch_size: 0,
+            ..DsrConfig::default()
+        };
+        assert_eq!(zero.validate().unwrap_err().0, "forward_batch_size");
+        let url = DsrConfig {
+            public_url: Some("braid.example.com".into()),
+            ..DsrConfig::default()
+        };
+        assert_eq!(url.validate().unwrap_err().0, "public_url");
+    }
+}
