@@ -693,3 +693,57 @@ async fn generated_dsr_credentials_open_the_api_and_no_other() {
     );
     braid.stop().await;
 }
+
+#[tokio::test]
+async fn erasure_removes_what_braze_refused_from_the_dead_letters() {
+    let (sim, braid) = with_sim(|_| {}).await;
+    // Braze fails every object: the user's objects end up as dead letters.
+    sim.set_faults(Faults {
+        partial_error_rate: 1.0,
+        ..Faults::default()
+    });
+    assert_eq!(
+        braid
+            .post("/v2/events", &person_batch("dead-1", "dead@example.com"))
+            .await
+            .0,
+        202
+    );
+    braid.wait_delivered().await;
+    let (_, letters) = braid.admin_get("/api/v1/dead-letters").await;
+    assert!(mentions(&letters, "dead-1"), "{letters}");
+    sim.set_faults(Faults::default());
+
+    let id = "8e3b7c1a-2d4f-4e6a-9b8c-1d2e3f4a5b6c";
+    assert_eq!(
+        create(
+            &braid,
+            &erasure(
+                id,
+                json!({"email": {"value": "dead@example.com", "encoding": "raw"}})
+            )
+        )
+        .await
+        .0,
+        201
+    );
+    wait_for(&braid, id, completed).await;
+    let (_, letters) = braid.admin_get("/api/v1/dead-letters").await;
+    assert!(
+        !mentions(&letters, "dead-1") && !mentions(&letters, "dead@example.com"),
+        "{letters}"
+    );
+    let (_, trail) = braid.admin_get("/api/v1/dsr/requests").await;
+    assert!(
+        trail["requests"][0]["local"]["dead_letters"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{trail}"
+    );
+    assert_eq!(
+        files_containing(braid.dir.path(), "dead@example.com"),
+        Vec::<String>::new()
+    );
+    braid.stop().await;
+}
