@@ -18,13 +18,21 @@ fn add_user(txn: &mut dyn StateTxn, n: i64) -> braid_core::StoreResult<()> {
     let mut profile = Profile::new(mpid, 1_700_000_000_000);
     let email = format!("user{n}@example.com");
     let customer = format!("c{n}");
-    profile.identities.insert(IdentityType::Email, email.clone());
-    profile.identities.insert(IdentityType::CustomerId, customer.clone());
+    profile
+        .identities
+        .insert(IdentityType::Email, email.clone());
+    profile
+        .identities
+        .insert(IdentityType::CustomerId, customer.clone());
     txn.put_profile(&profile)?;
     txn.set_identity_owner(IdentityType::Email, &email, mpid)?;
     txn.set_identity_owner(IdentityType::CustomerId, &customer, mpid)?;
     for k in 0..3 {
-        txn.append_history(mpid, 1_700_000_000_000 + k, &json!({"name": "viewed", "k": k}))?;
+        txn.append_history(
+            mpid,
+            1_700_000_000_000 + k,
+            &json!({"name": "viewed", "k": k}),
+        )?;
     }
     let object = TrackObject {
         array: TrackArray::Attributes,

@@ -96,18 +96,32 @@ impl Dsr {
         })
     }
 
-    /// Send the record's current status to each of its callback URLs (in the background).
+    /// Send the record's current status to each of its callback URLs, in the background.
+    /// A request's callbacks go out in the order of its status changes: each waits for
+    /// the previous one (with its retries) to finish.
     pub fn send_callbacks(self: &Arc<Self>, record: &DsrRecord) {
         if record.status_callback_urls.is_empty() {
             return;
         }
         let base = self.default_base_url();
         let document = self.status_document(record, &base);
-        for url in record.status_callback_urls.clone() {
-            let dsr = self.clone();
-            let mut body = document.clone();
-            body["status_callback_url"] = json!(url);
-            tokio::spawn(async move { dsr.post_callback(&url, &body).await });
+        let urls = record.status_callback_urls.clone();
+        let dsr = self.clone();
+        let mut chains = self.callback_chains.lock();
+        let previous = chains.remove(&record.id);
+        let task = tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            for url in urls {
+                let mut body = document.clone();
+                body["status_callback_url"] = json!(url);
+                dsr.post_callback(&url, &body).await;
+            }
+        });
+        // A finished request has no later callbacks to order behind this one.
+        if !record.status.is_final() {
+            chains.insert(record.id.clone(), task);
         }
     }
 

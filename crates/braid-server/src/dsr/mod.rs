@@ -88,6 +88,9 @@ pub struct Dsr {
     pub(crate) wake: Notify,
     pub(crate) forwarder: forward::Forwarder,
     pub(crate) http: reqwest::Client,
+    /// The last callback task of each unfinished request (callbacks go out in order).
+    pub(crate) callback_chains:
+        parking_lot::Mutex<std::collections::HashMap<String, tokio::task::JoinHandle<()>>>,
     /// A cancelled request dropped identities: the next pass compacts the store.
     scrub_requested: std::sync::atomic::AtomicBool,
     /// The address the server is bound to (for links when `public_url` is unset).
@@ -130,6 +133,7 @@ impl Dsr {
                 .map_err(|e| DsrError::Task(format!("building the http client: {e}")))?,
             listen: std::sync::OnceLock::new(),
             scrub_requested: std::sync::atomic::AtomicBool::new(false),
+            callback_chains: parking_lot::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
