@@ -34,6 +34,12 @@ pub struct AppState {
     pub ledger: Arc<worker::Ledger>,
     /// Data subject requests.
     pub dsr: Arc<dsr::Dsr>,
+    /// The audiences in force (shared with the pipeline).
+    pub audiences: braid_core::audiences::AudienceHandle,
+    /// Serialises audience definition changes from the admin API.
+    pub audience_changes: tokio::sync::Mutex<()>,
+    /// Wakes the worker when audience work is queued.
+    pub audience_work: Arc<Notify>,
 }
 
 /// A running braid.
@@ -134,12 +140,17 @@ impl Server {
         let (committer, committer_task) =
             Committer::start(Arc::new(store.clone()), committed.clone());
 
-        let pipeline = Arc::new(Pipeline::new(PipelineConfig {
-            braze: config.braze.clone(),
-            forward_to_braze: true,
-            lanes,
-            history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
-        }));
+        let audiences = load_audiences(&store, &config).await?;
+        let audience_work = Arc::new(Notify::new());
+        let pipeline = Arc::new(Pipeline::with_audiences(
+            PipelineConfig {
+                braze: config.braze.clone(),
+                forward_to_braze: true,
+                lanes,
+                history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
+            },
+            audiences.clone(),
+        ));
         let ledger = Arc::new(worker::Ledger::default());
         let worker_task = tokio::spawn(worker::run(
             store.clone(),
@@ -147,6 +158,11 @@ impl Server {
             committed.clone(),
             processed.clone(),
             ledger.clone(),
+            worker::AudienceTiming {
+                interval: Duration::from_millis(config.audiences.recheck_interval_ms),
+                chunk: config.audiences.job_chunk,
+                wake: audience_work.clone(),
+            },
             shutdown_rx.clone(),
         ));
 
@@ -183,6 +199,9 @@ impl Server {
             prometheus,
             ledger,
             dsr: dsr.clone(),
+            audiences,
+            audience_changes: tokio::sync::Mutex::new(()),
+            audience_work,
         });
         let router = router(state.clone());
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
@@ -231,6 +250,43 @@ impl Server {
             let _ = tokio::time::timeout(grace, task).await;
         }
     }
+}
+
+/// The audiences to put in force: stored ones with the config file's applied on top.
+async fn load_audiences(
+    store: &EmbeddedStore,
+    config: &Config,
+) -> anyhow::Result<braid_core::audiences::AudienceHandle> {
+    use braid_core::audiences::{self, AudienceOutput, AudienceRuntime};
+    let store = store.clone();
+    let definitions = config.audiences.definitions.clone();
+    let now = crate::ingest::now_ms();
+    let (set, jobs) = tokio::task::spawn_blocking(move || {
+        audiences::transact_change(&store, |txn| {
+            audiences::load_definitions(txn, &definitions, now)
+        })
+    })
+    .await?
+    .context("loading audience definitions")?;
+    for job in &jobs {
+        tracing::info!(
+            job = job.id,
+            audience = job.audience_id,
+            "audience backfill queued"
+        );
+    }
+    tracing::info!(audiences = set.audiences().count(), "audiences loaded");
+    Ok(audiences::AudienceHandle::new(AudienceRuntime {
+        set,
+        output: AudienceOutput {
+            sync: config.audiences.sync,
+            send_segments_as: config.audiences.send_segments_as,
+            limits: braid_audiences::FormLimits {
+                max_string_chars: braid_audiences::FormLimits::default().max_string_chars,
+                max_array_len: config.audiences.max_array_len,
+            },
+        },
+    }))
 }
 
 /// All routes.

@@ -40,6 +40,17 @@ enum Command {
         #[arg(long, global = true)]
         url: Option<String>,
     },
+    /// Manage audiences of a running braid: list, create, replace, delete, deactivate,
+    /// follow jobs, and check for overflow before syncing.
+    Audiences {
+        #[command(subcommand)]
+        action: braid_server::audiences_cli::AudienceAction,
+        #[arg(long, env = "BRAID_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// Base URL of the running braid. Default: from the config's listen address.
+        #[arg(long, global = true)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,7 +74,34 @@ fn main() -> anyhow::Result<()> {
             config,
             url,
         } => dead_letters(action, config, url),
+        Command::Audiences {
+            action,
+            config,
+            url,
+        } => {
+            let (base, key, secret) = admin_endpoint(config, url)?;
+            let client = braid_server::audiences_cli::AdminClient::new(base, key, secret);
+            tokio::runtime::Runtime::new()?
+                .block_on(braid_server::audiences_cli::run(&client, action))
+        }
     }
+}
+
+/// The admin API's base URL and credentials, from the config (or first-run credentials).
+fn admin_endpoint(
+    path: Option<PathBuf>,
+    url: Option<String>,
+) -> anyhow::Result<(String, String, String)> {
+    let config = load(path)?;
+    let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
+    let (key, secret) = match &config.admin {
+        Some(a) => (a.key.clone(), a.secret.clone()),
+        None => {
+            let (creds, _) = braid_server::credentials::load_or_create(&config.server.data_dir)?;
+            (creds.admin.key, creds.admin.secret)
+        }
+    };
+    Ok((base, key, secret))
 }
 
 fn load(config: Option<PathBuf>) -> anyhow::Result<Config> {
@@ -216,15 +254,7 @@ fn dead_letters(
     path: Option<PathBuf>,
     url: Option<String>,
 ) -> anyhow::Result<()> {
-    let config = load(path)?;
-    let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
-    let (key, secret) = match &config.admin {
-        Some(a) => (a.key.clone(), a.secret.clone()),
-        None => {
-            let (creds, _) = braid_server::credentials::load_or_create(&config.server.data_dir)?;
-            (creds.admin.key, creds.admin.secret)
-        }
-    };
+    let (base, key, secret) = admin_endpoint(path, url)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let client = reqwest::Client::new();

@@ -139,7 +139,14 @@ fn mentions(body: &Value, needle: &str) -> bool {
 
 #[tokio::test]
 async fn erasure_of_a_user_with_queued_events_leaves_braze_only_a_delete_and_no_bytes_on_disk() {
-    let (sim, braid) = with_sim(|_| {}).await;
+    let (sim, braid) = with_sim(|c| {
+        c.audiences.definitions = serde_json::from_value(json!([{
+            "id": 7, "name": "Gold plan",
+            "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}
+        }]))
+        .expect("audience definition");
+    })
+    .await;
     let gone = "erase-me-7731";
     let gone_email = "erase.me.7731@example.com";
     let kept = "keep-me-4410";
@@ -168,6 +175,10 @@ async fn erasure_of_a_user_with_queued_events_leaves_braze_only_a_delete_and_no_
         .await;
     assert_eq!(code, 200, "{profile}");
     let mpid = profile["mpid"].as_i64().expect("mpid").to_string();
+    assert!(
+        profile["audiences"].get("7").is_some(),
+        "a member of the audience: {profile}"
+    );
 
     let id = "6b4c3f0e-1f6a-4f43-9a57-3c1f0de2a001";
     // mParticle v3's identity map.
@@ -263,6 +274,10 @@ async fn erasure_of_a_user_with_queued_events_leaves_braze_only_a_delete_and_no_
     assert_eq!(code, 200);
     assert_ne!(fresh["mpid"].as_i64().unwrap().to_string(), mpid);
     assert_eq!(fresh["attributes"], json!({}), "{fresh}");
+    assert!(
+        fresh.get("audiences").is_none(),
+        "no membership comes back: {fresh}"
+    );
     assert!(fresh["identities"].get("email").is_none(), "{fresh}");
     let back = sim
         .state()
