@@ -154,7 +154,9 @@ impl Dsr {
                 ),
                 Err(e) => tracing::warn!(error = %e, attempt, "status callback failed"),
             }
-            tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+            if attempt + 1 < CALLBACK_ATTEMPTS {
+                tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+            }
         }
         tracing::error!(
             subject_request_id = %body["subject_request_id"],
