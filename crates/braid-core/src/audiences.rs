@@ -152,6 +152,9 @@ pub fn reevaluate(
     } else {
         Vec::new()
     };
+    // Memberships of audiences deleted without clean-up are dropped here, so an audience
+    // later re-created with the same id starts from the truth.
+    profile.audiences.retain(|id, _| set.get(*id).is_some());
     let before: BTreeSet<u64> = profile.audiences.keys().copied().collect();
     let view = UserView {
         attributes: &profile.attributes,
@@ -551,6 +554,14 @@ pub fn run_job_step(
         ..JobStep::default()
     };
     let job = &mut all[index];
+    // The admin API stores a definition change and queues its job in one transaction,
+    // then puts the new set in force; a step in between would run the job against the
+    // old set. Wait for the swap instead.
+    let stored = stored_definitions(txn)?;
+    let stored_audience = stored.iter().find(|a| a.id == job.audience_id);
+    if stored_audience != runtime.set.get(job.audience_id) {
+        return Ok(step);
+    }
     let profiles = txn.profiles_after(job.after_mpid.map(Mpid), chunk)?;
     let fetched = profiles.len();
     let set = &runtime.set;

@@ -163,11 +163,16 @@ pub async fn run(
                 continue;
             }
         };
-        if progressed || audience_pending {
+        if progressed {
             continue;
         }
+        // Committed batches are always finished before stopping; audience jobs are not:
+        // they are durable and resume where they stopped on the next start.
         if *shutdown.borrow() {
             return;
+        }
+        if audience_pending {
+            continue;
         }
         let idle = audience.interval.min(Duration::from_millis(250));
         tokio::select! {

@@ -705,3 +705,56 @@ async fn the_cli_creates_with_a_backfill_and_warns_before_sync() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("audience 999 does not exist"));
     braid.stop().await;
 }
+
+#[tokio::test]
+async fn a_backfill_stopped_by_a_restart_resumes_where_it_stopped() {
+    let sim = braze_sim::start(SimConfig::default()).expect("sim starts");
+    let dir = tempfile::tempdir().unwrap();
+    let config = {
+        let mut c = test_config(dir.path());
+        c.delivery.instance = sim.base_url().parse().unwrap();
+        c.delivery.rest_api_key = Some("sim-key".into());
+        c.audiences.send_segments_as = SendSegmentsAs::PER_SEGMENT;
+        c.audiences.job_chunk = 1;
+        c
+    };
+    let server = braid_server::Server::start(config.clone()).await.unwrap();
+    let braid = TestBraid {
+        server: Some(server),
+        base: String::new(),
+        client: reqwest::Client::new(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let base = format!("http://{}", braid.server.as_ref().unwrap().addr());
+    let braid = TestBraid { base, ..braid };
+    let bulk: Vec<Value> = (0..300).map(|i| plan(&format!("u{i}"), "gold")).collect();
+    for chunk in bulk.chunks(100) {
+        let (status, body) = braid.post("/v2/bulkevents", &json!(chunk)).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    braid.wait_delivered().await;
+    let (status, created) = admin(&braid, reqwest::Method::POST, "/api/v1/audiences",
+        Some(json!({"id": 101, "name": "Gold", "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}}))).await;
+    assert_eq!(status, 201, "{created}");
+    let job = created["job"]["id"].as_u64().unwrap();
+    // Stop while the backfill (one profile per transaction) is under way.
+    braid.stop().await;
+    let server = braid_server::Server::start(config).await.unwrap();
+    let braid = TestBraid {
+        base: format!("http://{}", server.addr()),
+        server: Some(server),
+        client: reqwest::Client::new(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let done = wait_job(&braid, job).await;
+    assert_eq!(done["changed"], 300, "{done}");
+    for i in 0..300 {
+        assert_eq!(
+            membership_flag(&sim, &format!("u{i}"), "In Gold"),
+            json!(true),
+            "u{i}"
+        );
+    }
+    assert_eq!(sim.state().stats().objects_rejected, 0);
+    braid.stop().await;
+}
