@@ -96,7 +96,7 @@ impl IdentityFormat {
 
 /// OpenDSR's device identity types: accepted, but braid holds no such identities, so
 /// they match nothing.
-pub const DEVICE_IDENTITY_TYPES: [&str; 10] = [
+pub const DEVICE_IDENTITY_TYPES: [&str; 9] = [
     "android_advertising_id",
     "android_id",
     "fire_advertising_id",
@@ -106,7 +106,6 @@ pub const DEVICE_IDENTITY_TYPES: [&str; 10] = [
     "microsoft_publisher_id",
     "roku_advertising_id",
     "roku_publisher_id",
-    "push_token",
 ];
 
 /// What an identity type names in braid.
