@@ -17,7 +17,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::RwLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Braze's limit of ids per `/users/delete` request.
@@ -154,7 +154,7 @@ impl Forwarder {
                 }
                 Outcome::RateLimited { .. } => {
                     problem("braze answered 429: waiting for the rate-limit reset".into());
-                    let now_ms = now_ms();
+                    let now_ms = u64::try_from(super::process::now_ms()).unwrap_or(0);
                     let pause = rate_limit
                         .reset_at_unix_s(now_ms / 1000)
                         .map(|reset| Duration::from_millis((reset * 1000).saturating_sub(now_ms)))
@@ -205,10 +205,4 @@ impl Forwarder {
             .and_then(|mut f| f.write_all(&bytes))
             .map_err(|e| format!("writing the dry-run file {}: {e}", path.display()))
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -120,11 +120,15 @@ impl Dsr {
 
         let mut need_compaction = self.expire_results(now).await? | self.take_scrub_request();
 
-        let store = self.store.clone();
-        let cursor = blocking(move || store.cursor()).await?;
-        let ready = self.ids_where(|r| {
-            r.status == Status::InProgress && !r.local_done && r.log_head.unwrap_or(0) <= cursor
-        });
+        let waiting = |r: &DsrRecord| r.status == Status::InProgress && !r.local_done;
+        let ready = if self.ids_where(waiting).is_empty() {
+            // Nothing waits for the pipeline: no need to read its cursor.
+            Vec::new()
+        } else {
+            let store = self.store.clone();
+            let cursor = blocking(move || store.cursor()).await?;
+            self.ids_where(|r| waiting(r) && r.log_head.unwrap_or(0) <= cursor)
+        };
         let mut to_complete = Vec::new();
         for id in ready {
             let Some(record) = self.record(&id) else {
