@@ -4,7 +4,7 @@
 use crate::auth::Credential;
 use crate::committer::Committer;
 use crate::config::Config;
-use crate::{admin, credentials, ingest, telemetry, worker};
+use crate::{admin, credentials, dsr, ingest, telemetry, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
     /// Data points queued and saved by the delta step since start.
     pub ledger: Arc<worker::Ledger>,
+    /// Data subject requests.
+    pub dsr: Arc<dsr::Dsr>,
     /// The audiences in force (shared with the pipeline).
     pub audiences: braid_core::audiences::AudienceHandle,
     /// Serialises audience definition changes from the admin API.
@@ -78,8 +80,16 @@ impl Server {
                 secret: a.secret.clone(),
             })
             .collect();
+        let mut dsr_credentials: Vec<Credential> = match (&config.dsr.key, &config.dsr.secret) {
+            (Some(key), Some(secret)) => vec![Credential {
+                name: "dsr".into(),
+                key: key.clone(),
+                secret: secret.clone(),
+            }],
+            _ => Vec::new(),
+        };
         let mut generated = None;
-        if inputs.is_empty() || admin.is_empty() {
+        if inputs.is_empty() || admin.is_empty() || dsr_credentials.is_empty() {
             let (creds, created) =
                 credentials::load_or_create(&data_dir).context("loading generated credentials")?;
             if inputs.is_empty() {
@@ -95,6 +105,15 @@ impl Server {
                     key: creds.admin.key.clone(),
                     secret: creds.admin.secret.clone(),
                 });
+            }
+            if dsr_credentials.is_empty() {
+                if let Some(d) = &creds.dsr {
+                    dsr_credentials.push(Credential {
+                        name: "dsr".into(),
+                        key: d.key.clone(),
+                        secret: d.secret.clone(),
+                    });
+                }
             }
             if created {
                 generated = Some(creds);
@@ -153,7 +172,21 @@ impl Server {
             &data_dir,
         )?;
         let delivery_handle = delivery.handle();
+        let dsr = Arc::new(
+            dsr::Dsr::open(
+                config.dsr.clone(),
+                dsr_credentials,
+                store.clone(),
+                &data_dir,
+                config.braze.clone(),
+                &config.delivery,
+                delivery_handle.clone(),
+            )
+            .await
+            .context("starting data subject requests")?,
+        );
         let delivery_task = tokio::spawn(delivery.run(processed.clone(), shutdown_rx.clone()));
+        let dsr_task = tokio::spawn(dsr::process::run(dsr.clone(), shutdown_rx.clone()));
 
         let state = Arc::new(AppState {
             batch_limits: braid_mparticle::limits::Limits::default(),
@@ -165,6 +198,7 @@ impl Server {
             delivery: delivery_handle,
             prometheus,
             ledger,
+            dsr: dsr.clone(),
             audiences,
             audience_changes: tokio::sync::Mutex::new(()),
             audience_work,
@@ -174,6 +208,7 @@ impl Server {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        dsr.set_listen_addr(addr);
         let mut http_shutdown = shutdown_rx.clone();
         let http = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -188,7 +223,7 @@ impl Server {
             addr,
             state,
             shutdown,
-            tasks: vec![committer_task, worker_task, delivery_task],
+            tasks: vec![committer_task, worker_task, delivery_task, dsr_task],
             http,
             generated,
         })
@@ -265,6 +300,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(admin::routes())
+        .merge(dsr::routes::routes())
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

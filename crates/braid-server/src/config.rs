@@ -26,6 +26,8 @@ pub struct Config {
     pub braze: BrazeSettings,
     /// How mapped objects reach Braze.
     pub delivery: braid_delivery::DeliveryConfig,
+    /// Data subject requests (erasure, access) and their forwarding to Braze.
+    pub dsr: crate::dsr::DsrConfig,
     /// Audience definitions and how memberships reach Braze.
     pub audiences: AudiencesConfig,
 }
@@ -263,6 +265,9 @@ impl Config {
         self.delivery
             .validate()
             .map_err(|(key, problem)| invalid(&format!("delivery.{key}"), problem))?;
+        self.dsr
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("dsr.{key}"), problem))?;
         self.validate_audiences()
     }
 

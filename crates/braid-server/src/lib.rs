@@ -8,6 +8,7 @@
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
 //! - `admin`: `/api/v1/...`;
+//! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
 //! - `audiences_cli`: `braid audiences ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod committer;
 pub mod config;
 pub mod credentials;
+pub mod dsr;
 pub mod ingest;
 pub mod telemetry;
 pub mod worker;

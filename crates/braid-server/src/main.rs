@@ -133,6 +133,9 @@ fn redacted(mut config: Config) -> Config {
         admin.secret = "<redacted>".into();
     }
     config.delivery.redact();
+    if config.dsr.secret.is_some() {
+        config.dsr.secret = Some("<redacted>".into());
+    }
     config
 }
 
@@ -168,9 +171,16 @@ fn print_first_run(
     let file = config.server.data_dir.join("credentials.json");
     let (key, secret) = (&creds.input.key, &creds.input.secret);
     let (admin_key, admin_secret) = (&creds.admin.key, &creds.admin.secret);
+    let dsr = match &creds.dsr {
+        Some(d) if config.dsr.key.is_none() => format!(
+            "  data subject requests (/v3/requests): key {}   secret {}\n",
+            d.key, d.secret
+        ),
+        _ => String::new(),
+    };
     let example = r#"{"user_identities":{"customer_id":"user-1"},"user_attributes":{"$FirstName":"Ada"},"events":[{"event_type":"custom_event","data":{"event_name":"Signed Up","custom_event_type":"other"}}]}"#;
     let text = format!(
-        "\nbraid created credentials on this first run (kept in {file}):\n  input key:    {key}\n  input secret: {secret}\n  admin key:    {admin_key}   admin secret: {admin_secret}\n\nSend a batch:\n  curl -u '{key}:{secret}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{example}'\nLook the user up:\n  curl -u '{admin_key}:{admin_secret}' http://{addr}/api/v1/profiles/customer_id/user-1\n\n",
+        "\nbraid created credentials on this first run (kept in {file}):\n  input key:    {key}\n  input secret: {secret}\n  admin key:    {admin_key}   admin secret: {admin_secret}\n{dsr}\nSend a batch:\n  curl -u '{key}:{secret}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{example}'\nLook the user up:\n  curl -u '{admin_key}:{admin_secret}' http://{addr}/api/v1/profiles/customer_id/user-1\n\n",
         file = file.display()
     );
     // A closed stdout (piped into a reader that has gone) must not take the server down.
@@ -226,6 +236,10 @@ fn reload(path: Option<&std::path::Path>, server: &Server) {
             server
                 .state()
                 .delivery
+                .update_api_key(config.delivery.rest_api_key.clone());
+            server
+                .state()
+                .dsr
                 .update_api_key(config.delivery.rest_api_key.clone());
             tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
         }
