@@ -1,57 +1,15 @@
 //! Evaluation cost with 100 audiences defined: per incoming event (index + evaluation of
 //! the affected audiences) and per profile for a full evaluation (backfill).
 
-use braid_audiences::{
-    Audience, AudienceSet, Change, EventKind, EventRecord, ProductRef, UserView,
-};
+use braid_audiences::{AudienceSet, Change, EventKind, EventRecord, ProductRef, UserView};
 use braid_mparticle::{AttributeMap, AttributeValue, Identities, IdentityType};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
 const DAY: i64 = 86_400_000;
 const NOW: i64 = 1_710_504_000_000;
 const EVENT_NAMES: usize = 20;
-
-/// 100 audiences mixing every criterion family, over 20 event names and 10 attributes.
-fn audiences() -> Vec<Audience> {
-    (0..100u64)
-        .map(|i| {
-            let ev = format!("Event {}", i as usize % EVENT_NAMES);
-            let criteria = match i % 6 {
-                0 => json!({"all": [
-                    {"attribute": {"key": format!("attr{}", i % 10), "op": "contains", "value": "a"}},
-                    {"event": {"name": ev, "at_least": 2, "within_days": 30}}
-                ]}),
-                1 => json!({"any": [
-                    {"attribute": {"key": "$Country", "op": "equals", "value": "es"}},
-                    {"event": {"name": ev, "where": [{"key": "category", "op": "pattern", "value": "sh*"}], "within_days": 7}}
-                ]}),
-                2 => json!({"calculated": {"function": "sum", "of": "$amount", "kind": "purchase",
-                    "within_days": 30, "op": "gt", "value": (i * 3) as f64}}),
-                3 => json!({"all": [{"identity": "email"}, {"purchased": {"sku": format!("SKU-{}", i % 7), "within_days": 90}}]}),
-                4 => json!({"all": [
-                    {"attribute": {"key": "age", "op": "gte", "value": (i % 50) as f64}},
-                    {"not": {"event": {"name": ev, "within_days": 14}}}
-                ]}),
-                _ => json!({"all": [{"member": i - 5}, {"attribute": {"key": "signup", "op": "within_last_days", "days": 60}}]}),
-            };
-            Audience::from_json(json!({"id": 1000 + i, "name": format!("Audience {i}"), "criteria": criteria}))
-                .unwrap()
-        })
-        .map(|mut a| {
-            // Member criteria refer by index; map to the real ids.
-            if let braid_audiences::Criteria::All(children) = &mut a.criteria {
-                for c in children {
-                    if let braid_audiences::Criteria::Member(m) = c {
-                        *m += 1000;
-                    }
-                }
-            }
-            a
-        })
-        .collect()
-}
 
 fn record(i: usize) -> EventRecord {
     let mut attributes = Map::new();
@@ -86,7 +44,7 @@ fn record(i: usize) -> EventRecord {
 }
 
 fn bench(c: &mut Criterion) {
-    let set = AudienceSet::new(audiences()).unwrap();
+    let set = AudienceSet::new(braid_audiences::fixtures::hundred_mixed_audiences()).unwrap();
     let mut attributes = AttributeMap::new();
     for k in 0..10 {
         attributes.insert(

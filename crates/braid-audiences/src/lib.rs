@@ -9,13 +9,15 @@
 //!   index, dependency order, sliding-window expiry and history retention;
 //! - [`braze_form`]: `SegmentMembership`, `SegmentMembershipArray` and `In <name>` in the
 //!   seven "Send Segments As" choices, with the overflow rule;
-//! - [`check`]: how many users would overflow each form (`braid audiences check`).
+//! - [`check`]: how many users would overflow each form (`braid audiences check`);
+//! - [`fixtures`]: a realistic set of 100 audiences for benchmarks.
 
 pub mod braze_form;
 pub mod check;
 mod compile;
 pub mod definition;
 pub mod eval;
+pub mod fixtures;
 pub mod history;
 pub mod matching;
 

@@ -56,38 +56,66 @@ pub struct DeltaOutcome {
 /// so that turning deltas on later starts from the truth.
 pub fn apply_delta(
     state: &mut SentState,
-    objects: Vec<TrackObject>,
+    mut objects: Vec<TrackObject>,
     enabled: bool,
 ) -> DeltaOutcome {
-    let mut out = DeltaOutcome {
-        objects: Vec::with_capacity(objects.len()),
-        ..Default::default()
-    };
-    for object in objects {
+    let mut cost = DataPoints::default();
+    let mut saved = DataPoints::default();
+    // Filtered in place: the objects and their bodies keep their allocations.
+    objects.retain_mut(|object| {
         if object.array != TrackArray::Attributes {
-            out.cost.add_object(object.array, &object.body);
-            out.objects.push(object);
-            continue;
+            cost.add_object(object.array, &object.body);
+            return true;
         }
         let full_cost = object_data_points(TrackArray::Attributes, &object.body);
-        let key = object.user.key();
-        let fresh = state.user.as_deref() != Some(key.as_str());
+        let fresh = !state
+            .user
+            .as_deref()
+            .is_some_and(|key| is_key_of(&object.user, key));
         if fresh {
             state.attributes.clear();
-            state.user = Some(key);
+            state.user = Some(object.user.key());
         }
-        let body = filter_attributes(state, &object.user, object.body, enabled);
-        let kept_cost = object_data_points(TrackArray::Attributes, &body);
-        out.saved
-            .add(TrackArray::Attributes, full_cost.saturating_sub(kept_cost));
-        let has_values = body.keys().any(|k| !is_identifier_key(&object.user, k));
+        filter_attributes(state, &object.user, &mut object.body, enabled);
+        let kept_cost = object_data_points(TrackArray::Attributes, &object.body);
+        saved.add(TrackArray::Attributes, full_cost.saturating_sub(kept_cost));
+        let has_values = object
+            .body
+            .keys()
+            .any(|k| !is_identifier_key(&object.user, k));
         let creates_alias = fresh && matches!(object.user, UserRef::Alias { .. });
-        if has_values || creates_alias || !enabled {
-            out.cost.add(TrackArray::Attributes, kept_cost);
-            out.objects.push(TrackObject { body, ..object });
+        let keep = has_values || creates_alias || !enabled;
+        if keep {
+            cost.add(TrackArray::Attributes, kept_cost);
         }
+        keep
+    });
+    DeltaOutcome {
+        objects,
+        cost,
+        saved,
     }
-    out
+}
+
+/// Whether `key` equals `user.key()`, checked piece by piece without building it.
+fn is_key_of(user: &UserRef, key: &str) -> bool {
+    let (prefix, id) = match user {
+        UserRef::ExternalId(id) => ("external_id:", id),
+        UserRef::BrazeId(id) => ("braze_id:", id),
+        UserRef::Email(e) => ("email:", e),
+        UserRef::Phone(p) => ("phone:", p),
+        UserRef::Alias {
+            alias_name,
+            alias_label,
+        } => {
+            return key
+                .strip_prefix("alias:")
+                .and_then(|rest| rest.strip_prefix(alias_label.as_str()))
+                .and_then(|rest| rest.strip_prefix(':'))
+                == Some(alias_name.as_str());
+        }
+    };
+    key.strip_prefix(prefix) == Some(id.as_str())
 }
 
 fn is_identifier_key(user: &UserRef, key: &str) -> bool {
@@ -99,81 +127,74 @@ fn is_identifier_key(user: &UserRef, key: &str) -> bool {
     }
 }
 
+/// Drops from `body` what Braze already has (when `enabled`) and records what is
+/// sent in `state`.
 fn filter_attributes(
     state: &mut SentState,
     user: &UserRef,
-    body: Map<String, Value>,
+    body: &mut Map<String, Value>,
     enabled: bool,
-) -> Map<String, Value> {
-    let mut kept = Map::with_capacity(body.len());
-    for (key, value) in body {
-        if is_identifier_key(user, &key) {
-            kept.insert(key, value);
-            continue;
+) {
+    body.retain(|key, value| {
+        if is_identifier_key(user, key) {
+            return true;
         }
         match (key.as_str(), value) {
             ("push_tokens", Value::Array(entries)) => {
-                let entries = filter_entries(state, entries, enabled, |e| {
+                filter_entries(state, entries, enabled, |e| {
                     let app = e.get("app_id").and_then(Value::as_str).unwrap_or("");
                     let token = e.get("token").and_then(Value::as_str).unwrap_or("");
                     format!("push_tokens:{app}:{token}")
                 });
-                if !entries.is_empty() {
-                    kept.insert(key, Value::Array(entries));
-                }
+                !entries.is_empty()
             }
             ("subscription_groups", Value::Array(entries)) => {
-                let entries = filter_entries(state, entries, enabled, |e| {
+                filter_entries(state, entries, enabled, |e| {
                     let id = e
                         .get("subscription_group_id")
                         .and_then(Value::as_str)
                         .unwrap_or("");
                     format!("subscription_groups:{id}")
                 });
-                if !entries.is_empty() {
-                    kept.insert(key, Value::Array(entries));
-                }
+                !entries.is_empty()
             }
             (_, value) => {
                 let unchanged = state
                     .attributes
-                    .get(&key)
-                    .is_some_and(|old| same_value(old, &value));
+                    .get(key.as_str())
+                    .is_some_and(|old| same_value(old, value));
                 if unchanged && enabled {
-                    continue;
+                    return false;
                 }
                 if !unchanged {
                     state.attributes.insert(key.clone(), value.clone());
                 }
-                kept.insert(key, value);
+                true
             }
         }
-    }
-    kept
+    });
 }
 
 fn filter_entries(
     state: &mut SentState,
-    entries: Vec<Value>,
+    entries: &mut Vec<Value>,
     enabled: bool,
     key_of: impl Fn(&Value) -> String,
-) -> Vec<Value> {
-    let mut kept = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let key = key_of(&entry);
+) {
+    entries.retain(|entry| {
+        let key = key_of(entry);
         let unchanged = state
             .attributes
             .get(&key)
-            .is_some_and(|old| same_value(old, &entry));
+            .is_some_and(|old| same_value(old, entry));
         if unchanged && enabled {
-            continue;
+            return false;
         }
         if !unchanged {
             state.attributes.insert(key, entry.clone());
         }
-        kept.push(entry);
-    }
-    kept
+        true
+    });
 }
 
 /// JSON equality, with numbers compared by value (Braze does not tell `1` from `1.0`).
@@ -364,6 +385,39 @@ mod tests {
             json!({"external_id": "u1", "push_tokens": [t2]})
         );
         assert_eq!(out.cost.attributes, 0, "push tokens are free");
+    }
+
+    #[test]
+    fn user_keys_are_recognised_without_building_them() {
+        let users = [
+            UserRef::ExternalId("u1".into()),
+            UserRef::ExternalId("u:1".into()),
+            UserRef::Alias {
+                alias_name: "1".into(),
+                alias_label: "mpid".into(),
+            },
+            UserRef::Alias {
+                alias_name: "b".into(),
+                alias_label: "a:b".into(),
+            },
+            UserRef::Alias {
+                alias_name: "b:b".into(),
+                alias_label: "a".into(),
+            },
+            UserRef::BrazeId("u1".into()),
+            UserRef::Email("a@b.co".into()),
+            UserRef::Phone("+1555".into()),
+        ];
+        for user in &users {
+            for other in &users {
+                assert_eq!(
+                    is_key_of(user, &other.key()),
+                    user.key() == other.key(),
+                    "{user:?} {other:?}"
+                );
+            }
+            assert!(!is_key_of(user, ""));
+        }
     }
 
     #[test]

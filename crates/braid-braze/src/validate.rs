@@ -46,10 +46,59 @@ const GENDERS: [&str; 5] = ["M", "F", "O", "N", "P"];
 /// `external_id`, `user_alias` and `braze_id` take precedence; without them `email`, then
 /// `phone`, is the identifier. Next to a stronger identifier `email`/`phone` are attributes.
 pub fn identifier_field(object: &Map<String, Value>) -> Option<&'static str> {
-    STRONG_IDENTIFIERS
-        .into_iter()
-        .chain(["email", "phone"])
-        .find(|key| object.contains_key(*key))
+    IdentifierFields::scan(object)
+        .identifier()
+        .map(|(field, _)| field)
+}
+
+/// The fields that can name an object's user, found in one pass over its keys.
+///
+/// Objects are small, so comparing keys is cheaper than hashing each candidate name
+/// for a map lookup (the maps hash with SipHash).
+#[derive(Default)]
+struct IdentifierFields<'a> {
+    external_id: Option<&'a Value>,
+    user_alias: Option<&'a Value>,
+    braze_id: Option<&'a Value>,
+    email: Option<&'a Value>,
+    phone: Option<&'a Value>,
+    update_existing_only: Option<&'a Value>,
+}
+
+impl<'a> IdentifierFields<'a> {
+    fn scan(object: &'a Map<String, Value>) -> Self {
+        let mut found = IdentifierFields::default();
+        for (key, value) in object {
+            let slot = match key.as_str() {
+                "external_id" => &mut found.external_id,
+                "user_alias" => &mut found.user_alias,
+                "braze_id" => &mut found.braze_id,
+                "email" => &mut found.email,
+                "phone" => &mut found.phone,
+                "_update_existing_only" => &mut found.update_existing_only,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        found
+    }
+
+    /// The strong identifiers present, in `STRONG_IDENTIFIERS` order.
+    fn strong(&self) -> impl Iterator<Item = (&'static str, &'a Value)> {
+        STRONG_IDENTIFIERS
+            .into_iter()
+            .zip([self.external_id, self.user_alias, self.braze_id])
+            .filter_map(|(field, value)| Some((field, value?)))
+    }
+
+    /// The identifying field and its value, by the precedence of [`identifier_field`].
+    fn identifier(&self) -> Option<(&'static str, &'a Value)> {
+        self.strong().next().or_else(|| {
+            [("email", self.email), ("phone", self.phone)]
+                .into_iter()
+                .find_map(|(field, value)| Some((field, value?)))
+        })
+    }
 }
 
 /// One object Braze would reject, with Braze's error `type` and a human detail.
@@ -198,8 +247,9 @@ pub fn validate_object(
     object: &Map<String, Value>,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    let identifier = validate_identifier(object)?;
-    if let Some(flag) = object.get("_update_existing_only") {
+    let fields = IdentifierFields::scan(object);
+    let identifier = validate_identifier(&fields)?;
+    if let Some(flag) = fields.update_existing_only {
         if !flag.is_boolean() {
             return Err(ObjectError::invalid(
                 "_update_existing_only",
@@ -234,15 +284,27 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// Whether `s` is empty or only whitespace.
+fn is_blank(s: &str) -> bool {
+    // A visible ASCII first character settles it without the Unicode trim.
+    !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && s.trim().is_empty()
+}
+
 /// Whether `s` looks like an email address Braze would accept.
 pub fn is_plausible_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
+    // Every ASCII whitespace character but the space is a control character.
+    let has_space_or_control = if s.is_ascii() {
+        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
     s.len() <= 255
         && !local.is_empty()
         && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !has_space_or_control
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -251,19 +313,16 @@ pub fn is_plausible_email(s: &str) -> bool {
 
 fn non_empty_str<'a>(value: &'a Value, field: &str) -> Result<&'a str, ObjectError> {
     match value.as_str() {
-        Some(s) if !s.trim().is_empty() => Ok(s),
+        Some(s) if !is_blank(s) => Ok(s),
         Some(_) => Err(ObjectError::invalid(field, "must not be empty")),
         None => Err(ObjectError::invalid(field, "must be a string")),
     }
 }
 
 /// Checks there is exactly one identifier and that it is well formed; returns its field.
-fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, ObjectError> {
-    let strong: Vec<&str> = STRONG_IDENTIFIERS
-        .into_iter()
-        .filter(|k| object.contains_key(*k))
-        .collect();
-    if strong.len() > 1 {
+fn validate_identifier(fields: &IdentifierFields<'_>) -> Result<&'static str, ObjectError> {
+    if fields.strong().nth(1).is_some() {
+        let strong: Vec<&str> = fields.strong().map(|(field, _)| field).collect();
         return Err(ObjectError::new(
             "Multiple identifiers",
             format!(
@@ -272,13 +331,12 @@ fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, Obje
             ),
         ));
     }
-    let Some(field) = identifier_field(object) else {
+    let Some((field, value)) = fields.identifier() else {
         return Err(ObjectError::new(
             "Missing identifier",
             "one of external_id, user_alias, braze_id, email or phone is required",
         ));
     };
-    let value = &object[field];
     match field {
         "user_alias" => {
             let Some(alias) = value.as_object() else {
@@ -319,9 +377,15 @@ fn validate_identifier(object: &Map<String, Value>) -> Result<&'static str, Obje
     Ok(field)
 }
 
+/// Whether `s` has at most `max` characters. The byte length bounds the character
+/// count, so most strings need no walk over their characters.
+fn within_chars(s: &str, max: usize) -> bool {
+    s.len() <= max || s.chars().count() <= max
+}
+
 fn check_string_len(s: &str, field: &str, limits: &Limits) -> Result<(), ObjectError> {
-    let chars = s.chars().count();
-    if chars > limits.max_string_chars {
+    if !within_chars(s, limits.max_string_chars) {
+        let chars = s.chars().count();
         return Err(ObjectError::invalid(
             field,
             format!(
@@ -334,22 +398,22 @@ fn check_string_len(s: &str, field: &str, limits: &Limits) -> Result<(), ObjectE
 }
 
 fn check_custom_key(key: &str, kind: &str, limits: &Limits) -> Result<(), ObjectError> {
-    let error_type = format!("Invalid {kind} key");
+    let error_type = || format!("Invalid {kind} key");
     if key.is_empty() {
-        return Err(ObjectError::new(error_type, "keys must not be empty"));
+        return Err(ObjectError::new(error_type(), "keys must not be empty"));
     }
     if key.starts_with('$') {
         return Err(ObjectError::new(
-            error_type,
+            error_type(),
             format!("{key:?} must not start with '$'"),
         ));
     }
-    let chars = key.chars().count();
-    if chars > limits.max_property_key_chars {
+    if !within_chars(key, limits.max_property_key_chars) {
         return Err(ObjectError::new(
-            error_type,
+            error_type(),
             format!(
-                "key of {chars} characters exceeds {} characters",
+                "key of {} characters exceeds {} characters",
+                key.chars().count(),
                 limits.max_property_key_chars
             ),
         ));
@@ -395,8 +459,7 @@ fn validate_attributes(
             },
             "dob" => match value {
                 Value::Null => {}
-                Value::String(s)
-                    if s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {}
+                Value::String(s) if is_valid_date(s) => {}
                 _ => {
                     return Err(ObjectError::invalid(
                         "dob",
@@ -442,6 +505,9 @@ fn validate_attributes(
     Ok(())
 }
 
+/// Arrays up to this length are checked for repeats without a set.
+const SHORT_ARRAY: usize = 16;
+
 fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result<(), ObjectError> {
     if values.len() > limits.max_array_len {
         return Err(ObjectError::new(
@@ -453,15 +519,17 @@ fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result
             ),
         ));
     }
-    let mut seen = HashSet::new();
-    for v in values {
+    // Short arrays (the usual case) find repeats by comparing with the values before,
+    // which needs no allocation; long ones use a set.
+    let mut seen = (values.len() > SHORT_ARRAY).then(HashSet::new);
+    for (i, v) in values.iter().enumerate() {
         let Some(s) = v.as_str() else {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!("{key}: arrays may only hold strings, found {v}"),
             ));
         };
-        if s.chars().count() > limits.max_string_chars {
+        if !within_chars(s, limits.max_string_chars) {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!(
@@ -470,7 +538,11 @@ fn validate_string_array(key: &str, values: &[Value], limits: &Limits) -> Result
                 ),
             ));
         }
-        if !seen.insert(s) {
+        let repeated = match &mut seen {
+            Some(seen) => !seen.insert(s),
+            None => values[..i].iter().any(|before| before.as_str() == Some(s)),
+        };
+        if repeated {
             return Err(ObjectError::new(
                 "Invalid attribute value",
                 format!("{key}: array value {s:?} is repeated"),
@@ -488,8 +560,8 @@ fn validate_custom_attribute_value(
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
         Value::String(s) => {
-            let chars = s.chars().count();
-            if chars > limits.max_string_chars {
+            if !within_chars(s, limits.max_string_chars) {
+                let chars = s.chars().count();
                 return Err(ObjectError::new(
                     "Invalid attribute value",
                     format!(
@@ -594,10 +666,10 @@ fn validate_subscription_groups(value: &Value) -> Result<(), ObjectError> {
     Ok(())
 }
 
-fn validate_time_field(object: &Map<String, Value>) -> Result<(), ObjectError> {
-    match object.get("time") {
+fn validate_time_field(time: Option<&Value>) -> Result<(), ObjectError> {
+    match time {
         None => Err(ObjectError::invalid("time", "time is required")),
-        Some(Value::String(s)) if parse_time(s).is_some() => Ok(()),
+        Some(Value::String(s)) if is_valid_time(s) => Ok(()),
         Some(other) => Err(ObjectError::invalid(
             "time",
             format!("{other} is not an ISO-8601 time"),
@@ -605,27 +677,118 @@ fn validate_time_field(object: &Map<String, Value>) -> Result<(), ObjectError> {
     }
 }
 
-/// Checks the fields every event and purchase may carry besides its own.
-fn check_known_fields(
-    object: &Map<String, Value>,
-    identifier: &str,
-    own: &[&str],
-) -> Result<(), ObjectError> {
-    const COMMON: [&str; 4] = ["time", "app_id", "properties", "_update_existing_only"];
-    if let Some(unknown) = object
-        .keys()
-        .map(String::as_str)
-        .find(|k| *k != identifier && !COMMON.contains(k) && !own.contains(k))
+/// Whether `s` is a time [`parse_time`] accepts. The form braid itself writes
+/// (`2024-05-01T12:00:00.000Z`) is checked directly; anything else goes to the parser.
+fn is_valid_time(s: &str) -> bool {
+    canonical_time_is_valid(s) || parse_time(s).is_some()
+}
+
+/// `true` when `s` is exactly `YYYY-MM-DDTHH:MM:SS.mmmZ` naming a real instant (every
+/// such string is RFC 3339, so the parser would accept it too); `false` means "not
+/// known to be valid", not "invalid" (leap seconds, say, are left to the parser).
+fn canonical_time_is_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
     {
-        return Err(ObjectError::new(
-            "Invalid field",
-            format!("unexpected field {unknown}"),
-        ));
+        return false;
     }
-    if let Some(app_id) = object.get("app_id") {
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let parts = (
+        number(0..4),
+        number(5..7),
+        number(8..10),
+        number(11..13),
+        number(14..16),
+        number(17..19),
+        number(20..23),
+    );
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec), Some(ms)) = parts else {
+        return false;
+    };
+    // Four digits keep the year within chrono's range.
+    NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && h < 24 && mi < 60 && sec < 60 && ms < 1000
+}
+
+/// Whether `s` is a `YYYY-MM-DD` date as `dob` takes it: ten characters that parse as
+/// `%Y-%m-%d`. The plain form is checked directly; anything else goes to the parser.
+fn is_valid_date(s: &str) -> bool {
+    s.len() == 10
+        && (plain_date(s.as_bytes()).is_some() || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+}
+
+/// The date of exactly `dddd-dd-dd` when it names a real day (every such string
+/// parses as `%Y-%m-%d` to the same day).
+fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else {
+        return None;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(n(&digits[..4]) as i32, n(&digits[4..6]), n(&digits[6..]))
+}
+
+/// The fields of an event or purchase, found in one pass over its keys.
+#[derive(Default)]
+struct TrackFields<'a> {
+    time: Option<&'a Value>,
+    app_id: Option<&'a Value>,
+    properties: Option<&'a Value>,
+    name: Option<&'a Value>,
+    product_id: Option<&'a Value>,
+    currency: Option<&'a Value>,
+    price: Option<&'a Value>,
+    quantity: Option<&'a Value>,
+}
+
+/// Collects the fields of an event or purchase, rejecting any field that is neither
+/// its identifier, one every event and purchase may carry, nor one of `array`'s own.
+fn known_fields<'a>(
+    object: &'a Map<String, Value>,
+    identifier: &str,
+    array: TrackArray,
+) -> Result<TrackFields<'a>, ObjectError> {
+    let mut fields = TrackFields::default();
+    for (key, value) in object {
+        let key = key.as_str();
+        if key == identifier || key == "_update_existing_only" {
+            continue;
+        }
+        let slot = match (key, array) {
+            ("time", _) => &mut fields.time,
+            ("app_id", _) => &mut fields.app_id,
+            ("properties", _) => &mut fields.properties,
+            ("name", TrackArray::Events) => &mut fields.name,
+            ("product_id", TrackArray::Purchases) => &mut fields.product_id,
+            ("currency", TrackArray::Purchases) => &mut fields.currency,
+            ("price", TrackArray::Purchases) => &mut fields.price,
+            ("quantity", TrackArray::Purchases) => &mut fields.quantity,
+            (unknown, _) => {
+                return Err(ObjectError::new(
+                    "Invalid field",
+                    format!("unexpected field {unknown}"),
+                ))
+            }
+        };
+        *slot = Some(value);
+    }
+    if let Some(app_id) = fields.app_id {
         non_empty_str(app_id, "app_id")?;
     }
-    Ok(())
+    Ok(fields)
 }
 
 fn validate_event(
@@ -633,14 +796,14 @@ fn validate_event(
     identifier: &str,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    check_known_fields(object, identifier, &["name"])?;
-    let name = object
-        .get("name")
+    let fields = known_fields(object, identifier, TrackArray::Events)?;
+    let name = fields
+        .name
         .ok_or_else(|| ObjectError::invalid("name", "name is required"))?;
     let name = non_empty_str(name, "name")?;
     check_string_len(name, "name", limits)?;
-    validate_time_field(object)?;
-    validate_properties(object.get("properties"), limits)
+    validate_time_field(fields.time)?;
+    validate_properties(fields.properties, limits)
 }
 
 fn validate_purchase(
@@ -648,17 +811,13 @@ fn validate_purchase(
     identifier: &str,
     limits: &Limits,
 ) -> Result<(), ObjectError> {
-    check_known_fields(
-        object,
-        identifier,
-        &["product_id", "currency", "price", "quantity"],
-    )?;
-    let product_id = object
-        .get("product_id")
+    let fields = known_fields(object, identifier, TrackArray::Purchases)?;
+    let product_id = fields
+        .product_id
         .ok_or_else(|| ObjectError::invalid("product_id", "product_id is required"))?;
     let product_id = non_empty_str(product_id, "product_id")?;
     check_string_len(product_id, "product_id", limits)?;
-    match object.get("currency").and_then(Value::as_str) {
+    match fields.currency.and_then(Value::as_str) {
         Some(c) if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) => {}
         _ => {
             return Err(ObjectError::invalid(
@@ -667,11 +826,11 @@ fn validate_purchase(
             ))
         }
     }
-    match object.get("price") {
+    match fields.price {
         Some(Value::Number(_)) => {}
         _ => return Err(ObjectError::invalid("price", "price must be a number")),
     }
-    if let Some(quantity) = object.get("quantity") {
+    if let Some(quantity) = fields.quantity {
         match quantity.as_u64() {
             Some(q) if q >= 1 && q <= u64::from(limits.max_purchase_quantity) => {}
             _ => {
@@ -685,8 +844,8 @@ fn validate_purchase(
             }
         }
     }
-    validate_time_field(object)?;
-    validate_properties(object.get("properties"), limits)
+    validate_time_field(fields.time)?;
+    validate_properties(fields.properties, limits)
 }
 
 fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<(), ObjectError> {
@@ -699,8 +858,8 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
             "properties must be an object",
         ));
     };
-    let bytes = serde_json::to_vec(properties).map_or(0, |b| b.len());
-    if bytes > limits.max_properties_bytes {
+    if json_object_len_exceeds(map, limits.max_properties_bytes) {
+        let bytes = json_len(map);
         return Err(ObjectError::invalid(
             "properties",
             format!(
@@ -738,6 +897,55 @@ fn validate_properties(properties: Option<&Value>, limits: &Limits) -> Result<()
     Ok(())
 }
 
+/// The length in bytes of `value` serialised as compact JSON (as sent), counted
+/// without building the text.
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a sink that cannot fail does not fail.
+    serde_json::to_writer(&mut counter, value).map_or(0, |()| counter.0)
+}
+
+/// Whether a JSON object serialised compactly is longer than `limit` bytes. An upper
+/// bound of the length is computed first, so only objects near the limit are counted
+/// exactly.
+pub fn json_object_len_exceeds(object: &Map<String, Value>, limit: usize) -> bool {
+    object_len_bound(object) > limit && json_len(object) > limit
+}
+
+/// An upper bound of [`json_len`]: an escaped string byte takes at most six bytes
+/// (`\u001f`), a number at most 24 (`-2.2250738585072014e-308`; 32 is used).
+fn json_len_bound(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 32,
+        Value::String(s) => string_len_bound(s),
+        // Brackets, and a comma after every item (one too many is still a bound).
+        Value::Array(items) => 2 + items.iter().map(|v| json_len_bound(v) + 1).sum::<usize>(),
+        Value::Object(map) => object_len_bound(map),
+    }
+}
+
+fn object_len_bound(object: &Map<String, Value>) -> usize {
+    2 + object
+        .iter()
+        .map(|(k, v)| string_len_bound(k) + 1 + json_len_bound(v) + 1)
+        .sum::<usize>()
+}
+
+fn string_len_bound(s: &str) -> usize {
+    6 * s.len() + 2
+}
+
 fn check_property_key(key: &str, limits: &Limits) -> Result<(), ObjectError> {
     check_custom_key(key, "property", limits)
         .map_err(|e| ObjectError::invalid("properties", e.detail))?;
@@ -754,8 +962,8 @@ fn check_property_value(key: &str, value: &Value, limits: &Limits) -> Result<(),
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
         Value::String(s) => {
-            let chars = s.chars().count();
-            if chars > limits.max_string_chars {
+            if !within_chars(s, limits.max_string_chars) {
+                let chars = s.chars().count();
                 return Err(ObjectError::invalid(
                     "properties",
                     format!(
@@ -1410,6 +1618,118 @@ mod tests {
         );
         assert!(parse_time("2024-5-1").is_none());
         assert!(parse_time("").is_none());
+    }
+
+    #[test]
+    fn the_direct_time_check_accepts_only_what_the_parser_accepts() {
+        let mut accepted_directly = 0;
+        for year in ["0000", "1969", "2024", "2023", "9999"] {
+            for month in ["00", "01", "02", "12", "13"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    for (hour, minute, second) in [
+                        ("00", "00", "00"),
+                        ("23", "59", "59"),
+                        ("23", "59", "60"),
+                        ("24", "00", "00"),
+                        ("12", "60", "00"),
+                    ] {
+                        let s = format!("{year}-{month}-{day}T{hour}:{minute}:{second}.999Z");
+                        if canonical_time_is_valid(&s) {
+                            accepted_directly += 1;
+                            assert!(parse_time(&s).is_some(), "{s}");
+                        }
+                        assert_eq!(is_valid_time(&s), parse_time(&s).is_some(), "{s}");
+                    }
+                }
+            }
+        }
+        assert!(accepted_directly > 100, "the direct check is used");
+        for s in [
+            "2024-05-01T12:00:00.000+00:00",
+            "2024-05-01T12:00:00Z",
+            "2024-05-01T12:00:00.000z",
+            "2024-05-01 12:00:00.000Z",
+            "2024-05-01T12:00:00,000Z",
+            "+024-05-01T12:00:00.000Z",
+        ] {
+            assert!(!canonical_time_is_valid(s), "{s}");
+            assert_eq!(is_valid_time(s), parse_time(s).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_direct_date_check_accepts_only_what_the_parser_accepts() {
+        let mut accepted_directly = 0;
+        for year in ["0000", "1900", "2000", "2023", "2024", "9999"] {
+            for month in ["00", "01", "02", "09", "12", "13"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    let s = format!("{year}-{month}-{day}");
+                    let parsed = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+                    if let Some(date) = plain_date(s.as_bytes()) {
+                        accepted_directly += 1;
+                        assert_eq!(Some(date), parsed, "{s}");
+                    }
+                    assert_eq!(is_valid_date(&s), parsed.is_some(), "{s}");
+                }
+            }
+        }
+        assert!(accepted_directly > 80, "the direct check is used");
+        for s in [
+            "2024-1-011",
+            "+2024-1-01",
+            "2024/01/01",
+            "2024-01-1 ",
+            " 2024-01-1",
+        ] {
+            assert!(plain_date(s.as_bytes()).is_none(), "{s}");
+            let parsed = NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
+            assert_eq!(is_valid_date(s), parsed, "{s}");
+        }
+    }
+
+    #[test]
+    fn blank_and_email_checks_agree_with_their_plain_definitions() {
+        for s in ["", " ", "\u{a0}", "\t x", "x", "é", " é", "\u{2003}"] {
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+        for s in [
+            "a@b.co",
+            "a b@c.co",
+            "a\u{b}b@c.co",
+            "a\u{a0}b@c.co",
+            "é@b.co",
+            "a@b\u{7f}.co",
+        ] {
+            let plain = s.split_once('@').is_some_and(|(local, domain)| {
+                s.len() <= 255
+                    && !local.is_empty()
+                    && !domain.contains('@')
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            });
+            assert_eq!(is_plausible_email(s), plain, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn json_length_is_counted_exactly_and_bounded() {
+        for v in [
+            json!({}),
+            json!({"a": "b", "n": -1.5e-300, "i": i64::MIN, "u": u64::MAX, "t": true, "z": null}),
+            json!({"esc": "quote \" back \\ nl \n ctl \u{1} é 漢", "k\u{2}": [1, "x", [], {}]}),
+            json!({"products": [{"Name": "Shirt", "Price": 20.0}, {"Name": "Hat", "Price": 0.1}]}),
+            json!({"f": f64::MAX, "g": f64::MIN_POSITIVE, "h": -2.2250738585072014e-308}),
+        ] {
+            let exact = serde_json::to_vec(&v).unwrap().len();
+            assert_eq!(json_len(&v), exact, "{v}");
+            assert!(json_len_bound(&v) >= exact, "{v}");
+            let object = v.as_object().unwrap();
+            assert!(!json_object_len_exceeds(object, exact));
+            assert!(json_object_len_exceeds(object, exact - 1));
+        }
     }
 
     fn obj(v: Value) -> Map<String, Value> {

@@ -513,6 +513,39 @@ fn session_screen_and_other_event_rules() {
 }
 
 #[test]
+fn attributes_set_by_events_follow_the_profile_attributes_in_order() {
+    // An opt-out event and a profile attribute both set email_subscribe: the event,
+    // later in the batch's meaning, wins, and the key keeps its first place; the push
+    // token, set only by an event, comes after every profile attribute.
+    let settings = BrazeSettings {
+        app_id: Some("app-ios".into()),
+        ..settings()
+    };
+    let out = map(
+        &settings,
+        &customer(),
+        &batch(json!({
+            "user_attributes": {"email_subscribe": "opted_in", "plan": "pro"},
+            "events": [
+                {"event_type": "push_registration", "data": {"register": true, "registration_token": "tok-1"}},
+                {"event_type": "opt_out", "data": {"is_opted_out": true}}
+            ]
+        })),
+    );
+    let attributes = &out.objects[0].body;
+    let keys: Vec<&str> = attributes.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["external_id", "email_subscribe", "plan", "push_tokens"]
+    );
+    assert_eq!(attributes["email_subscribe"], "unsubscribed");
+    assert_eq!(
+        attributes["push_tokens"],
+        json!([{"app_id": "app-ios", "token": "tok-1"}])
+    );
+}
+
+#[test]
 fn push_registration_rules() {
     let reg = |platform: &str| {
         json!({"device_info": {"platform": platform}, "events": [

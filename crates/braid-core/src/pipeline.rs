@@ -2,10 +2,12 @@
 //!
 //! For each accepted batch, in log order, inside one state transaction:
 //! identity → profile (identities, attributes, deletions, first/last seen) → event
-//! history → Braze mapping → delta step → outbox. The transaction also advances the
+//! history → audiences (the ones the change can affect) → Braze mapping, with membership
+//! attributes folded in → delta step → outbox. The transaction also advances the
 //! pipeline cursor, so a crash at any point replays whole records, never half of one.
 //! "Now" is the time the batch was accepted, so a replay produces the same result.
 
+use crate::audiences::{self, AudienceHandle, AudienceReport, AudienceRuntime, MembershipWrite};
 use crate::identity::{self, mpid_for_position};
 use crate::log::{LogRecord, LogRecordKind};
 use crate::outbox::{OutboxEntry, OutboxPayload};
@@ -14,7 +16,9 @@ use braid_braze::billing::DataPoints;
 use braid_braze::delta::{apply_delta, SentState};
 use braid_braze::mapping::{map_change, MappingCounters, MappingInput};
 use braid_braze::settings::BrazeSettings;
+use braid_braze::wire::{AliasToIdentify, TrackObject};
 use braid_mparticle::event::Event;
+use braid_mparticle::Mpid;
 use braid_mparticle::{AttributeValue, Batch};
 use std::collections::BTreeMap;
 
@@ -44,12 +48,14 @@ pub struct PipelineReport {
     pub data_points: DataPoints,
     pub data_points_saved: DataPoints,
     pub mapping: MappingCounters,
+    pub audiences: AudienceReport,
 }
 
-/// The pipeline: stateless apart from its configuration.
+/// The pipeline: stateless apart from its configuration and the audiences in force.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     config: PipelineConfig,
+    audiences: AudienceHandle,
 }
 
 const MPID_SALT_KEY: &str = "mpid_salt";
@@ -57,7 +63,24 @@ const MPID_SALT_KEY: &str = "mpid_salt";
 impl Pipeline {
     /// A pipeline with this configuration.
     pub fn new(config: PipelineConfig) -> Self {
-        Pipeline { config }
+        Pipeline {
+            config,
+            audiences: AudienceHandle::default(),
+        }
+    }
+
+    /// A pipeline that evaluates the audiences `handle` holds (swapped at run time by the
+    /// admin API).
+    pub fn with_audiences(config: PipelineConfig, handle: AudienceHandle) -> Self {
+        Pipeline {
+            config,
+            audiences: handle,
+        }
+    }
+
+    /// The audiences in force.
+    pub fn audiences(&self) -> &AudienceHandle {
+        &self.audiences
     }
 
     /// The configuration in force.
@@ -84,8 +107,9 @@ impl Pipeline {
                 return Ok(cursor);
             };
             let salt = mpid_salt(txn)?;
+            let runtime = self.audiences.current();
             for (position, record) in &records {
-                self.apply(txn, *position, record, salt, report)?;
+                self.apply(txn, *position, record, salt, &runtime, report)?;
             }
             txn.set_cursor(last)?;
             Ok(last)
@@ -99,6 +123,7 @@ impl Pipeline {
         position: u64,
         record: &LogRecord,
         salt: u64,
+        runtime: &AudienceRuntime,
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
         report.records += 1;
@@ -127,15 +152,46 @@ impl Pipeline {
         profile.last_seen_ms = profile.last_seen_ms.max(batch_ts.min(now_ms));
         profile.first_seen_ms = profile.first_seen_ms.min(batch_ts);
 
+        let retention_ms = self
+            .config
+            .history_retention_ms
+            .max(runtime.set.retain_window_ms());
+        let mut change = braid_audiences::Change::default();
+        let mut appended = false;
         for event in &batch.events {
             *report.events_by_type.entry(event.event_type()).or_default() += 1;
             let ts = event.common().timestamp_unixtime_ms.unwrap_or(batch_ts);
-            if ts >= now_ms - self.config.history_retention_ms {
-                if let Some(stored) = history_record(event, ts) {
+            if ts >= now_ms - retention_ms {
+                if let Some(record) = braid_audiences::EventRecord::from_event(event, ts) {
+                    change.record_event(&record);
+                    let stored = serde_json::to_value(&record)
+                        .map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
                     txn.append_history(profile.mpid, ts, &stored)?;
+                    appended = true;
                 }
             }
         }
+        if appended {
+            // History is bounded per user: trimmed whenever the user adds to it.
+            txn.prune_history(profile.mpid, now_ms - retention_ms)?;
+        }
+        let membership_delta = if runtime.set.active_ids().is_empty() {
+            None
+        } else {
+            note_profile_changes(&mut change, &before, &profile, &batch);
+            let candidates = (!resolution.created).then(|| runtime.set.affected_by(&change));
+            match candidates {
+                Some(ids) if ids.is_empty() => None,
+                ids => Some(audiences::reevaluate(
+                    txn,
+                    &runtime.set,
+                    &mut profile,
+                    ids.as_deref(),
+                    now_ms,
+                    &mut report.audiences,
+                )?),
+            }
+        };
 
         let forward = self.config.forward_to_braze && record.kind == LogRecordKind::Live;
         if record.kind == LogRecordKind::Historical {
@@ -151,45 +207,174 @@ impl Pipeline {
                 batch: &batch,
                 now_ms,
             };
-            let mapped = map_change(&self.config.braze, &input);
+            let mut mapped = map_change(&self.config.braze, &input);
             report.mapping.merge(&mapped.counters);
-            let mut sent: SentState = match txn.sent_state(profile.mpid)? {
-                Some(v) => serde_json::from_value(v).unwrap_or_default(),
-                None => SentState::default(),
-            };
-            let delta = apply_delta(&mut sent, mapped.objects, self.config.braze.deltas);
-            report.data_points += delta.cost;
-            report.data_points_saved += delta.saved;
-            let mut entries = Vec::with_capacity(delta.objects.len() + mapped.identify.len());
-            // An alias merge goes first: later objects name the external id it creates.
-            for identify in mapped.identify {
-                entries.push(OutboxEntry {
-                    mpid: profile.mpid.0,
-                    payload: OutboxPayload::Identify { identify },
-                    data_points: 0,
-                    accepted_ms: now_ms,
-                });
+            if let Some(delta) = &membership_delta {
+                if let Some(object) = audiences::membership_object(
+                    runtime,
+                    &self.config.braze,
+                    &profile,
+                    delta,
+                    &mut report.audiences,
+                ) {
+                    audiences::merge_into(&mut mapped.objects, object);
+                }
             }
-            for object in delta.objects {
-                let data_points =
-                    braid_braze::billing::object_data_points(object.array, &object.body);
-                entries.push(OutboxEntry {
-                    mpid: profile.mpid.0,
-                    payload: OutboxPayload::Track { object },
-                    data_points,
-                    accepted_ms: now_ms,
-                });
-            }
-            if !entries.is_empty() {
-                report.outbox_entries += entries.len() as u64;
-                txn.enqueue(lane_of(profile.mpid, self.config.lanes), &entries)?;
-            }
-            let sent_json = serde_json::to_value(&sent)
-                .map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
-            txn.put_sent_state(profile.mpid, &sent_json)?;
+            self.send(
+                txn,
+                profile.mpid,
+                mapped.objects,
+                mapped.identify,
+                now_ms,
+                report,
+            )?;
         }
         txn.put_profile(&profile)?;
         Ok(())
+    }
+}
+
+impl Pipeline {
+    /// Pass one user's objects through the delta step and queue what is left (and any
+    /// alias merges, first) on the user's lane.
+    pub fn send(
+        &self,
+        txn: &mut dyn StateTxn,
+        mpid: Mpid,
+        objects: Vec<TrackObject>,
+        identify: Vec<AliasToIdentify>,
+        now_ms: i64,
+        report: &mut PipelineReport,
+    ) -> StoreResult<()> {
+        let mut sent: SentState = match txn.sent_state(mpid)? {
+            Some(v) => serde_json::from_value(v).unwrap_or_default(),
+            None => SentState::default(),
+        };
+        let delta = apply_delta(&mut sent, objects, self.config.braze.deltas);
+        report.data_points += delta.cost;
+        report.data_points_saved += delta.saved;
+        let mut entries = Vec::with_capacity(delta.objects.len() + identify.len());
+        // An alias merge goes first: later objects name the external id it creates.
+        for identify in identify {
+            entries.push(OutboxEntry {
+                mpid: mpid.0,
+                payload: OutboxPayload::Identify { identify },
+                data_points: 0,
+                accepted_ms: now_ms,
+            });
+        }
+        for object in delta.objects {
+            let data_points = braid_braze::billing::object_data_points(object.array, &object.body);
+            entries.push(OutboxEntry {
+                mpid: mpid.0,
+                payload: OutboxPayload::Track { object },
+                data_points,
+                accepted_ms: now_ms,
+            });
+        }
+        if !entries.is_empty() {
+            report.outbox_entries += entries.len() as u64;
+            txn.enqueue(lane_of(mpid, self.config.lanes), &entries)?;
+        }
+        let sent_json =
+            serde_json::to_value(&sent).map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
+        txn.put_sent_state(mpid, &sent_json)
+    }
+
+    /// Send membership writes from audience jobs and re-checks (when Braze is enabled).
+    pub fn send_memberships(
+        &self,
+        txn: &mut dyn StateTxn,
+        writes: Vec<MembershipWrite>,
+        now_ms: i64,
+        report: &mut PipelineReport,
+    ) -> StoreResult<()> {
+        if !self.config.forward_to_braze {
+            return Ok(());
+        }
+        for write in writes {
+            self.send(
+                txn,
+                write.mpid,
+                vec![write.object],
+                Vec::new(),
+                now_ms,
+                report,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Advance audience jobs and due re-checks by one bounded step, in one transaction.
+    /// Returns whether there was anything to do, and a new audience set to put in force.
+    pub fn run_audience_work<S: StateStore>(
+        &self,
+        state: &S,
+        now_ms: i64,
+        chunk: usize,
+        report: &mut PipelineReport,
+    ) -> StoreResult<(bool, Option<braid_audiences::AudienceSet>)> {
+        let runtime = self.audiences.current();
+        let (worked, new_set) = state.transact(|txn| {
+            let writes = audiences::run_due_rechecks(
+                txn,
+                &runtime,
+                &self.config.braze,
+                now_ms,
+                chunk,
+                &mut report.audiences,
+            )?;
+            let mut worked = !writes.is_empty();
+            self.send_memberships(txn, writes, now_ms, report)?;
+            let step = audiences::run_job_step(
+                txn,
+                &runtime,
+                &self.config.braze,
+                chunk,
+                now_ms,
+                &mut report.audiences,
+            )?;
+            worked |= step.worked;
+            self.send_memberships(txn, step.writes, now_ms, report)?;
+            Ok((worked, step.new_set))
+        })?;
+        if let Some(set) = &new_set {
+            self.audiences.replace_set(set.clone());
+        }
+        Ok((worked, new_set))
+    }
+}
+
+/// Add what a batch changed on the profile to an audience [`Change`]: attribute keys
+/// set or deleted, and identity types added, changed or removed.
+///
+/// [`Change`]: braid_audiences::Change
+fn note_profile_changes(
+    change: &mut braid_audiences::Change,
+    before: &crate::Profile,
+    after: &crate::Profile,
+    batch: &Batch,
+) {
+    change
+        .attribute_keys
+        .extend(batch.user_attributes.keys().cloned());
+    change
+        .attribute_keys
+        .extend(batch.deleted_user_attributes.iter().cloned());
+    for event in &batch.events {
+        if let Event::UserAttributeChange(c) = event {
+            change.attribute_keys.insert(c.user_attribute_name.clone());
+        }
+    }
+    for (kind, value) in &after.identities {
+        if before.identities.get(kind) != Some(value) {
+            change.identity_types.insert(*kind);
+        }
+    }
+    for kind in before.identities.keys() {
+        if !after.identities.contains_key(kind) {
+            change.identity_types.insert(*kind);
+        }
     }
 }
 
@@ -213,12 +398,6 @@ pub fn apply_attributes(attributes: &mut braid_mparticle::AttributeMap, batch: &
             }
         }
     }
-}
-
-/// The compact form of an event kept in the user's history for audiences.
-fn history_record(event: &Event, ts_ms: i64) -> Option<serde_json::Value> {
-    braid_audiences::history::EventRecord::from_event(event, ts_ms)
-        .and_then(|r| serde_json::to_value(r).ok())
 }
 
 fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {

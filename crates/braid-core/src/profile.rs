@@ -2,6 +2,7 @@
 
 use braid_mparticle::{AttributeMap, Identities, Mpid};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One user as braid knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,6 +13,15 @@ pub struct Profile {
     pub attributes: AttributeMap,
     pub first_seen_ms: i64,
     pub last_seen_ms: i64,
+    /// Audience id → when the user joined it (ms). Kept in the profile so that the
+    /// membership, the attributes it was computed from and the cursor commit together,
+    /// and so that erasing the profile erases the memberships.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub audiences: BTreeMap<u64, i64>,
+    /// When this user's time-windowed audiences are next re-evaluated (the key of the
+    /// store's re-check schedule), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience_recheck_ms: Option<i64>,
 }
 
 impl Profile {
@@ -23,6 +33,8 @@ impl Profile {
             attributes: AttributeMap::new(),
             first_seen_ms: now_ms,
             last_seen_ms: now_ms,
+            audiences: BTreeMap::new(),
+            audience_recheck_ms: None,
         }
     }
 }

@@ -59,6 +59,11 @@ pub trait StateTxn {
 
     fn profile(&mut self, mpid: Mpid) -> StoreResult<Option<Profile>>;
     fn put_profile(&mut self, profile: &Profile) -> StoreResult<()>;
+    /// Up to `max` profiles with an MPID greater than `after` (all when `None`), in MPID
+    /// order: how backfills and clean-ups walk every profile in resumable chunks.
+    fn profiles_after(&mut self, after: Option<Mpid>, max: usize) -> StoreResult<Vec<Profile>>;
+    /// How many profiles exist.
+    fn profile_count(&mut self) -> StoreResult<u64>;
     fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()>;
 
     /// Which profile an identity points at.
@@ -84,6 +89,15 @@ pub trait StateTxn {
     fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()>;
     /// The user's history at or after `since_ms`, oldest first.
     fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>>;
+    /// Drop the user's history older than `before_ms`; returns how many records went.
+    fn prune_history(&mut self, mpid: Mpid, before_ms: i64) -> StoreResult<u64>;
+
+    /// Re-evaluate this user's time-windowed audiences at `at_ms`.
+    fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()>;
+    /// Forget a re-check scheduled with [`schedule_recheck`](Self::schedule_recheck).
+    fn cancel_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()>;
+    /// Up to `max` re-checks due at or before `now_ms`, earliest first.
+    fn due_rechecks(&mut self, now_ms: i64, max: usize) -> StoreResult<Vec<(i64, Mpid)>>;
 
     /// A free-form value under a key (counters, audience state, settings).
     fn meta(&mut self, key: &str) -> StoreResult<Option<Value>>;

@@ -96,6 +96,8 @@ struct Shared {
     sender: Sender,
     pacer: Pacer,
     in_flight: Arc<Semaphore>,
+    /// Permits of `in_flight` (`max_concurrency`).
+    concurrency: usize,
     /// Lanes owned by a request being sent.
     busy: Mutex<Vec<bool>>,
     status: Mutex<DeliveryStatus>,
@@ -141,6 +143,7 @@ impl Delivery {
             sender,
             pacer,
             in_flight: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
             busy: Mutex::new(vec![false; lane_count as usize]),
             status: Mutex::new(status),
             auth_failed: AtomicBool::new(false),
@@ -205,6 +208,18 @@ impl DeliveryHandle {
     /// Look at the outbox now (after new entries or a dead-letter replay).
     pub fn wake(&self) {
         self.shared.wake_all();
+    }
+
+    /// Wait until every request in flight when called has finished (answered, completed
+    /// in the outbox, or stopped); requests that would start meanwhile wait too. After an
+    /// erasure has removed a user's entries from the outbox, this is the point from which
+    /// no request can still carry them, so a `/users/delete` sent afterwards cannot be
+    /// overtaken by older data about the user. During a Braze outage it waits as long as
+    /// the outage lasts, which is the order wanted.
+    pub async fn wait_for_requests_in_flight(&self) {
+        let permits = u32::try_from(self.shared.concurrency).unwrap_or(u32::MAX);
+        // Dropping the permits at once lets delivery go on.
+        let _ = self.shared.in_flight.acquire_many(permits).await;
     }
 
     /// Use another REST key (config reload): clears an auth failure and resumes at once.
@@ -609,8 +624,8 @@ impl Worker {
             })
             .collect();
         let mut queue: VecDeque<Batch> = batch.into_iter().collect();
-        while let Some(batch) = queue.pop_front() {
-            match self.settle(&batch, probing).await {
+        while let Some(mut batch) = queue.pop_front() {
+            match self.settle(&mut batch, probing).await {
                 Settled::Delivered => delivered.extend(batch.items),
                 Settled::Partial { failed, status } => {
                     let mut items: Vec<Option<Item>> = batch.items.into_iter().map(Some).collect();
@@ -738,14 +753,26 @@ impl Worker {
     }
 
     /// Send one batch until Braze gives a final answer about it (or we must stop).
-    async fn settle(&mut self, batch: &Batch, probing: bool) -> Settled {
-        let body = batch.body();
-        let points = batch.data_points().total();
+    ///
+    /// Before each retry the batch drops entries that left the outbox meanwhile (an
+    /// erasure removes a user's entries): nothing about an erased user is sent after the
+    /// erasure, even by a request that was already being retried.
+    async fn settle(&mut self, batch: &mut Batch, probing: bool) -> Settled {
+        let mut body = batch.body();
+        let mut points = batch.data_points().total();
         let endpoint_label = batch.endpoint.path();
         let mut attempt: u32 = 0;
+        let mut sent_before = false;
         loop {
             if self.stopping() || (!probing && self.shared.is_auth_failed()) {
                 return Settled::Stopped;
+            }
+            if std::mem::replace(&mut sent_before, true) && self.drop_removed(batch).await {
+                if batch.is_empty() {
+                    return Settled::Delivered;
+                }
+                body = batch.body();
+                points = batch.data_points().total();
             }
             if !self.shared.sender.is_dry_run() {
                 let started = std::time::Instant::now();
@@ -835,6 +862,50 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Remove from `batch` the items no longer in the outbox; true when any was removed.
+    /// A request's items of a lane are a prefix of that lane taken when it was gathered,
+    /// and the lane stays leased, so the survivors are among the lane's first
+    /// `peek_max` entries.
+    async fn drop_removed(&self, batch: &mut Batch) -> bool {
+        let mut lanes: Vec<u32> = batch.items.iter().map(|i| i.lane).collect();
+        lanes.sort_unstable();
+        lanes.dedup();
+        let outbox = self.shared.outbox.clone();
+        let peek_max = self
+            .shared
+            .config
+            .limits
+            .contract
+            .max_total()
+            .max(MAX_IDS_PER_REQUEST);
+        let present = tokio::task::spawn_blocking(move || {
+            let mut present = std::collections::HashSet::new();
+            for lane in lanes {
+                for (position, _) in outbox.peek(lane, peek_max)? {
+                    present.insert((lane, position));
+                }
+            }
+            Ok::<_, braid_core::StorageError>(present)
+        })
+        .await;
+        let Ok(Ok(present)) = present else {
+            // Cannot tell: send as gathered (at-least-once, as before).
+            return false;
+        };
+        let before = batch.items.len();
+        batch
+            .items
+            .retain(|item| present.contains(&(item.lane, item.position)));
+        let removed = before - batch.items.len();
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "entries erased while their request was retried are not sent"
+            );
+        }
+        removed > 0
     }
 
     fn on_accepted(&self, _batch: &Batch) {

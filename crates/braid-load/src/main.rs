@@ -88,6 +88,11 @@ struct Args {
     /// de-duplicate each other).
     #[arg(long)]
     run_id: Option<String>,
+    /// Stamp batches from this fixed clock (UNIX ms) instead of the wall clock: batch b
+    /// is stamped start + b ms. With --batches and a fixed --run-id, the same --seed then
+    /// sends byte-identical batches.
+    #[arg(long)]
+    clock_start_ms: Option<i64>,
     /// After sending, wait up to this many seconds for braid's ingest queue and Braze
     /// outbox to empty; also reports the 202→ack latency from braid's metrics.
     #[arg(long, default_value_t = 0.0)]
@@ -146,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
         batches: args.batches,
         request_timeout: secs("--request-timeout-secs", args.request_timeout_secs)?,
         progress_every: (!args.quiet).then_some(Duration::from_secs(1)),
+        clock_start_ms: args.clock_start_ms,
     };
     let wait_drain = secs("--wait-drain-secs", args.wait_drain_secs)?;
     let settings = json!({
@@ -157,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
         "concurrency": args.concurrency,
         "duration_secs": duration.map(|d| d.as_secs_f64()),
         "batches": args.batches,
+        "clock_start_ms": args.clock_start_ms,
         "wait_drain_secs": args.wait_drain_secs,
     });
 

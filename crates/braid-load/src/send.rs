@@ -3,9 +3,12 @@
 //!
 //! Each worker owns one shard of the workload's users (so one user's batches leave in
 //! order) and one request in flight at a time; `concurrency` workers share one pooled
-//! HTTP client. Requests are numbered from a shared counter, which serves three ends at
-//! once: a bounded run (`batches`) stops exactly, a fixed rate schedules request `r` at
-//! `start + r * batches_per_request / rate`, and no two workers claim the same slot.
+//! HTTP client. Requests are numbered, and worker `w` of `W` sends requests `w`, `w + W`,
+//! `w + 2W`, …: a bounded run (`batches`) stops exactly, a fixed rate schedules request
+//! `r` at `start + r * batches_per_request / rate`, and — because which worker (shard)
+//! builds which request never depends on scheduling — the same seed, run id and settings
+//! always send the same batches. With a fixed clock ([`SendConfig::clock_start_ms`]) they
+//! are byte-identical; see [`request_bodies`].
 //!
 //! Latency is measured from just before the request is sent to the end of the answer's
 //! body, per worker in an HDR histogram (merged at the end), so measuring costs no
@@ -47,6 +50,10 @@ pub struct SendConfig {
     pub request_timeout: Duration,
     /// Print a progress line to stderr this often; `None` is silent.
     pub progress_every: Option<Duration>,
+    /// Stamp batches from this fixed clock instead of the wall clock: request `r`'s
+    /// batches are stamped `clock_start_ms + r * batches_per_request` ms, so a run is
+    /// byte-for-byte repeatable. `None` uses the wall clock.
+    pub clock_start_ms: Option<i64>,
 }
 
 impl Default for SendConfig {
@@ -62,6 +69,7 @@ impl Default for SendConfig {
             batches: None,
             request_timeout: Duration::from_secs(30),
             progress_every: None,
+            clock_start_ms: None,
         }
     }
 }
@@ -95,6 +103,9 @@ pub enum SendError {
     /// The workload configuration is invalid.
     #[error(transparent)]
     Workload(#[from] WorkloadError),
+    /// Bodies can only be listed in advance for a bounded run on a fixed clock.
+    #[error("request bodies are fixed in advance only with a batch count and a fixed clock")]
+    NotRepeatable,
     /// The HTTP client could not be built.
     #[error("cannot build http client: {0}")]
     Client(#[source] reqwest::Error),
@@ -171,7 +182,6 @@ impl SendReport {
 /// Counters shared by the workers and the progress line.
 #[derive(Default)]
 struct Shared {
-    next_request: AtomicU64,
     batches_sent: AtomicU64,
     batches_accepted: AtomicU64,
     events_accepted: AtomicU64,
@@ -186,6 +196,8 @@ struct Plan {
     content_type: HeaderValue,
     bulk: bool,
     per_request: u64,
+    workers: u64,
+    clock_start_ms: Option<i64>,
     rate: f64,
     batches: Option<u64>,
     start: tokio::time::Instant,
@@ -224,7 +236,7 @@ pub async fn run(cfg: &SendConfig, workload: &WorkloadConfig) -> Result<SendRepo
 
     // One in-flight request per user at most, so that shards are never empty and each
     // user's batches stay ordered.
-    let workers = (cfg.concurrency as u64).min(workload.users.max(1));
+    let workers = worker_count(cfg, workload);
     let mut shards = Vec::with_capacity(workers as usize);
     for w in 0..workers {
         shards.push(Workload::shard(workload.clone(), w, workers)?);
@@ -244,6 +256,8 @@ pub async fn run(cfg: &SendConfig, workload: &WorkloadConfig) -> Result<SendRepo
         content_type: HeaderValue::from_static("application/json"),
         bulk: cfg.bulk_size > 0,
         per_request: cfg.bulk_size.max(1) as u64,
+        workers,
+        clock_start_ms: cfg.clock_start_ms,
         rate: cfg.rate,
         batches: cfg.batches,
         start,
@@ -315,13 +329,11 @@ async fn worker(plan: Arc<Plan>, shared: Arc<Shared>, mut wl: Workload) -> Worke
         stats: WorkloadStats::default(),
     };
     let mut capacity = 1024;
-    loop {
-        let r = shared.next_request.fetch_add(1, Relaxed);
+    let worker_index = wl.shard_index();
+    for r in (worker_index..).step_by(plan.workers as usize) {
         let first_batch = r.saturating_mul(plan.per_request);
-        let n = match plan.batches {
-            Some(total) if first_batch >= total => break,
-            Some(total) => plan.per_request.min(total - first_batch),
-            None => plan.per_request,
+        let Some(n) = batches_in_request(first_batch, plan.per_request, plan.batches) else {
+            break;
         };
         if plan.rate > 0.0 {
             let at = plan.start + Duration::from_secs_f64(first_batch as f64 / plan.rate);
@@ -336,21 +348,12 @@ async fn worker(plan: Arc<Plan>, shared: Arc<Shared>, mut wl: Workload) -> Worke
             break;
         }
 
-        let now_ms = unix_ms();
+        let now_ms = match plan.clock_start_ms {
+            Some(start) => fixed_clock_ms(start, first_batch),
+            None => unix_ms(),
+        };
         let mut body = Vec::with_capacity(capacity);
-        let mut events = 0u64;
-        if plan.bulk {
-            body.push(b'[');
-            for i in 0..n {
-                if i > 0 {
-                    body.push(b',');
-                }
-                events += u64::from(wl.write_batch(now_ms, &mut body).events);
-            }
-            body.push(b']');
-        } else {
-            events += u64::from(wl.write_batch(now_ms, &mut body).events);
-        }
+        let events = write_request(&mut wl, plan.bulk, n, now_ms, &mut body);
         // Size the next buffer from this one so a body is allocated once, not grown.
         capacity = capacity.max(body.len() + body.len() / 4);
         shared.batches_sent.fetch_add(n, Relaxed);
@@ -394,6 +397,82 @@ async fn worker(plan: Arc<Plan>, shared: Arc<Shared>, mut wl: Workload) -> Worke
     }
     out.stats = *wl.stats();
     out
+}
+
+/// Workers a run uses: one per in-flight request, at most one per user, so that shards
+/// are never empty and each user's batches stay ordered.
+fn worker_count(cfg: &SendConfig, workload: &WorkloadConfig) -> u64 {
+    (cfg.concurrency as u64).min(workload.users.max(1))
+}
+
+/// How many batches the request starting at `first_batch` carries; `None` past the end
+/// of a bounded run.
+fn batches_in_request(first_batch: u64, per_request: u64, total: Option<u64>) -> Option<u64> {
+    match total {
+        Some(total) if first_batch >= total => None,
+        Some(total) => Some(per_request.min(total - first_batch)),
+        None => Some(per_request),
+    }
+}
+
+/// The fixed clock: one millisecond per batch from the start, so every user's batches
+/// carry increasing timestamps.
+fn fixed_clock_ms(start_ms: i64, first_batch: u64) -> i64 {
+    start_ms.saturating_add(i64::try_from(first_batch).unwrap_or(i64::MAX))
+}
+
+/// Append one request's body (`n` batches: a single batch, or a bulk array) to `body`;
+/// returns the events it holds.
+fn write_request(wl: &mut Workload, bulk: bool, n: u64, now_ms: i64, body: &mut Vec<u8>) -> u64 {
+    let mut events = 0u64;
+    if bulk {
+        body.push(b'[');
+        for i in 0..n {
+            if i > 0 {
+                body.push(b',');
+            }
+            events += u64::from(wl.write_batch(now_ms, body).events);
+        }
+        body.push(b']');
+    } else {
+        events += u64::from(wl.write_batch(now_ms, body).events);
+    }
+    events
+}
+
+/// The bodies a bounded run with a fixed clock sends, by request number — exactly what
+/// [`run`] puts on the wire for the same configurations, without sending anything. A
+/// run sends them concurrently, but each user's requests in this order.
+pub fn request_bodies(
+    cfg: &SendConfig,
+    workload: &WorkloadConfig,
+) -> Result<Vec<Vec<u8>>, SendError> {
+    let (Some(total), Some(clock)) = (cfg.batches, cfg.clock_start_ms) else {
+        return Err(SendError::NotRepeatable);
+    };
+    let workers = worker_count(cfg, workload);
+    let per_request = cfg.bulk_size.max(1) as u64;
+    let mut shards = (0..workers)
+        .map(|w| Workload::shard(workload.clone(), w, workers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut bodies = Vec::new();
+    for r in 0.. {
+        let first_batch = r * per_request;
+        let Some(n) = batches_in_request(first_batch, per_request, Some(total)) else {
+            break;
+        };
+        let wl = &mut shards[(r % workers) as usize];
+        let mut body = Vec::new();
+        write_request(
+            wl,
+            cfg.bulk_size > 0,
+            n,
+            fixed_clock_ms(clock, first_batch),
+            &mut body,
+        );
+        bodies.push(body);
+    }
+    Ok(bodies)
 }
 
 async fn progress_loop(shared: Arc<Shared>, every: Duration, start: Instant) {

@@ -171,6 +171,9 @@ pub struct Counts {
     pub purchase_events: u64,
     /// Products in purchase events.
     pub purchase_products: u64,
+    /// Units purchased (the sum of the products' quantities): Braze records a purchase
+    /// of quantity N as N purchases, each a data point.
+    pub purchase_units: u64,
     /// Commerce events with another product action.
     pub other_commerce_events: u64,
     /// Products in those events.
@@ -180,7 +183,8 @@ pub struct Counts {
 impl Counts {
     /// The fewest Braze data points these batches can cost: every real attribute change
     /// (first values of new users included), one per custom event, screen view, session
-    /// start/end, purchased product and other commerce product. It assumes Braze's
+    /// start/end, purchased unit (a product bought 3 times is 3 purchases to Braze) and
+    /// other commerce product. It assumes Braze's
     /// mParticle defaults for commerce (unbundled: one purchase or item event per
     /// product) with session and screen-view forwarding on, and that the receiver has
     /// never seen these users before the run.
@@ -191,7 +195,7 @@ impl Counts {
             + self.screen_views
             + self.session_starts
             + self.session_ends
-            + self.purchase_products
+            + self.purchase_units
             + self.other_commerce_products
     }
 }
@@ -210,6 +214,7 @@ impl AddAssign for Counts {
         self.session_ends += o.session_ends;
         self.purchase_events += o.purchase_events;
         self.purchase_products += o.purchase_products;
+        self.purchase_units += o.purchase_units;
         self.other_commerce_events += o.other_commerce_events;
         self.other_commerce_products += o.other_commerce_products;
     }
@@ -307,6 +312,11 @@ impl Workload {
     /// What has been generated so far.
     pub fn stats(&self) -> &WorkloadStats {
         &self.stats
+    }
+
+    /// Which shard of the users this generator covers (0 for a whole workload).
+    pub fn shard_index(&self) -> u64 {
+        self.shard_index
     }
 
     /// The configuration this workload was built from.
@@ -707,6 +717,7 @@ fn gen_event<'a>(
             counts.purchase_events += 1;
             let products = gen_products(rng, 1..=5);
             counts.purchase_products += products.len() as u64;
+            counts.purchase_units += products.iter().map(|p| p.quantity as u64).sum::<u64>();
             let subtotal: f64 = products.iter().map(|p| p.total_product_amount).sum();
             let tax = cents(subtotal * 0.08);
             let shipping = if subtotal > 100.0 { 0.0 } else { 4.95 };

@@ -208,7 +208,7 @@ fn purchases_carry_one_to_five_products_and_other_actions_one_to_three() {
     let mut wl = Workload::new(cfg).unwrap();
     let mut purchase_sizes = HashSet::new();
     let mut other_sizes = HashSet::new();
-    let (mut purchases, mut purchase_products) = (0u64, 0u64);
+    let (mut purchases, mut purchase_products, mut purchase_units) = (0u64, 0u64, 0u64);
     for (batch, _) in generate(&mut wl, 2000) {
         for ev in &batch.events {
             let Event::CommerceEvent(c) = ev else {
@@ -226,6 +226,11 @@ fn purchases_carry_one_to_five_products_and_other_actions_one_to_three() {
                 assert!(total > 0.0);
                 purchases += 1;
                 purchase_products += n as u64;
+                purchase_units += action
+                    .products
+                    .iter()
+                    .map(|p| p.quantity.unwrap_or(1.0) as u64)
+                    .sum::<u64>();
                 purchase_sizes.insert(n);
             } else {
                 assert!((1..=3).contains(&n), "{n} products");
@@ -240,6 +245,12 @@ fn purchases_carry_one_to_five_products_and_other_actions_one_to_three() {
     assert_eq!(other_sizes, (1..=3).collect());
     assert_eq!(wl.stats().all.purchase_events, purchases);
     assert_eq!(wl.stats().all.purchase_products, purchase_products);
+    // Braze records a purchase of quantity N as N purchases: the minimum counts units.
+    assert_eq!(wl.stats().all.purchase_units, purchase_units);
+    assert!(
+        purchase_units > purchase_products,
+        "quantities above 1 occur"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The admin API (`/api/v1/...`), with its own credentials (HTTP Basic): profile
-//! look-ups, dead letters (list and replay), and the Braze data-point ledger.
+//! look-ups, dead letters (list and replay), the Braze data-point ledger, and audiences
+//! (`audiences_api`).
 
 use crate::app::AppState;
 use crate::auth::{check_basic, AuthFailure};
@@ -26,9 +27,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/dead-letters", get(list_dead_letters))
         .route("/api/v1/dead-letters/replay", post(replay_dead_letters))
         .route("/api/v1/delivery", get(delivery_status))
+        .merge(crate::audiences_api::routes())
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     check_basic(headers, &state.admin)
         .map(|_| ())
         .map_err(|f| match f {
@@ -45,7 +47,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
         })
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
 }
 

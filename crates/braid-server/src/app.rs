@@ -4,7 +4,7 @@
 use crate::auth::Credential;
 use crate::committer::Committer;
 use crate::config::Config;
-use crate::{admin, credentials, ingest, telemetry, worker};
+use crate::{admin, credentials, dsr, ingest, telemetry, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -32,6 +32,14 @@ pub struct AppState {
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
     /// Data points queued and saved by the delta step since start.
     pub ledger: Arc<worker::Ledger>,
+    /// Data subject requests.
+    pub dsr: Arc<dsr::Dsr>,
+    /// The audiences in force (shared with the pipeline).
+    pub audiences: braid_core::audiences::AudienceHandle,
+    /// Serialises audience definition changes from the admin API.
+    pub audience_changes: tokio::sync::Mutex<()>,
+    /// Wakes the worker when audience work is queued.
+    pub audience_work: Arc<Notify>,
 }
 
 /// A running braid.
@@ -72,8 +80,16 @@ impl Server {
                 secret: a.secret.clone(),
             })
             .collect();
+        let mut dsr_credentials: Vec<Credential> = match (&config.dsr.key, &config.dsr.secret) {
+            (Some(key), Some(secret)) => vec![Credential {
+                name: "dsr".into(),
+                key: key.clone(),
+                secret: secret.clone(),
+            }],
+            _ => Vec::new(),
+        };
         let mut generated = None;
-        if inputs.is_empty() || admin.is_empty() {
+        if inputs.is_empty() || admin.is_empty() || dsr_credentials.is_empty() {
             let (creds, created) =
                 credentials::load_or_create(&data_dir).context("loading generated credentials")?;
             if inputs.is_empty() {
@@ -89,6 +105,15 @@ impl Server {
                     key: creds.admin.key.clone(),
                     secret: creds.admin.secret.clone(),
                 });
+            }
+            if dsr_credentials.is_empty() {
+                if let Some(d) = &creds.dsr {
+                    dsr_credentials.push(Credential {
+                        name: "dsr".into(),
+                        key: d.key.clone(),
+                        secret: d.secret.clone(),
+                    });
+                }
             }
             if created {
                 generated = Some(creds);
@@ -115,12 +140,17 @@ impl Server {
         let (committer, committer_task) =
             Committer::start(Arc::new(store.clone()), committed.clone());
 
-        let pipeline = Arc::new(Pipeline::new(PipelineConfig {
-            braze: config.braze.clone(),
-            forward_to_braze: true,
-            lanes,
-            history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
-        }));
+        let audiences = load_audiences(&store, &config).await?;
+        let audience_work = Arc::new(Notify::new());
+        let pipeline = Arc::new(Pipeline::with_audiences(
+            PipelineConfig {
+                braze: config.braze.clone(),
+                forward_to_braze: true,
+                lanes,
+                history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
+            },
+            audiences.clone(),
+        ));
         let ledger = Arc::new(worker::Ledger::default());
         let worker_task = tokio::spawn(worker::run(
             store.clone(),
@@ -128,6 +158,11 @@ impl Server {
             committed.clone(),
             processed.clone(),
             ledger.clone(),
+            worker::AudienceTiming {
+                interval: Duration::from_millis(config.audiences.recheck_interval_ms),
+                chunk: config.audiences.job_chunk,
+                wake: audience_work.clone(),
+            },
             shutdown_rx.clone(),
         ));
 
@@ -137,7 +172,21 @@ impl Server {
             &data_dir,
         )?;
         let delivery_handle = delivery.handle();
+        let dsr = Arc::new(
+            dsr::Dsr::open(
+                config.dsr.clone(),
+                dsr_credentials,
+                store.clone(),
+                &data_dir,
+                config.braze.clone(),
+                &config.delivery,
+                delivery_handle.clone(),
+            )
+            .await
+            .context("starting data subject requests")?,
+        );
         let delivery_task = tokio::spawn(delivery.run(processed.clone(), shutdown_rx.clone()));
+        let dsr_task = tokio::spawn(dsr::process::run(dsr.clone(), shutdown_rx.clone()));
 
         let state = Arc::new(AppState {
             batch_limits: braid_mparticle::limits::Limits::default(),
@@ -149,12 +198,17 @@ impl Server {
             delivery: delivery_handle,
             prometheus,
             ledger,
+            dsr: dsr.clone(),
+            audiences,
+            audience_changes: tokio::sync::Mutex::new(()),
+            audience_work,
         });
         let router = router(state.clone());
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        dsr.set_listen_addr(addr);
         let mut http_shutdown = shutdown_rx.clone();
         let http = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -169,7 +223,7 @@ impl Server {
             addr,
             state,
             shutdown,
-            tasks: vec![committer_task, worker_task, delivery_task],
+            tasks: vec![committer_task, worker_task, delivery_task, dsr_task],
             http,
             generated,
         })
@@ -198,6 +252,43 @@ impl Server {
     }
 }
 
+/// The audiences to put in force: stored ones with the config file's applied on top.
+async fn load_audiences(
+    store: &EmbeddedStore,
+    config: &Config,
+) -> anyhow::Result<braid_core::audiences::AudienceHandle> {
+    use braid_core::audiences::{self, AudienceOutput, AudienceRuntime};
+    let store = store.clone();
+    let definitions = config.audiences.definitions.clone();
+    let now = crate::ingest::now_ms();
+    let (set, jobs) = tokio::task::spawn_blocking(move || {
+        audiences::transact_change(&store, |txn| {
+            audiences::load_definitions(txn, &definitions, now)
+        })
+    })
+    .await?
+    .context("loading audience definitions")?;
+    for job in &jobs {
+        tracing::info!(
+            job = job.id,
+            audience = job.audience_id,
+            "audience backfill queued"
+        );
+    }
+    tracing::info!(audiences = set.audiences().count(), "audiences loaded");
+    Ok(audiences::AudienceHandle::new(AudienceRuntime {
+        set,
+        output: AudienceOutput {
+            sync: config.audiences.sync,
+            send_segments_as: config.audiences.send_segments_as,
+            limits: braid_audiences::FormLimits {
+                max_string_chars: braid_audiences::FormLimits::default().max_string_chars,
+                max_array_len: config.audiences.max_array_len,
+            },
+        },
+    }))
+}
+
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     let max = state.config.limits.max_request_bytes;
@@ -209,6 +300,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(admin::routes())
+        .merge(dsr::routes::routes())
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

@@ -26,6 +26,69 @@ pub struct Config {
     pub braze: BrazeSettings,
     /// How mapped objects reach Braze.
     pub delivery: braid_delivery::DeliveryConfig,
+    /// Data subject requests (erasure, access) and their forwarding to Braze.
+    pub dsr: crate::dsr::DsrConfig,
+    /// Audience definitions and how memberships reach Braze.
+    pub audiences: AudiencesConfig,
+}
+
+/// `[audiences]`: audience evaluation and the audience output. The connection settings
+/// carry mParticle's names; braid sends memberships through the main Braze output, so
+/// the ones that name a workspace may be left unset (they default to the main output's)
+/// and must match it when set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudiencesConfig {
+    /// Send membership changes to Braze. Default true.
+    pub sync: bool,
+    /// mParticle's "Send Segments As": a list of `string`, `array`, `per_segment`, or one
+    /// of mParticle's labels. Default `["string"]` (mParticle's default).
+    pub send_segments_as: braid_audiences::SendSegmentsAs,
+    /// Longest `SegmentMembershipArray` (Braze's default is 25; raise it only if Braze
+    /// raised it for your workspace). Default 25.
+    pub max_array_len: usize,
+    /// How often due time-window re-checks and audience jobs are looked for, in ms.
+    /// Default 1000.
+    pub recheck_interval_ms: u64,
+    /// Profiles per transaction for backfill and clean-up jobs. Default 256.
+    pub job_chunk: usize,
+    /// mParticle's "API Key" of the audience output; informational (the main output's
+    /// app group is used).
+    pub api_key: Option<String>,
+    /// mParticle's "API Key Operating System"; informational for audiences (membership
+    /// attributes carry no push tokens).
+    pub api_key_operating_system: Option<braid_braze::settings::OperatingSystem>,
+    /// Must equal `delivery.rest_api_key` when set.
+    pub workspace_rest_api_key: Option<String>,
+    /// Must equal `braze.external_identity_type` when set.
+    pub external_identity_type: Option<braid_braze::settings::ExternalIdentityType>,
+    /// Must equal `braze.email_identity_type` when set.
+    pub email_identity_type: Option<braid_mparticle::IdentityType>,
+    /// Must equal `delivery.instance` when set.
+    pub braze_instance: Option<braid_braze::instance::BrazeInstance>,
+    /// Audiences defined in the file (`[[audiences.definitions]]`). They are stored at
+    /// start-up, replacing a stored audience with the same id; audiences created through
+    /// the admin API are kept alongside.
+    pub definitions: Vec<braid_audiences::Audience>,
+}
+
+impl Default for AudiencesConfig {
+    fn default() -> Self {
+        AudiencesConfig {
+            sync: true,
+            send_segments_as: braid_audiences::SendSegmentsAs::default(),
+            max_array_len: 25,
+            recheck_interval_ms: 1000,
+            job_chunk: 256,
+            api_key: None,
+            api_key_operating_system: None,
+            workspace_rest_api_key: None,
+            external_identity_type: None,
+            email_identity_type: None,
+            braze_instance: None,
+            definitions: Vec::new(),
+        }
+    }
 }
 
 /// `[server]`.
@@ -202,6 +265,63 @@ impl Config {
         self.delivery
             .validate()
             .map_err(|(key, problem)| invalid(&format!("delivery.{key}"), problem))?;
+        self.dsr
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("dsr.{key}"), problem))?;
+        self.validate_audiences()
+    }
+
+    fn validate_audiences(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: String| ConfigError::Invalid {
+            key: format!("audiences.{key}"),
+            problem,
+        };
+        let a = &self.audiences;
+        let shared = "braid sends memberships through the main Braze output; leave it unset";
+        if a.workspace_rest_api_key.is_some()
+            && a.workspace_rest_api_key != self.delivery.rest_api_key
+        {
+            return Err(invalid(
+                "workspace_rest_api_key",
+                format!("differs from delivery.rest_api_key ({shared})"),
+            ));
+        }
+        if a.braze_instance
+            .as_ref()
+            .is_some_and(|i| *i != self.delivery.instance)
+        {
+            return Err(invalid(
+                "braze_instance",
+                format!("differs from delivery.instance ({shared})"),
+            ));
+        }
+        if a.external_identity_type
+            .is_some_and(|t| t != self.braze.external_identity_type)
+        {
+            return Err(invalid(
+                "external_identity_type",
+                format!("differs from braze.external_identity_type ({shared})"),
+            ));
+        }
+        if a.email_identity_type
+            .is_some_and(|t| t != self.braze.email_identity_type)
+        {
+            return Err(invalid(
+                "email_identity_type",
+                format!("differs from braze.email_identity_type ({shared})"),
+            ));
+        }
+        if a.max_array_len == 0 {
+            return Err(invalid("max_array_len", "must be at least 1".into()));
+        }
+        if a.recheck_interval_ms == 0 {
+            return Err(invalid("recheck_interval_ms", "must be at least 1".into()));
+        }
+        if a.job_chunk == 0 {
+            return Err(invalid("job_chunk", "must be at least 1".into()));
+        }
+        braid_audiences::AudienceSet::new(a.definitions.clone())
+            .map_err(|e| invalid("definitions", e.to_string()))?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
-//! First-run credentials: when the config names no input (or no admin), braid creates
-//! a key and secret once, keeps them in `<data_dir>/credentials.json`, and reuses them
-//! on every later start.
+//! First-run credentials: when the config names no input (or no admin, or no data
+//! subject request credentials), braid creates a key and secret once, keeps them in
+//! `<data_dir>/credentials.json`, and reuses them on every later start.
 
 use crate::config::{AdminConfig, InputConfig};
 use rand::distributions::Alphanumeric;
@@ -13,6 +13,17 @@ use std::path::Path;
 pub struct GeneratedCredentials {
     pub input: InputConfig,
     pub admin: AdminConfig,
+    /// Credentials of the data subject request API (`/v3/...`). Absent in files written
+    /// before it existed; added on the next start.
+    #[serde(default)]
+    pub dsr: Option<AdminConfig>,
+}
+
+fn new_dsr_credentials() -> AdminConfig {
+    AdminConfig {
+        key: format!("dsr-{}", random_token(20)),
+        secret: random_token(40),
+    }
 }
 
 /// Load the generated credentials, creating them on first run. The boolean is true when
@@ -27,7 +38,16 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<(GeneratedCredentials,
                 format!("{}: {e}", path.display()),
             )
         })?;
-        return Ok((creds, false));
+        let mut creds: GeneratedCredentials = creds;
+        if creds.dsr.is_some() {
+            return Ok((creds, false));
+        }
+        creds.dsr = Some(new_dsr_credentials());
+        write_private(
+            &path,
+            &serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?,
+        )?;
+        return Ok((creds, true));
     }
     let creds = GeneratedCredentials {
         input: InputConfig {
@@ -39,16 +59,24 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<(GeneratedCredentials,
             key: "admin".into(),
             secret: random_token(40),
         },
+        dsr: Some(new_dsr_credentials()),
     };
     std::fs::create_dir_all(data_dir)?;
-    let tmp = data_dir.join("credentials.json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?,
+    write_private(
+        &path,
+        &serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?,
     )?;
-    restrict_permissions(&tmp)?;
-    std::fs::rename(&tmp, &path)?;
     Ok((creds, true))
+}
+
+/// Write a file only its owner can read, atomically (temporary file, then rename).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    restrict_permissions(&tmp)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn random_token(len: usize) -> String {

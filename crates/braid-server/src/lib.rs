@@ -8,6 +8,9 @@
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
 //! - `admin`: `/api/v1/...`;
+//! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
+//! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
+//! - `audiences_cli`: `braid audiences ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
@@ -17,10 +20,13 @@
 
 pub mod admin;
 pub mod app;
+pub mod audiences_api;
+pub mod audiences_cli;
 pub mod auth;
 pub mod committer;
 pub mod config;
 pub mod credentials;
+pub mod dsr;
 pub mod ingest;
 pub mod telemetry;
 pub mod worker;

@@ -40,6 +40,17 @@ enum Command {
         #[arg(long, global = true)]
         url: Option<String>,
     },
+    /// Manage audiences of a running braid: list, create, replace, delete, deactivate,
+    /// follow jobs, and check for overflow before syncing.
+    Audiences {
+        #[command(subcommand)]
+        action: braid_server::audiences_cli::AudienceAction,
+        #[arg(long, env = "BRAID_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// Base URL of the running braid. Default: from the config's listen address.
+        #[arg(long, global = true)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,7 +74,34 @@ fn main() -> anyhow::Result<()> {
             config,
             url,
         } => dead_letters(action, config, url),
+        Command::Audiences {
+            action,
+            config,
+            url,
+        } => {
+            let (base, key, secret) = admin_endpoint(config, url)?;
+            let client = braid_server::audiences_cli::AdminClient::new(base, key, secret);
+            tokio::runtime::Runtime::new()?
+                .block_on(braid_server::audiences_cli::run(&client, action))
+        }
     }
+}
+
+/// The admin API's base URL and credentials, from the config (or first-run credentials).
+fn admin_endpoint(
+    path: Option<PathBuf>,
+    url: Option<String>,
+) -> anyhow::Result<(String, String, String)> {
+    let config = load(path)?;
+    let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
+    let (key, secret) = match &config.admin {
+        Some(a) => (a.key.clone(), a.secret.clone()),
+        None => {
+            let (creds, _) = braid_server::credentials::load_or_create(&config.server.data_dir)?;
+            (creds.admin.key, creds.admin.secret)
+        }
+    };
+    Ok((base, key, secret))
 }
 
 fn load(config: Option<PathBuf>) -> anyhow::Result<Config> {
@@ -95,6 +133,9 @@ fn redacted(mut config: Config) -> Config {
         admin.secret = "<redacted>".into();
     }
     config.delivery.redact();
+    if config.dsr.secret.is_some() {
+        config.dsr.secret = Some("<redacted>".into());
+    }
     config
 }
 
@@ -130,9 +171,16 @@ fn print_first_run(
     let file = config.server.data_dir.join("credentials.json");
     let (key, secret) = (&creds.input.key, &creds.input.secret);
     let (admin_key, admin_secret) = (&creds.admin.key, &creds.admin.secret);
+    let dsr = match &creds.dsr {
+        Some(d) if config.dsr.key.is_none() => format!(
+            "  data subject requests (/v3/requests): key {}   secret {}\n",
+            d.key, d.secret
+        ),
+        _ => String::new(),
+    };
     let example = r#"{"user_identities":{"customer_id":"user-1"},"user_attributes":{"$FirstName":"Ada"},"events":[{"event_type":"custom_event","data":{"event_name":"Signed Up","custom_event_type":"other"}}]}"#;
     let text = format!(
-        "\nbraid created credentials on this first run (kept in {file}):\n  input key:    {key}\n  input secret: {secret}\n  admin key:    {admin_key}   admin secret: {admin_secret}\n\nSend a batch:\n  curl -u '{key}:{secret}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{example}'\nLook the user up:\n  curl -u '{admin_key}:{admin_secret}' http://{addr}/api/v1/profiles/customer_id/user-1\n\n",
+        "\nbraid created credentials on this first run (kept in {file}):\n  input key:    {key}\n  input secret: {secret}\n  admin key:    {admin_key}   admin secret: {admin_secret}\n{dsr}\nSend a batch:\n  curl -u '{key}:{secret}' -H 'content-type: application/json' http://{addr}/v2/events \\\n    -d '{example}'\nLook the user up:\n  curl -u '{admin_key}:{admin_secret}' http://{addr}/api/v1/profiles/customer_id/user-1\n\n",
         file = file.display()
     );
     // A closed stdout (piped into a reader that has gone) must not take the server down.
@@ -189,6 +237,10 @@ fn reload(path: Option<&std::path::Path>, server: &Server) {
                 .state()
                 .delivery
                 .update_api_key(config.delivery.rest_api_key.clone());
+            server
+                .state()
+                .dsr
+                .update_api_key(config.delivery.rest_api_key.clone());
             tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
         }
         Err(e) => {
@@ -202,15 +254,7 @@ fn dead_letters(
     path: Option<PathBuf>,
     url: Option<String>,
 ) -> anyhow::Result<()> {
-    let config = load(path)?;
-    let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
-    let (key, secret) = match &config.admin {
-        Some(a) => (a.key.clone(), a.secret.clone()),
-        None => {
-            let (creds, _) = braid_server::credentials::load_or_create(&config.server.data_dir)?;
-            (creds.admin.key, creds.admin.secret)
-        }
-    };
+    let (base, key, secret) = admin_endpoint(path, url)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let client = reqwest::Client::new();

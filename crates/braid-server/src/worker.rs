@@ -1,5 +1,7 @@
 //! The pipeline worker: takes committed batches from the log, in order, and applies
-//! them to profiles and the Braze outbox (see `braid_core::pipeline`).
+//! them to profiles and the Braze outbox (see `braid_core::pipeline`). Between batches it
+//! runs audience work: due time-window re-checks and one chunk of the oldest backfill or
+//! clean-up job, so jobs make progress under load without starving ingest.
 
 use braid_core::pipeline::{Pipeline, PipelineReport};
 use braid_core::storage::IngestLog;
@@ -55,6 +57,49 @@ async fn prune_log(store: &EmbeddedStore) {
     }
 }
 
+/// When and how much audience work the worker does.
+#[derive(Debug, Clone)]
+pub struct AudienceTiming {
+    /// How often to look for due re-checks and pending jobs when nothing woke us.
+    pub interval: Duration,
+    /// Profiles per job transaction (and re-checks per transaction).
+    pub chunk: usize,
+    /// Notified when the admin API queues a job.
+    pub wake: Arc<Notify>,
+}
+
+/// One step of audience work; returns whether there was any.
+async fn audience_step(
+    store: &EmbeddedStore,
+    pipeline: &Arc<Pipeline>,
+    chunk: usize,
+    ledger: &Ledger,
+) -> bool {
+    let (store, pipeline) = (store.clone(), pipeline.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut report = PipelineReport::default();
+        let now = crate::ingest::now_ms();
+        let (worked, _) = pipeline.run_audience_work(&store, now, chunk, &mut report)?;
+        Ok::<_, braid_core::StorageError>((worked, report))
+    })
+    .await;
+    match outcome {
+        Ok(Ok((worked, report))) => {
+            record_metrics(&report);
+            ledger.add(&report);
+            worked
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "audience work failed; will retry");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audience task panicked; will retry");
+            false
+        }
+    }
+}
+
 /// Most log records applied in one state transaction.
 const RECORDS_PER_TRANSACTION: usize = 512;
 
@@ -65,10 +110,17 @@ pub async fn run(
     committed: Arc<Notify>,
     processed: Arc<Notify>,
     ledger: Arc<Ledger>,
+    audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut last_prune = std::time::Instant::now();
+    let mut last_audience_step = std::time::Instant::now();
+    let mut audience_pending = true;
     loop {
+        if audience_pending || last_audience_step.elapsed() >= audience.interval {
+            last_audience_step = std::time::Instant::now();
+            audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
+        }
         if last_prune.elapsed() >= LOG_PRUNE_INTERVAL {
             last_prune = std::time::Instant::now();
             prune_log(&store).await;
@@ -126,12 +178,19 @@ pub async fn run(
         if progressed {
             continue;
         }
+        // Committed batches are always finished before stopping; audience jobs are not:
+        // they are durable and resume where they stopped on the next start.
         if *shutdown.borrow() {
             return;
         }
+        if audience_pending {
+            continue;
+        }
+        let idle = audience.interval.min(Duration::from_millis(250));
         tokio::select! {
             _ = committed.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = audience.wake.notified() => audience_pending = true,
+            _ = tokio::time::sleep(idle) => {}
             _ = shutdown.changed() => {}
         }
     }
@@ -160,4 +219,20 @@ fn record_metrics(report: &PipelineReport) {
         metrics::counter!("braid_braze_data_points_saved_total", "kind" => kind).increment(v);
     }
     crate::telemetry::record_mapping_counters(&report.mapping);
+    let a = &report.audiences;
+    metrics::counter!("braid_audience_evaluations_total").increment(a.evaluations);
+    metrics::counter!("braid_audience_memberships_entered_total").increment(a.entered);
+    metrics::counter!("braid_audience_memberships_left_total").increment(a.left);
+    metrics::counter!("braid_audience_rechecks_total").increment(a.rechecks);
+    metrics::counter!("braid_audience_job_profiles_total").increment(a.job_profiles);
+    metrics::counter!("braid_audience_skipped_no_external_id_total")
+        .increment(a.skipped_no_external_id);
+    for ((audience, form), n) in &a.truncated {
+        metrics::counter!(
+            "braid_audience_membership_truncated_total",
+            "audience" => audience.to_string(),
+            "form" => *form
+        )
+        .increment(*n);
+    }
 }

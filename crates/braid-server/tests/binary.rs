@@ -22,10 +22,21 @@ async fn first_run_prints_working_credentials_and_sigterm_stops_cleanly() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (key, secret) = tokio::task::spawn_blocking(move || {
-        let (mut key, mut secret) = (None, None);
+    let (key, secret, dsr) = tokio::task::spawn_blocking(move || {
+        let (mut key, mut secret, mut dsr) = (None, None, None);
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
+            if let Some(v) = line
+                .trim()
+                .strip_prefix("data subject requests (/v3/requests): key")
+            {
+                let mut words = v.split_whitespace();
+                if let (Some(k), Some("secret"), Some(s)) =
+                    (words.next(), words.next(), words.next())
+                {
+                    dsr = Some((k.to_string(), s.to_string()));
+                }
+            }
             if let Some(v) = line.trim().strip_prefix("input key:") {
                 key = Some(v.trim().to_string());
             }
@@ -36,7 +47,11 @@ async fn first_run_prints_working_credentials_and_sigterm_stops_cleanly() {
                 break;
             }
         }
-        (key.expect("key printed"), secret.expect("secret printed"))
+        (
+            key.expect("key printed"),
+            secret.expect("secret printed"),
+            dsr.expect("data subject request credentials printed"),
+        )
     })
     .await
     .unwrap();
@@ -63,6 +78,17 @@ async fn first_run_prints_working_credentials_and_sigterm_stops_cleanly() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(status, 202, "the printed credentials are accepted");
+    let dsr_status = client
+        .get(format!(
+            "http://127.0.0.1:{port}/v3/requests/00000000-0000-4000-8000-000000000000"
+        ))
+        .basic_auth(&dsr.0, Some(&dsr.1))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(dsr_status, 404, "the printed DSR credentials are accepted");
 
     let dry_run_file = dir.path().join("braid-data/dry-run.jsonl");
     let mut dry_run = String::new();

@@ -73,6 +73,7 @@ mod codec;
 mod log;
 mod maintenance;
 mod outbox;
+mod scan;
 mod state;
 mod tables;
 

@@ -4,7 +4,7 @@
 use crate::codec::{backend, user_of};
 use crate::tables::{
     self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, HISTORY, IDENTITIES, LOG, LOG_META, META,
-    OUTBOX, PROFILES, SENT_STATE,
+    OUTBOX, PROFILES, RECHECKS, SENT_STATE,
 };
 use crate::{open_db, EmbeddedStore, LOG_FILE, STATE_FILE};
 use braid_core::storage::StoreResult;
@@ -33,7 +33,8 @@ pub(crate) fn tmp_name(name: &str) -> String {
 
 impl EmbeddedStore {
     /// Delete everything `state.redb` holds about one user, in one durable transaction:
-    /// profile, identity index entries pointing at them, sent state, history, outbox
+    /// profile (with its audience memberships), identity index entries pointing at them, sent
+    /// state, history, scheduled audience re-checks, outbox
     /// entries and dead letters. Identities, outbox and dead letters are scanned in full
     /// (erasure is rare; this way nothing is missed whatever lane or identity it sits under).
     /// The log is not touched: prune it and [`compact`](Self::compact) to scrub it.
@@ -59,6 +60,9 @@ impl EmbeddedStore {
                 )
                 .map_err(backend)?;
             erased.history = before - history.len().map_err(backend)?;
+
+            let mut rechecks = txn.open_table(RECHECKS).map_err(backend)?;
+            removed_by(&mut rechecks, |(_, owner), _| owner == mpid.0)?;
 
             let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
             erased.outbox = removed_by(&mut outbox, |_, v| user_of(v).ok() == Some(mpid.0))?;
@@ -97,6 +101,7 @@ impl EmbeddedStore {
                 copy_table(from, to, OUTBOX)?;
                 copy_table(from, to, DEAD_LETTERS)?;
                 copy_table(from, to, HISTORY)?;
+                copy_table(from, to, RECHECKS)?;
                 copy_table(from, to, META)?;
                 copy_table(from, to, COUNTERS)
             },

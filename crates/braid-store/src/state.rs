@@ -4,13 +4,13 @@
 use crate::codec::{backend, decode, encode, encode_for_user};
 use crate::tables::{
     self, COUNTERS, CURSOR, HISTORY, HISTORY_SEQ, IDENTITIES, META, OUTBOX, OUTBOX_SEQ, PROFILES,
-    SENT_STATE,
+    RECHECKS, SENT_STATE,
 };
 use crate::EmbeddedStore;
 use braid_core::storage::{StateStore, StateTxn, StoreResult};
 use braid_core::{OutboxEntry, Profile};
 use braid_mparticle::{IdentityType, Mpid};
-use redb::{Durability, ReadableTable, Table, WriteTransaction};
+use redb::{Durability, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 use serde_json::Value;
 
 /// The identity index key: `"type\0value"`.
@@ -37,6 +37,7 @@ struct RedbTxn<'t> {
     sent: Table<'t, i64, &'static [u8]>,
     outbox: Table<'t, (u32, u64), &'static [u8]>,
     history: Table<'t, (i64, i64, u64), &'static [u8]>,
+    rechecks: Table<'t, (i64, i64), ()>,
     meta: Table<'t, &'static str, &'static [u8]>,
     counters: Table<'t, &'static str, u64>,
 }
@@ -49,6 +50,7 @@ impl<'t> RedbTxn<'t> {
             sent: txn.open_table(SENT_STATE).map_err(backend)?,
             outbox: txn.open_table(OUTBOX).map_err(backend)?,
             history: txn.open_table(HISTORY).map_err(backend)?,
+            rechecks: txn.open_table(RECHECKS).map_err(backend)?,
             meta: txn.open_table(META).map_err(backend)?,
             counters: txn.open_table(COUNTERS).map_err(backend)?,
         })
@@ -70,6 +72,24 @@ impl StateTxn for RedbTxn<'_> {
             Some(bytes) => Ok(Some(decode(bytes.value(), "profile")?)),
             None => Ok(None),
         }
+    }
+
+    fn profiles_after(&mut self, after: Option<Mpid>, max: usize) -> StoreResult<Vec<Profile>> {
+        let range = match after {
+            Some(m) if m.0 == i64::MAX => return Ok(Vec::new()),
+            Some(m) => (m.0 + 1)..=i64::MAX,
+            None => i64::MIN..=i64::MAX,
+        };
+        let mut out = Vec::new();
+        for item in self.profiles.range(range).map_err(backend)?.take(max) {
+            let (_, bytes) = item.map_err(backend)?;
+            out.push(decode(bytes.value(), "profile")?);
+        }
+        Ok(out)
+    }
+
+    fn profile_count(&mut self) -> StoreResult<u64> {
+        self.profiles.len().map_err(backend)
     }
 
     fn put_profile(&mut self, profile: &Profile) -> StoreResult<()> {
@@ -156,6 +176,43 @@ impl StateTxn for RedbTxn<'_> {
             out.push((key.value().1, decode(bytes.value(), "history event")?));
         }
         Ok(out)
+    }
+
+    fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
+        self.rechecks.insert((at_ms, mpid.0), ()).map_err(backend)?;
+        Ok(())
+    }
+
+    fn cancel_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
+        self.rechecks.remove((at_ms, mpid.0)).map_err(backend)?;
+        Ok(())
+    }
+
+    fn due_rechecks(&mut self, now_ms: i64, max: usize) -> StoreResult<Vec<(i64, Mpid)>> {
+        let mut out = Vec::new();
+        let range = (i64::MIN, i64::MIN)..=(now_ms, i64::MAX);
+        for item in self.rechecks.range(range).map_err(backend)?.take(max) {
+            let (key, _) = item.map_err(backend)?;
+            let (at, mpid) = key.value();
+            out.push((at, Mpid(mpid)));
+        }
+        Ok(out)
+    }
+
+    fn prune_history(&mut self, mpid: Mpid, before_ms: i64) -> StoreResult<u64> {
+        if before_ms == i64::MIN {
+            return Ok(0);
+        }
+        let old: Vec<(i64, i64, u64)> = self
+            .history
+            .range((mpid.0, i64::MIN, 0)..(mpid.0, before_ms, 0))
+            .map_err(backend)?
+            .map(|item| item.map(|(k, _)| k.value()).map_err(backend))
+            .collect::<StoreResult<_>>()?;
+        for key in &old {
+            self.history.remove(key).map_err(backend)?;
+        }
+        Ok(old.len() as u64)
     }
 
     fn meta(&mut self, key: &str) -> StoreResult<Option<Value>> {

@@ -30,6 +30,8 @@ pub(crate) const OUTBOX: TableDefinition<(u32, u64), &[u8]> = TableDefinition::n
 pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
 /// (MPID, ts_ms, seq) → encoded event.
 pub(crate) const HISTORY: TableDefinition<(i64, i64, u64), &[u8]> = TableDefinition::new("history");
+/// (due time ms, MPID) → (): when a user's time-windowed audiences must be re-evaluated.
+pub(crate) const RECHECKS: TableDefinition<(i64, i64), ()> = TableDefinition::new("rechecks");
 /// Free-form key → encoded value.
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// The cursor and sequence counters.
@@ -74,6 +76,7 @@ pub(crate) fn create_state_tables(db: &Database, quick_repair: bool) -> StoreRes
     txn.open_table(OUTBOX).map_err(backend)?;
     txn.open_table(DEAD_LETTERS).map_err(backend)?;
     txn.open_table(HISTORY).map_err(backend)?;
+    txn.open_table(RECHECKS).map_err(backend)?;
     txn.open_table(META).map_err(backend)?;
     txn.open_table(COUNTERS).map_err(backend)?;
     txn.commit().map_err(backend)

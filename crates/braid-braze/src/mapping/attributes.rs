@@ -8,13 +8,15 @@
 //! Values always come from the profile after the batch, so every source of change
 //! agrees; a changed key missing from the profile was deleted and is sent as `null`.
 
-use super::values::{detect_type, fit_array, fit_string, parse_dob, year_of};
+use super::values::{detected_or_fitted, fit_array, fit_string, parse_dob, year_of};
 use super::{identity, Ctx};
 use crate::wire::UserRef;
 use braid_mparticle::event::Event;
 use braid_mparticle::AttributeValue;
 use isocountry::CountryCode;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// Keys of an attributes object that are not attributes: a user attribute with one of
 /// these names would change who the object names, so it is renamed `mp_<name>`.
@@ -27,26 +29,19 @@ const OBJECT_KEYS: [&str; 6] = [
     "subscription_groups",
 ];
 
-/// Map the batch's attribute changes (or the whole profile) into `ctx.attributes`.
-pub(crate) fn map_attributes(ctx: &mut Ctx<'_>) {
+/// The attribute keys to send, in order: with enrichment every key of the profile,
+/// else the keys the batch changed.
+pub(crate) fn changed_keys<'a>(ctx: &Ctx<'a>) -> Vec<&'a str> {
     let input = ctx.input;
     let settings = ctx.settings;
-
-    // `email` from the email identity: sent when it changed, or always when enriched
-    // (mParticle's "enriched identities" travel with enriched attributes). When email
-    // is the object's identifier it is already there.
-    if !matches!(ctx.user, UserRef::Email(_)) {
-        if let Some(email) = identity::email(settings, input.identities) {
-            let changed = identity::email(settings, input.identities_before).as_deref()
-                != Some(email.as_str());
-            if changed || settings.include_enriched_user_attributes {
-                ctx.attributes.insert("email".into(), Value::String(email));
-            }
-        }
-    }
-
     let batch = input.batch;
-    let mut changed: Vec<&str> = Vec::new();
+    let mut changed: Vec<&str> = Vec::with_capacity(
+        if settings.include_enriched_user_attributes {
+            input.attributes.len()
+        } else {
+            batch.user_attributes.len()
+        } + batch.deleted_user_attributes.len(),
+    );
     if settings.include_enriched_user_attributes {
         for k in input.attributes.keys() {
             add(k, &mut changed);
@@ -62,6 +57,26 @@ pub(crate) fn map_attributes(ctx: &mut Ctx<'_>) {
     for event in &batch.events {
         if let Event::UserAttributeChange(c) = event {
             add(&c.user_attribute_name, &mut changed);
+        }
+    }
+    changed
+}
+
+/// Map the attributes `changed` (from [`changed_keys`]) into `ctx.attributes`.
+pub(crate) fn map_attributes(ctx: &mut Ctx<'_>, changed: Vec<&str>) {
+    let input = ctx.input;
+    let settings = ctx.settings;
+
+    // `email` from the email identity: sent when it changed, or always when enriched
+    // (mParticle's "enriched identities" travel with enriched attributes). When email
+    // is the object's identifier it is already there.
+    if !matches!(ctx.user, UserRef::Email(_)) {
+        if let Some(email) = identity::email_str(settings, input.identities) {
+            let changed = identity::email_str(settings, input.identities_before) != Some(email);
+            if changed || settings.include_enriched_user_attributes {
+                ctx.attributes
+                    .insert("email".into(), Value::String(email.to_string()));
+            }
         }
     }
 
@@ -81,6 +96,24 @@ fn add<'a>(k: &'a str, changed: &mut Vec<&'a str>) {
     }
 }
 
+/// mParticle's reserved attribute names (and braid's reserved `dob` and subscription
+/// states), in lower case.
+const RESERVED_KEYS: [&str; 13] = [
+    "$firstname",
+    "$lastname",
+    "$city",
+    "$mobile",
+    "$gender",
+    "$country",
+    "$age",
+    "dob",
+    "$zip",
+    "$state",
+    "$address",
+    "email_subscribe",
+    "push_subscribe",
+];
+
 /// Map one attribute; `None` means it was deleted.
 fn map_one(ctx: &mut Ctx<'_>, key: &str, value: Option<&AttributeValue>, has_dob: bool) {
     if let Some(m) = ctx
@@ -93,8 +126,13 @@ fn map_one(ctx: &mut Ctx<'_>, key: &str, value: Option<&AttributeValue>, has_dob
         subscription_group(ctx, id, value);
         return;
     }
-    let lower = key.to_ascii_lowercase();
-    match lower.as_str() {
+    // Reserved names match in any letter case.
+    let reserved = RESERVED_KEYS
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(key))
+        .copied()
+        .unwrap_or_default();
+    match reserved {
         "$firstname" => standard_string(ctx, "first_name", value),
         "$lastname" => standard_string(ctx, "last_name", value),
         "$city" => standard_string(ctx, "home_city", value),
@@ -159,12 +197,12 @@ fn is_object_key(ctx: &Ctx<'_>, key: &str) -> bool {
 }
 
 /// A value as text for a string field; counts and returns `None` for nulls and objects.
-fn text_of(ctx: &mut Ctx<'_>, value: &AttributeValue) -> Option<String> {
+fn text_of<'v>(ctx: &mut Ctx<'_>, value: &'v AttributeValue) -> Option<Cow<'v, str>> {
     match value {
-        AttributeValue::String(s) => Some(s.clone()),
-        AttributeValue::Number(n) => Some(n.to_string()),
-        AttributeValue::Bool(b) => Some(b.to_string()),
-        AttributeValue::List(items) => Some(items.join(",")),
+        AttributeValue::String(s) => Some(Cow::Borrowed(s)),
+        AttributeValue::Number(n) => Some(Cow::Owned(n.to_string())),
+        AttributeValue::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        AttributeValue::List(items) => Some(Cow::Owned(items.join(","))),
         AttributeValue::Null => {
             ctx.counters.skipped_null_attributes += 1;
             None
@@ -223,16 +261,8 @@ fn custom(ctx: &mut Ctx<'_>, name: String, value: Option<&AttributeValue>) {
     let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
     let out = match value {
         AttributeValue::String(s) => {
-            if ctx.settings.type_detection.users() {
-                match detect_type(s) {
-                    Value::String(s) => {
-                        fit_string(&s, max, rule, &mut ctx.counters).map(Value::String)
-                    }
-                    other => Some(other),
-                }
-            } else {
-                fit_string(s, max, rule, &mut ctx.counters).map(Value::String)
-            }
+            let detect = ctx.settings.type_detection.users();
+            detected_or_fitted(s, detect, max, rule, &mut ctx.counters)
         }
         AttributeValue::Number(n) => Some(Value::Number(n.clone())),
         AttributeValue::Bool(b) => Some(Value::Bool(*b)),
@@ -333,16 +363,45 @@ fn dob_value(v: &AttributeValue) -> Option<String> {
 /// o/other/non-binary/nonbinary, n/na/n/a/not applicable/unknown/u (mParticle SDKs use
 /// "unknown"/"NA" for not available), p/prefer not to say.
 pub fn gender(s: &str) -> Option<String> {
-    let g = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
-    let code = match g.as_str() {
-        "m" | "male" | "man" => "M",
-        "f" | "female" | "woman" => "F",
-        "o" | "other" | "non binary" | "nonbinary" => "O",
-        "n" | "na" | "n/a" | "not applicable" | "unknown" | "u" | "not available" => "N",
-        "p" | "prefer not to say" | "prefer not to answer" | "undisclosed" => "P",
-        _ => return None,
+    const SPELLINGS: [(&str, &str); 21] = [
+        ("m", "M"),
+        ("male", "M"),
+        ("man", "M"),
+        ("f", "F"),
+        ("female", "F"),
+        ("woman", "F"),
+        ("o", "O"),
+        ("other", "O"),
+        ("non binary", "O"),
+        ("nonbinary", "O"),
+        ("n", "N"),
+        ("na", "N"),
+        ("n/a", "N"),
+        ("not applicable", "N"),
+        ("unknown", "N"),
+        ("u", "N"),
+        ("not available", "N"),
+        ("p", "P"),
+        ("prefer not to say", "P"),
+        ("prefer not to answer", "P"),
+        ("undisclosed", "P"),
+    ];
+    // Compared in place, as if lower-cased with `_` and `-` read as spaces.
+    let g = s.trim().as_bytes();
+    let loosely_equal = |spelling: &str| {
+        spelling.len() == g.len()
+            && spelling.bytes().zip(g).all(|(want, &got)| {
+                let got = match got {
+                    b'_' | b'-' => b' ',
+                    other => other.to_ascii_lowercase(),
+                };
+                want == got
+            })
     };
-    Some(code.to_string())
+    SPELLINGS
+        .iter()
+        .find(|(spelling, _)| loosely_equal(spelling))
+        .map(|(_, code)| (*code).to_string())
 }
 
 /// `$Age` → `dob`: January 1st of (current year − age). Ages must be whole or decimal
@@ -353,9 +412,14 @@ pub fn dob_from_age(s: &str, current_year: i32) -> Option<String> {
         return None;
     }
     let year = current_year - age.floor() as i32;
-    (0..=9999)
-        .contains(&year)
-        .then(|| format!("{year:04}-01-01"))
+    let year = u16::try_from(year).ok().filter(|y| *y <= 9999)?;
+    // `{year:04}-01-01`, without the formatting machinery.
+    let mut dob = String::with_capacity(10);
+    for divisor in [1000, 100, 10, 1] {
+        dob.push(char::from(b'0' + (year / divisor % 10) as u8));
+    }
+    dob.push_str("-01-01");
+    Some(dob)
 }
 
 /// `$Country` → ISO 3166-1 alpha-2. Accepts alpha-2 and alpha-3 codes in any case, the
@@ -364,7 +428,7 @@ pub fn dob_from_age(s: &str, current_year: i32) -> Option<String> {
 pub fn country(s: &str) -> Option<String> {
     let s = s.trim();
     let found = match s.len() {
-        2 => CountryCode::for_alpha2_caseless(s).ok(),
+        2 => alpha2_caseless(s),
         3 => CountryCode::for_alpha3_caseless(s).ok(),
         _ => None,
     };
@@ -410,6 +474,30 @@ pub fn country(s: &str) -> Option<String> {
     }
 }
 
+/// The country of a two-letter code in any letter case, from a table indexed by the
+/// letters (the country crate's own lookup upper-cases into a new string and tries
+/// every code in turn). Same answers as `CountryCode::for_alpha2_caseless`.
+fn alpha2_caseless(code: &str) -> Option<CountryCode> {
+    static BY_LETTERS: OnceLock<Vec<Option<CountryCode>>> = OnceLock::new();
+    let index = |a: u8, b: u8| usize::from(a - b'A') * 26 + usize::from(b - b'A');
+    let table = BY_LETTERS.get_or_init(|| {
+        let mut table = vec![None; 26 * 26];
+        for country in CountryCode::iter() {
+            if let [a, b] = *country.alpha2().as_bytes() {
+                table[index(a, b)] = Some(*country);
+            }
+        }
+        table
+    });
+    match *code.as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+            table[index(a.to_ascii_uppercase(), b.to_ascii_uppercase())]
+        }
+        // Anything else (one two-byte character) keeps the crate's own rules.
+        _ => CountryCode::for_alpha2_caseless(code).ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +524,9 @@ mod tests {
     fn age_becomes_january_first_of_the_birth_year() {
         assert_eq!(dob_from_age("30", 2024).as_deref(), Some("1994-01-01"));
         assert_eq!(dob_from_age("30.9", 2024).as_deref(), Some("1994-01-01"));
+        assert_eq!(dob_from_age("150", 2024).as_deref(), Some("1874-01-01"));
+        assert_eq!(dob_from_age("5", 10).as_deref(), Some("0005-01-01"));
+        assert_eq!(dob_from_age("11", 10), None);
         assert_eq!(dob_from_age("-1", 2024), None);
         assert_eq!(dob_from_age("200", 2024), None);
         assert_eq!(dob_from_age("old", 2024), None);
@@ -456,6 +547,11 @@ mod tests {
             assert_eq!(country(input).as_deref(), Some(code), "{input}");
         }
         assert_eq!(country("Korea"), None, "ambiguous names are not guessed");
+        for code in CountryCode::iter() {
+            let lower = code.alpha2().to_ascii_lowercase();
+            assert_eq!(alpha2_caseless(&lower), Some(*code), "{lower}");
+        }
+        assert_eq!(alpha2_caseless("é"), None);
         assert_eq!(country("Atlantis"), None);
         assert_eq!(country("XX"), None);
     }

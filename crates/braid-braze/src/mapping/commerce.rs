@@ -46,7 +46,7 @@ pub const ORDER_PRODUCT_ID: &str = "Order";
 
 /// Map one commerce event.
 pub(crate) fn map_commerce(ctx: &mut Ctx<'_>, c: &CommerceEvent) {
-    let event_props = map_properties(ctx, c.common.custom_attributes.as_ref());
+    let event_props = map_properties(ctx, c.common.custom_attributes.as_ref(), 0);
     let ts = c.common.timestamp_unixtime_ms;
     let mut mapped = false;
     if let Some(pa) = &c.product_action {
@@ -109,7 +109,7 @@ fn item_events(
     ts: Option<i64>,
 ) {
     if ctx.settings.bundle_commerce_event_data {
-        let mut props = event_props.clone();
+        let mut props = cloned_with_room(event_props, 1);
         props.insert(
             "products".into(),
             Value::Array(items.into_iter().map(Value::Object).collect()),
@@ -124,10 +124,11 @@ fn item_events(
             event_props.clone(),
         );
     } else {
+        let name = format!("eCommerce - {action} - Item");
         for item in items {
-            let mut props = event_props.clone();
+            let mut props = cloned_with_room(event_props, item.len());
             props.extend(item);
-            push_event(ctx, &format!("eCommerce - {action} - Item"), ts, props);
+            push_event(ctx, &name, ts, props);
         }
     }
 }
@@ -141,8 +142,8 @@ fn product_action_events(
     let action = pa.action.as_str();
     let order = action_props(ctx, pa);
     if ctx.settings.bundle_commerce_event_data {
-        let mut props = event_props.clone();
-        props.extend(order);
+        let mut props = cloned_with_room(event_props, order.len() + 1);
+        insert_named(&mut props, order);
         let products: Vec<Value> = pa
             .products
             .iter()
@@ -153,18 +154,20 @@ fn product_action_events(
         return;
     }
     let refund = pa.action == ProductActionKind::Refund;
+    let item_name = format!("eCommerce - {action} - Item");
     for p in &pa.products {
-        let mut props = event_props.clone();
-        props.extend(product_props(ctx, p));
-        push_event(ctx, &format!("eCommerce - {action} - Item"), ts, props);
+        let product = product_props(ctx, p);
+        let mut props = cloned_with_room(event_props, product.len());
+        props.extend(product);
+        push_event(ctx, &item_name, ts, props);
     }
     if refund {
-        let mut props = event_props.clone();
-        props.extend(order);
+        let mut props = cloned_with_room(event_props, order.len());
+        insert_named(&mut props, order);
         push_event(ctx, &format!("eCommerce - {action} - Total"), ts, props);
     } else if pa.products.is_empty() {
-        let mut props = event_props.clone();
-        props.extend(order);
+        let mut props = cloned_with_room(event_props, order.len());
+        insert_named(&mut props, order);
         push_event(ctx, &format!("eCommerce - {action}"), ts, props);
     }
 }
@@ -188,8 +191,8 @@ fn purchase(
                     .filter(|x| x.is_finite())
                     .sum()
             });
-        let mut props = event_props.clone();
-        props.extend(order);
+        let mut props = cloned_with_room(event_props, order.len() + 1);
+        insert_named(&mut props, order);
         if ctx.settings.bundle_commerce_event_data {
             let products: Vec<Value> = pa
                 .products
@@ -221,15 +224,16 @@ fn purchase(
             .filter(|s| !s.is_empty())
             .or(second.as_deref().map(str::trim).filter(|s| !s.is_empty()));
         let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
-        let Some(product_id) = id.and_then(|id| fit_string(id, max, rule, &mut ctx.counters))
+        let Some(mut product_id) = id.and_then(|id| fit_string(id, max, rule, &mut ctx.counters))
         else {
             ctx.counters.invalid_products += 1;
             continue;
         };
         // Named fields win over the product's attributes, which win over the event's.
-        let mut props = event_props.clone();
-        props.extend(map_properties(ctx, p.custom_attributes.as_ref()));
-        props.extend(order.clone());
+        let product_attrs = map_properties(ctx, p.custom_attributes.as_ref(), 0);
+        let mut props = cloned_with_room(event_props, product_attrs.len() + order.len() + 5);
+        props.extend(product_attrs);
+        insert_named(&mut props, order.clone());
         for (k, v) in [
             ("Name", &p.name),
             ("Category", &p.category),
@@ -264,16 +268,14 @@ fn purchase(
             if !first_object {
                 ctx.counters.split_purchases += 1;
             }
-            push_purchase(
-                ctx,
-                product_id.clone(),
-                currency,
-                price,
-                take,
-                ts,
-                props.clone(),
-            );
             units -= take;
+            // The last object takes the id and properties; earlier ones get copies.
+            let (id, properties) = if units == 0 {
+                (std::mem::take(&mut product_id), std::mem::take(&mut props))
+            } else {
+                (product_id.clone(), props.clone())
+            };
+            push_purchase(ctx, id, currency, price, take, ts, properties);
             first_object = false;
         }
     }
@@ -290,7 +292,7 @@ fn push_purchase(
 ) {
     let mut properties = properties;
     fit_properties(ctx, &mut properties);
-    let mut body = ctx.body(TrackArray::Purchases);
+    let mut body = ctx.body(TrackArray::Purchases, 6);
     body.insert("product_id".into(), Value::String(product_id));
     body.insert("currency".into(), Value::String(currency.to_string()));
     body.insert("price".into(), number(price));
@@ -307,17 +309,25 @@ fn push_purchase(
     });
 }
 
-/// The order-level fields of a product action, as properties.
-fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
-    let mut m = Map::new();
+/// Properties with fixed names, in the order they are set (names are distinct).
+type NamedFields = Vec<(&'static str, Value)>;
+
+/// The order-level fields of a product action, as properties. Kept as a list rather
+/// than a map: they are copied into each product's properties, which hashes them there.
+fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> NamedFields {
+    let mut fields = Vec::new();
+    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
     for (k, v) in [
         ("Transaction Id", &pa.transaction_id),
         ("Affiliation", &pa.affiliation),
         ("Coupon Code", &pa.coupon_code),
         ("Checkout Options", &pa.checkout_options),
     ] {
-        if let Some(v) = v {
-            put_str(ctx, &mut m, k, v);
+        if let Some(v) = v
+            .as_deref()
+            .and_then(|v| fit_string(v, max, rule, &mut ctx.counters))
+        {
+            fields.push((k, Value::String(v)));
         }
     }
     for (k, v) in [
@@ -326,18 +336,26 @@ fn action_props(ctx: &mut Ctx<'_>, pa: &ProductAction) -> Map<String, Value> {
         ("Shipping Amount", pa.shipping_amount),
     ] {
         if let Some(v) = v.filter(|x| x.is_finite()) {
-            m.insert(k.into(), number(v));
+            fields.push((k, number(v)));
         }
     }
     if let Some(step) = pa.checkout_step {
-        m.insert("Checkout Step".into(), Value::Number(step.into()));
+        fields.push(("Checkout Step", Value::Number(step.into())));
     }
-    m
+    fields
+}
+
+/// Set each of `fields` in `props` (as `extend` would).
+fn insert_named(props: &mut Map<String, Value>, fields: NamedFields) {
+    for (key, value) in fields {
+        props.insert(key.to_string(), value);
+    }
 }
 
 /// A product's fields and custom attributes, as properties (fields win).
 fn product_props(ctx: &mut Ctx<'_>, p: &Product) -> Map<String, Value> {
-    let mut m = map_properties(ctx, p.custom_attributes.as_ref());
+    // Room for the named fields below.
+    let mut m = map_properties(ctx, p.custom_attributes.as_ref(), 10);
     for (k, v) in [
         ("Id", &p.id),
         ("Name", &p.name),
@@ -363,6 +381,20 @@ fn product_props(ctx: &mut Ctx<'_>, p: &Product) -> Map<String, Value> {
         m.insert("Position".into(), Value::Number(pos.into()));
     }
     m
+}
+
+/// A copy of `from` with room for `room` more entries.
+fn cloned_with_room(from: &Map<String, Value>, room: usize) -> Map<String, Value> {
+    let mut to = Map::with_capacity(from.len() + room);
+    extend_cloned(&mut to, from);
+    to
+}
+
+/// `to.extend(from.clone())` without copying `from`'s hash table.
+fn extend_cloned(to: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (key, value) in from {
+        to.insert(key.clone(), value.clone());
+    }
 }
 
 fn put_str(ctx: &mut Ctx<'_>, m: &mut Map<String, Value>, key: &str, value: &str) {

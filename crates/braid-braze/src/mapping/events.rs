@@ -16,8 +16,9 @@
 //! stripped from keys. Braze rejects the keys `time` and `event_name`, so they are
 //! renamed `mp_time` and `mp_event_name` (a property already named so wins).
 
-use super::values::{detect_type, fit_string};
+use super::values::{detected_or_fitted, fit_string};
 use super::{commerce, Ctx};
+use crate::validate::json_object_len_exceeds;
 use crate::wire::{TrackArray, TrackObject};
 use braid_mparticle::event::{Event, EventCommon, PushRegistration};
 use serde_json::{Map, Value};
@@ -26,28 +27,26 @@ use serde_json::{Map, Value};
 pub(crate) fn map_event(ctx: &mut Ctx<'_>, event: &Event) {
     let settings = ctx.settings;
     match event {
-        Event::CustomEvent(e) => custom_event(ctx, &e.event_name, &e.common, Map::new()),
+        Event::CustomEvent(e) => custom_event(ctx, &e.event_name, &e.common, None),
         Event::CommerceEvent(c) => commerce::map_commerce(ctx, c),
         Event::ScreenView(v) if settings.forward_screen_views => {
             let screen = v.screen_name.as_deref().unwrap_or("").trim();
             if settings.forward_page_name_as_event_name && !screen.is_empty() {
-                custom_event(ctx, screen, &v.common, Map::new());
+                custom_event(ctx, screen, &v.common, None);
             } else {
-                let mut extra = Map::new();
-                if !screen.is_empty() {
-                    let value = property_value(ctx, &Value::String(screen.to_string()));
-                    if let Some(v) = value {
-                        extra.insert("screen_name".into(), v);
-                    }
-                }
+                let extra = if screen.is_empty() {
+                    None
+                } else {
+                    string_property_value(ctx, screen).map(|v| ("screen_name", v))
+                };
                 custom_event(ctx, "Screen View", &v.common, extra);
             }
         }
         Event::SessionStart(c) if settings.forward_session_events => {
-            custom_event(ctx, "Session Start", c, Map::new())
+            custom_event(ctx, "Session Start", c, None)
         }
         Event::SessionEnd(e) if settings.forward_session_events => {
-            custom_event(ctx, "Session End", &e.common, Map::new())
+            custom_event(ctx, "Session End", &e.common, None)
         }
         Event::OptOut(o) => {
             let state = if o.is_opted_out {
@@ -64,16 +63,19 @@ pub(crate) fn map_event(ctx: &mut Ctx<'_>, event: &Event) {
     }
 }
 
-/// Add one Braze event named `name` with the event's attributes plus `extra` as
-/// properties (`extra` wins on a clash).
+/// Add one Braze event named `name` with the event's attributes plus the `extra`
+/// property as properties (`extra` wins on a clash).
 pub(crate) fn custom_event(
     ctx: &mut Ctx<'_>,
     name: &str,
     common: &EventCommon,
-    extra: Map<String, Value>,
+    extra: Option<(&str, Value)>,
 ) {
-    let mut properties = map_properties(ctx, common.custom_attributes.as_ref());
-    properties.extend(extra);
+    let reserve = usize::from(extra.is_some());
+    let mut properties = map_properties(ctx, common.custom_attributes.as_ref(), reserve);
+    if let Some((key, value)) = extra {
+        properties.insert(key.into(), value);
+    }
     push_event(ctx, name, common.timestamp_unixtime_ms, properties);
 }
 
@@ -95,7 +97,7 @@ pub(crate) fn push_event(
     };
     let mut properties = properties;
     fit_properties(ctx, &mut properties);
-    let mut body = ctx.body(TrackArray::Events);
+    let mut body = ctx.body(TrackArray::Events, 3);
     body.insert("name".into(), Value::String(name));
     body.insert("time".into(), Value::String(ctx.event_time(ts_ms)));
     if !properties.is_empty() {
@@ -115,12 +117,7 @@ pub(crate) fn push_event(
 /// counted in `dropped_event_properties`. Only bundled commerce events get near it.
 pub(crate) fn fit_properties(ctx: &mut Ctx<'_>, properties: &mut Map<String, Value>) {
     let limit = ctx.settings.limits.max_properties_bytes;
-    // Cheap bound first: serialising is only needed for big objects.
-    if rough_size(properties) <= limit / 2 {
-        return;
-    }
-    let size = |p: &Map<String, Value>| serde_json::to_vec(p).map_or(usize::MAX, |b| b.len());
-    while size(properties) > limit {
+    while json_object_len_exceeds(properties, limit) {
         match properties.get_mut("products") {
             Some(Value::Array(items)) if !items.is_empty() => {
                 items.pop();
@@ -134,37 +131,17 @@ pub(crate) fn fit_properties(ctx: &mut Ctx<'_>, properties: &mut Map<String, Val
     }
 }
 
-/// An upper bound of a flat-ish JSON object's serialised size, without serialising:
-/// each string may at worst double when escaped (six bytes per control character is
-/// covered by the factor 6), plus quotes and separators.
-fn rough_size(properties: &Map<String, Value>) -> usize {
-    fn value(v: &Value) -> usize {
-        match v {
-            Value::String(s) => 6 * s.len() + 2,
-            Value::Number(_) => 24,
-            Value::Bool(_) | Value::Null => 5,
-            Value::Array(items) => 2 + items.iter().map(|i| value(i) + 1).sum::<usize>(),
-            Value::Object(m) => {
-                2 + m
-                    .iter()
-                    .map(|(k, v)| 6 * k.len() + 3 + value(v) + 1)
-                    .sum::<usize>()
-            }
-        }
-    }
-    2 + properties
-        .iter()
-        .map(|(k, v)| 6 * k.len() + 3 + value(v) + 1)
-        .sum::<usize>()
-}
-
-/// Event attributes → Braze properties (see the module documentation for the rules).
+/// Event attributes → Braze properties (see the module documentation for the rules),
+/// in a map with room for `reserve` more entries.
 pub(crate) fn map_properties(
     ctx: &mut Ctx<'_>,
     attrs: Option<&Map<String, Value>>,
+    reserve: usize,
 ) -> Map<String, Value> {
-    let mut out = Map::new();
-    let Some(attrs) = attrs else { return out };
+    let Some(attrs) = attrs else {
+        return Map::with_capacity(reserve);
+    };
+    let mut out = Map::with_capacity(attrs.len() + reserve);
     let max_key = ctx.settings.limits.max_property_key_chars;
     let mut renamed: Vec<(String, Value)> = Vec::new();
     for (key, value) in attrs {
@@ -196,26 +173,22 @@ pub(crate) fn map_properties(
 /// One property value: scalars pass (strings through type detection when enabled and
 /// the oversize rule); arrays, objects and nulls are dropped and counted.
 pub(crate) fn property_value(ctx: &mut Ctx<'_>, value: &Value) -> Option<Value> {
-    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
     match value {
-        Value::String(s) => {
-            if ctx.settings.type_detection.events() {
-                match detect_type(s) {
-                    Value::String(s) => {
-                        fit_string(&s, max, rule, &mut ctx.counters).map(Value::String)
-                    }
-                    other => Some(other),
-                }
-            } else {
-                fit_string(s, max, rule, &mut ctx.counters).map(Value::String)
-            }
-        }
+        Value::String(s) => string_property_value(ctx, s),
         Value::Number(_) | Value::Bool(_) => Some(value.clone()),
         Value::Null | Value::Array(_) | Value::Object(_) => {
             ctx.counters.dropped_event_properties += 1;
             None
         }
     }
+}
+
+/// A string property value, through type detection (when enabled) and the oversize
+/// rule.
+fn string_property_value(ctx: &mut Ctx<'_>, s: &str) -> Option<Value> {
+    let (max, rule) = (ctx.max_chars(), ctx.settings.oversize);
+    let detect = ctx.settings.type_detection.events();
+    detected_or_fitted(s, detect, max, rule, &mut ctx.counters)
 }
 
 /// A push registration → `push_tokens: [{app_id, token}]`. Braze needs the app

@@ -32,11 +32,18 @@ pub fn external_id(
 /// The user's email under the configured email identity type, trimmed, if it is an
 /// address Braze accepts (another value would make Braze reject the whole object).
 pub fn email(settings: &BrazeSettings, identities: &Identities) -> Option<String> {
+    email_str(settings, identities).map(str::to_string)
+}
+
+/// [`email`], borrowed.
+pub(crate) fn email_str<'a>(
+    settings: &BrazeSettings,
+    identities: &'a Identities,
+) -> Option<&'a str> {
     identities
         .get(&settings.email_identity_type)
         .map(|v| v.trim())
         .filter(|v| crate::validate::is_plausible_email(v))
-        .map(str::to_string)
 }
 
 fn alias_of(mpid: Mpid) -> AliasRef {

@@ -27,7 +27,7 @@ use crate::wire::{AliasToIdentify, TrackArray, TrackObject, UserRef};
 use braid_mparticle::{AttributeMap, Batch, Identities, Mpid};
 use serde_json::{Map, Value};
 
-pub use identity::{resolve_user, ALIAS_LABEL};
+pub use identity::{external_id, resolve_user, ALIAS_LABEL};
 
 /// Everything the mapping looks at for one batch of one user.
 #[derive(Debug, Clone, Copy)]
@@ -174,17 +174,19 @@ pub(crate) struct Ctx<'a> {
     pub input: &'a MappingInput<'a>,
     pub user: UserRef,
     pub counters: MappingCounters,
-    /// The attributes object being built (without its identifier).
+    /// While events are mapped, the attributes they set; then the attributes object,
+    /// identifier first, built in place so its entries are hashed once.
     pub attributes: Map<String, Value>,
     pub events: Vec<TrackObject>,
     pub purchases: Vec<TrackObject>,
 }
 
 impl Ctx<'_> {
-    /// A new object body naming this user. Alias users get `_update_existing_only:
-    /// false` so that Braze creates the alias-only profile.
-    pub fn body(&self, array: TrackArray) -> Map<String, Value> {
-        let mut body = Map::new();
+    /// A new object body naming this user, with room for `fields` more entries.
+    /// Alias users get `_update_existing_only: false` so that Braze creates the
+    /// alias-only profile.
+    pub fn body(&self, array: TrackArray, fields: usize) -> Map<String, Value> {
+        let mut body = Map::with_capacity(3 + fields);
         self.user.write_into(&mut body);
         if matches!(self.user, UserRef::Alias { .. }) {
             body.insert("_update_existing_only".into(), Value::Bool(false));
@@ -242,28 +244,43 @@ pub fn map_change(settings: &BrazeSettings, input: &MappingInput<'_>) -> Mapping
         user,
         counters,
         attributes: Map::new(),
-        events: Vec::new(),
+        // One event per event is the usual case; the attributes object joins later.
+        events: Vec::with_capacity(input.batch.events.len() + 1),
         purchases: Vec::new(),
     };
-    attributes::map_attributes(&mut ctx);
+    // Events first, collecting the attributes they set (opt-outs, push tokens) in
+    // `ctx.attributes`; then the attributes object, with those added last, as if
+    // they had been set after the profile's attributes. The attributes object is
+    // often the one allocation per batch big enough to make glibc's malloc tidy its
+    // free lists, which then makes every later small allocation slower; built last,
+    // it comes after them.
     for event in &input.batch.events {
         events::map_event(&mut ctx, event);
     }
+    let set_by_events = std::mem::take(&mut ctx.attributes);
+    let changed_attributes = attributes::changed_keys(&ctx);
+    let room = changed_attributes.len() + 1 + set_by_events.len();
+    ctx.attributes = ctx.body(TrackArray::Attributes, room);
+    let identifier_fields = ctx.attributes.len();
+    attributes::map_attributes(&mut ctx, changed_attributes);
+    ctx.attributes.extend(set_by_events);
 
-    let mut objects = Vec::with_capacity(1 + ctx.events.len() + ctx.purchases.len());
+    // Attributes first, then events, then purchases.
+    let mut objects = std::mem::take(&mut ctx.events);
+    objects.reserve_exact(1 + ctx.purchases.len());
     // An alias profile must exist before events can land on it (Braze treats alias
     // events as update-only), so an alias user always gets an attributes object.
     let alias = matches!(ctx.user, UserRef::Alias { .. });
-    if !ctx.attributes.is_empty() || alias {
-        let mut body = ctx.body(TrackArray::Attributes);
-        body.extend(std::mem::take(&mut ctx.attributes));
-        objects.push(TrackObject {
-            array: TrackArray::Attributes,
-            user: ctx.user.clone(),
-            body,
-        });
+    if ctx.attributes.len() > identifier_fields || alias {
+        objects.insert(
+            0,
+            TrackObject {
+                array: TrackArray::Attributes,
+                user: ctx.user.clone(),
+                body: std::mem::take(&mut ctx.attributes),
+            },
+        );
     }
-    objects.append(&mut ctx.events);
     objects.append(&mut ctx.purchases);
 
     let mut counters = ctx.counters;

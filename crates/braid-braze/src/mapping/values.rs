@@ -12,10 +12,64 @@ pub const MAX_TIME_YEAR: i32 = 3000;
 /// Milliseconds since the epoch as Braze's ISO-8601 UTC form
 /// (`2024-05-01T12:00:00.000Z`). Out-of-range values fall back to `fallback_ms`.
 pub fn iso_time(ms: i64, fallback_ms: i64) -> String {
+    if let Some(text) = format_millis_utc(ms) {
+        return text;
+    }
     let dt = DateTime::<Utc>::from_timestamp_millis(ms)
         .or_else(|| DateTime::<Utc>::from_timestamp_millis(fallback_ms))
         .unwrap_or_default();
-    dt.to_rfc3339_opts(SecondsFormat::Millis, true)
+    format_millis_utc(dt.timestamp_millis())
+        .unwrap_or_else(|| dt.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// `ms` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit (every event carries a
+/// time, and the general formatter costs more than the rest of the event); `None` for
+/// years outside 0…=9999, whose form the general formatter decides.
+fn format_millis_utc(ms: i64) -> Option<String> {
+    let days = ms.div_euclid(86_400_000);
+    let ms_of_day = ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
+        (year, 0, 4),
+        (month, 5, 2),
+        (day, 8, 2),
+        (ms_of_day / 3_600_000, 11, 2),
+        (ms_of_day / 60_000 % 60, 14, 2),
+        (ms_of_day / 1000 % 60, 17, 2),
+        (ms_of_day % 1000, 20, 3),
+    ];
+    for (value, start, width) in fields {
+        let mut rest = value;
+        for slot in text[start..start + width].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    }
+    String::from_utf8(text.to_vec()).ok()
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The calendar year of `ms` (UTC).
@@ -38,19 +92,35 @@ pub fn year_of(ms: i64) -> i32 {
 ///
 /// Anything else stays the string it was.
 pub fn detect_type(s: &str) -> Value {
+    match detect_converted(s) {
+        Some(Detected::Bool(b)) => Value::Bool(b),
+        Some(Detected::Number(n)) => Value::Number(n),
+        Some(Detected::Time(t)) => Value::String(t),
+        None => Value::String(s.to_string()),
+    }
+}
+
+/// What type detection turns a string into, when it changes it.
+pub(crate) enum Detected {
+    Bool(bool),
+    Number(Number),
+    /// A date or date-time, as an ISO-8601 UTC time string.
+    Time(String),
+}
+
+/// [`detect_type`] without copying a string that stays as it is: `None` means "send
+/// the string as sent".
+pub(crate) fn detect_converted(s: &str) -> Option<Detected> {
     if s.eq_ignore_ascii_case("true") {
-        return Value::Bool(true);
+        return Some(Detected::Bool(true));
     }
     if s.eq_ignore_ascii_case("false") {
-        return Value::Bool(false);
+        return Some(Detected::Bool(false));
     }
     if let Some(n) = detect_number(s) {
-        return Value::Number(n);
+        return Some(Detected::Number(n));
     }
-    if let Some(t) = detect_time(s) {
-        return Value::String(t);
-    }
-    Value::String(s.to_string())
+    detect_time(s).map(Detected::Time)
 }
 
 fn detect_number(s: &str) -> Option<Number> {
@@ -140,6 +210,35 @@ pub fn fit_string(
     }
 }
 
+/// [`fit_string`] for a string already owned: kept without a copy when it fits.
+pub(crate) fn fit_owned(
+    s: String,
+    max_chars: usize,
+    rule: OversizeRule,
+    counters: &mut MappingCounters,
+) -> Option<String> {
+    if s.len() <= max_chars {
+        return Some(s);
+    }
+    fit_string(&s, max_chars, rule, counters)
+}
+
+/// A string value after type detection (when `detect` is on) and the oversize rule.
+pub(crate) fn detected_or_fitted(
+    s: &str,
+    detect: bool,
+    max_chars: usize,
+    rule: OversizeRule,
+    counters: &mut MappingCounters,
+) -> Option<Value> {
+    match detect.then(|| detect_converted(s)).flatten() {
+        Some(Detected::Bool(b)) => Some(Value::Bool(b)),
+        Some(Detected::Number(n)) => Some(Value::Number(n)),
+        Some(Detected::Time(t)) => fit_owned(t, max_chars, rule, counters).map(Value::String),
+        None => fit_string(s, max_chars, rule, counters).map(Value::String),
+    }
+}
+
 /// Apply the oversize rule to an array of strings: entries are made unique (Braze keeps
 /// array values unique), long entries follow the string rule, and an array longer than
 /// `max_len` is cut to its first `max_len` values or dropped whole.
@@ -151,12 +250,10 @@ pub fn fit_array(
     counters: &mut MappingCounters,
 ) -> Option<Vec<Value>> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len().min(max_len));
-    let mut seen: Vec<&str> = Vec::with_capacity(items.len());
-    for item in items {
-        if seen.contains(&item.as_str()) {
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
             continue;
         }
-        seen.push(item);
         if let Some(v) = fit_string(item, max_chars, rule, counters) {
             let v = Value::String(v);
             // Truncation can make two entries equal.
@@ -206,6 +303,34 @@ mod tests {
     fn times_are_iso_8601_utc_with_milliseconds() {
         assert_eq!(iso_time(1_700_000_000_123, 0), "2023-11-14T22:13:20.123Z");
         assert_eq!(iso_time(i64::MAX, 0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn times_written_directly_match_the_general_formatter() {
+        let general = |ms: i64| {
+            DateTime::<Utc>::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true)
+        };
+        let year_10000 = 253_402_300_800_000;
+        for ms in [
+            0,
+            1,
+            999,
+            1_717_200_000_000,
+            1_709_164_800_123,
+            -1,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            year_10000 - 1,
+            year_10000,
+            951_782_400_000 - 1,
+        ]
+        .into_iter()
+        .chain((0..2000).map(|i| i * 7_919_999_999_937 % year_10000))
+        {
+            assert_eq!(iso_time(ms, 0), general(ms), "{ms}");
+        }
     }
 
     #[test]

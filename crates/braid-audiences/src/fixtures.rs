@@ -1,0 +1,50 @@
+//! A realistic set of audience definitions for benchmarks and load runs: 100 audiences
+//! mixing every criterion family (attributes, identities, event counts with filters,
+//! purchases, calculated values, `not`, membership chains and date windows) over the
+//! event names `Event 0` … `Event 19`, the attributes `attr0` … `attr9`, `$Country`, `age`
+//! and `signup`, and the SKUs `SKU-0` … `SKU-6`. Ids are 1000 … 1099.
+
+use crate::{Audience, Criteria};
+use serde_json::json;
+
+const EVENT_NAMES: usize = 20;
+
+/// 100 audiences mixing every criterion family, over 20 event names and 10 attributes.
+pub fn hundred_mixed_audiences() -> Vec<Audience> {
+    (0..100u64)
+        .map(|i| {
+            let ev = format!("Event {}", i as usize % EVENT_NAMES);
+            let criteria = match i % 6 {
+                0 => json!({"all": [
+                    {"attribute": {"key": format!("attr{}", i % 10), "op": "contains", "value": "a"}},
+                    {"event": {"name": ev, "at_least": 2, "within_days": 30}}
+                ]}),
+                1 => json!({"any": [
+                    {"attribute": {"key": "$Country", "op": "equals", "value": "es"}},
+                    {"event": {"name": ev, "where": [{"key": "category", "op": "pattern", "value": "sh*"}], "within_days": 7}}
+                ]}),
+                2 => json!({"calculated": {"function": "sum", "of": "$amount", "kind": "purchase",
+                    "within_days": 30, "op": "gt", "value": (i * 3) as f64}}),
+                3 => json!({"all": [{"identity": "email"}, {"purchased": {"sku": format!("SKU-{}", i % 7), "within_days": 90}}]}),
+                4 => json!({"all": [
+                    {"attribute": {"key": "age", "op": "gte", "value": (i % 50) as f64}},
+                    {"not": {"event": {"name": ev, "within_days": 14}}}
+                ]}),
+                _ => json!({"all": [{"member": i - 5}, {"attribute": {"key": "signup", "op": "within_last_days", "days": 60}}]}),
+            };
+            Audience::from_json(json!({"id": 1000 + i, "name": format!("Audience {i}"), "criteria": criteria}))
+                .unwrap()
+        })
+        .map(|mut a| {
+            // Member criteria refer by index; map to the real ids.
+            if let Criteria::All(children) = &mut a.criteria {
+                for c in children {
+                    if let Criteria::Member(m) = c {
+                        *m += 1000;
+                    }
+                }
+            }
+            a
+        })
+        .collect()
+}

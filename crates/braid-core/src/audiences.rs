@@ -1,0 +1,739 @@
+//! Audiences inside the pipeline: evaluating a user's memberships in the same transaction
+//! as the change that caused it, turning membership changes into Braze attributes, the
+//! re-check schedule for time windows, and the durable audience jobs (backfill and
+//! clean-up) that walk every profile in resumable chunks.
+//!
+//! The definitions themselves are pure (`braid-audiences`); this module owns where they
+//! are kept (the store's meta table, key [`DEFINITIONS_KEY`]) and how a change to them
+//! reaches every profile:
+//! - **create / change** → the definition is stored and a backfill job is queued; the
+//!   worker evaluates the audience for every existing profile, chunk by chunk, and the
+//!   job's progress is durable;
+//! - **delete / deactivate without clean-up** → mParticle's behaviour: evaluation stops and
+//!   Braze keeps whatever it has;
+//! - **delete / deactivate with clean-up** → a clean-up job removes the membership from
+//!   every member and writes the attributes that take it out of Braze (`In <name>` =
+//!   `false`, string and array rewritten), through the outbox and so within the rate
+//!   limit; a deleted audience disappears once the job is done.
+//!
+//! Membership lives in the profile (`Profile::audiences`), so it commits with the change
+//! that caused it and the pipeline cursor: a crash never loses or repeats a membership
+//! change, and erasing the profile erases the memberships.
+
+use crate::profile::Profile;
+use crate::storage::{StateStore, StateTxn, StoreResult};
+use crate::StorageError;
+use braid_audiences::{
+    cleanup_attributes, membership_attributes, Audience, AudienceSet, AudienceState,
+    DefinitionErrors, EventRecord, FormLimits, MembershipDelta, Memberships, OverflowReport,
+    SendSegmentsAs, UserView,
+};
+use braid_braze::mapping::{resolve_user, MappingInput};
+use braid_braze::settings::BrazeSettings;
+use braid_braze::wire::{TrackArray, TrackObject};
+use braid_mparticle::{Batch, Mpid};
+use serde::{Deserialize, Serialize};
+use serde_json::Map;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
+
+/// Meta key of the stored definitions (every audience, any state).
+pub const DEFINITIONS_KEY: &str = "audience_definitions";
+/// Meta key of the audience jobs (pending first, then the most recent finished ones).
+pub const JOBS_KEY: &str = "audience_jobs";
+/// Finished jobs kept for the admin API.
+const FINISHED_JOBS_KEPT: usize = 50;
+
+/// How memberships are sent to Braze.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudienceOutput {
+    /// Whether membership changes are sent to Braze at all.
+    pub sync: bool,
+    /// mParticle's "Send Segments As".
+    pub send_segments_as: SendSegmentsAs,
+    /// Braze's limits on the string and array forms.
+    pub limits: FormLimits,
+}
+
+impl Default for AudienceOutput {
+    fn default() -> Self {
+        AudienceOutput {
+            sync: true,
+            send_segments_as: SendSegmentsAs::default(),
+            limits: FormLimits::default(),
+        }
+    }
+}
+
+/// The audiences in force and how they are synced.
+#[derive(Debug, Clone, Default)]
+pub struct AudienceRuntime {
+    pub set: AudienceSet,
+    pub output: AudienceOutput,
+}
+
+/// The current [`AudienceRuntime`], shared by the pipeline, the worker and the admin API.
+/// Readers take a cheap snapshot; a definition change swaps in a new set.
+#[derive(Debug, Clone, Default)]
+pub struct AudienceHandle(Arc<RwLock<Arc<AudienceRuntime>>>);
+
+impl AudienceHandle {
+    /// A handle holding `runtime`.
+    pub fn new(runtime: AudienceRuntime) -> Self {
+        AudienceHandle(Arc::new(RwLock::new(Arc::new(runtime))))
+    }
+
+    /// A snapshot of what is in force now.
+    pub fn current(&self) -> Arc<AudienceRuntime> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Put a new audience set in force (the output settings stay).
+    pub fn replace_set(&self, set: AudienceSet) {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let output = slot.output;
+        *slot = Arc::new(AudienceRuntime { set, output });
+    }
+}
+
+/// Counters from audience work, turned into metrics by the server.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AudienceReport {
+    /// Users evaluated (one per batch or re-check or backfill step that had candidates).
+    pub evaluations: u64,
+    /// Memberships entered.
+    pub entered: u64,
+    /// Memberships left.
+    pub left: u64,
+    /// Membership changes not sent because the user has no Braze identifier.
+    pub skipped_no_external_id: u64,
+    /// (audience id, form) → times the audience was left out of a value to respect a
+    /// Braze limit (`string` or `array`).
+    pub truncated: BTreeMap<(u64, &'static str), u64>,
+    /// Time-window re-checks run.
+    pub rechecks: u64,
+    /// Profiles visited by backfill and clean-up jobs.
+    pub job_profiles: u64,
+}
+
+impl AudienceReport {
+    fn record_overflow(&mut self, mpid: Mpid, overflow: &OverflowReport) {
+        for (form, ids) in [
+            ("string", &overflow.string_dropped),
+            ("array", &overflow.array_dropped),
+        ] {
+            for id in ids {
+                *self.truncated.entry((*id, form)).or_default() += 1;
+            }
+            if !ids.is_empty() {
+                tracing::warn!(
+                    mpid = mpid.0,
+                    form,
+                    audiences = ?ids,
+                    "membership over Braze's limit: oldest memberships left out"
+                );
+            }
+        }
+    }
+}
+
+/// Re-evaluate `candidates` (every active audience when `None`) for `profile` at `now_ms`:
+/// update its memberships and its re-check schedule, and return what changed.
+pub fn reevaluate(
+    txn: &mut dyn StateTxn,
+    set: &AudienceSet,
+    profile: &mut Profile,
+    candidates: Option<&[u64]>,
+    now_ms: i64,
+    report: &mut AudienceReport,
+) -> StoreResult<MembershipDelta> {
+    let history = if set.retain_window_ms() > 0 {
+        load_history(txn, profile.mpid, now_ms - set.retain_window_ms())?
+    } else {
+        Vec::new()
+    };
+    // Memberships of audiences deleted without clean-up are dropped here, so an audience
+    // later re-created with the same id starts from the truth.
+    profile.audiences.retain(|id, _| set.get(*id).is_some());
+    let before: BTreeSet<u64> = profile.audiences.keys().copied().collect();
+    let view = UserView {
+        attributes: &profile.attributes,
+        identities: &profile.identities,
+        history: &history,
+        memberships: &before,
+    };
+    let delta = set.evaluate_user(&view, candidates, now_ms);
+    report.evaluations += 1;
+    report.entered += delta.entered.len() as u64;
+    report.left += delta.left.len() as u64;
+    let after = delta.apply(&before);
+    let next = set.next_expiry(
+        &UserView {
+            memberships: &after,
+            ..view
+        },
+        now_ms,
+    );
+    for id in &delta.left {
+        profile.audiences.remove(id);
+    }
+    for id in &delta.entered {
+        profile.audiences.insert(*id, now_ms);
+    }
+    reschedule(txn, profile, next)?;
+    Ok(delta)
+}
+
+fn reschedule(txn: &mut dyn StateTxn, profile: &mut Profile, next: Option<i64>) -> StoreResult<()> {
+    if next == profile.audience_recheck_ms {
+        return Ok(());
+    }
+    if let Some(old) = profile.audience_recheck_ms {
+        txn.cancel_recheck(profile.mpid, old)?;
+    }
+    if let Some(at) = next {
+        txn.schedule_recheck(profile.mpid, at)?;
+    }
+    profile.audience_recheck_ms = next;
+    Ok(())
+}
+
+fn load_history(
+    txn: &mut dyn StateTxn,
+    mpid: Mpid,
+    since_ms: i64,
+) -> StoreResult<Vec<EventRecord>> {
+    txn.history(mpid, since_ms)?
+        .into_iter()
+        .map(|(_, v)| {
+            serde_json::from_value(v).map_err(|e| StorageError::Corrupt(format!("history: {e}")))
+        })
+        .collect()
+}
+
+/// The memberships Braze should see: audiences still known and not deleted.
+pub fn synced_memberships(set: &AudienceSet, profile: &Profile) -> Memberships {
+    Memberships {
+        ids_with_join_time: profile
+            .audiences
+            .iter()
+            .filter(|(id, _)| {
+                set.get(**id)
+                    .is_some_and(|a| a.state != AudienceState::Deleted)
+            })
+            .map(|(id, joined)| (*id, *joined))
+            .collect(),
+    }
+}
+
+/// The `/users/track` attributes object for a membership change of `profile`, or `None`
+/// when nothing is to be sent (sync off, no change, or no Braze identifier — counted).
+pub fn membership_object(
+    runtime: &AudienceRuntime,
+    braze: &BrazeSettings,
+    profile: &Profile,
+    delta: &MembershipDelta,
+    report: &mut AudienceReport,
+) -> Option<TrackObject> {
+    if !runtime.output.sync || delta.is_empty() {
+        return None;
+    }
+    let memberships = synced_memberships(&runtime.set, profile);
+    let (attributes, overflow) = membership_attributes(
+        runtime.output.send_segments_as,
+        &memberships,
+        delta,
+        &runtime.set,
+        runtime.output.limits,
+    );
+    report.record_overflow(profile.mpid, &overflow);
+    attributes_object(braze, profile, attributes, report)
+}
+
+fn attributes_object(
+    braze: &BrazeSettings,
+    profile: &Profile,
+    attributes: Map<String, serde_json::Value>,
+    report: &mut AudienceReport,
+) -> Option<TrackObject> {
+    if attributes.is_empty() {
+        return None;
+    }
+    let empty = Batch::default();
+    let input = MappingInput {
+        mpid: profile.mpid,
+        identities_before: &profile.identities,
+        identities: &profile.identities,
+        attributes_before: &profile.attributes,
+        attributes: &profile.attributes,
+        batch: &empty,
+        now_ms: 0,
+    };
+    let Some(user) = resolve_user(braze, &input) else {
+        // mParticle's rule: only users with the external identity get memberships.
+        report.skipped_no_external_id += 1;
+        return None;
+    };
+    let mut body = Map::new();
+    user.write_into(&mut body);
+    body.extend(attributes);
+    Some(TrackObject {
+        array: TrackArray::Attributes,
+        user,
+        body,
+    })
+}
+
+/// Fold a membership object into the batch's objects: into the user's first attributes
+/// object when there is one (one object, one request slot), else in front (Braze
+/// processes attributes first).
+pub fn merge_into(objects: &mut Vec<TrackObject>, membership: TrackObject) {
+    if let Some(existing) = objects
+        .iter_mut()
+        .find(|o| o.array == TrackArray::Attributes && o.user == membership.user)
+    {
+        existing.body.extend(membership.body);
+    } else {
+        objects.insert(0, membership);
+    }
+}
+
+/// What to do once a clean-up job has visited every member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CleanupThen {
+    /// Remove the audience from the definitions.
+    Delete,
+    /// Keep it, inactive.
+    Deactivate,
+}
+
+/// What an audience job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum JobKind {
+    /// Evaluate the audience (and its dependents) for every existing profile.
+    Backfill,
+    /// Take the audience out of every member's profile and out of Braze.
+    Cleanup { then: CleanupThen },
+}
+
+/// A durable, resumable walk over every profile on behalf of one audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudienceJob {
+    /// Job id, increasing.
+    pub id: u64,
+    pub audience_id: u64,
+    #[serde(flatten)]
+    pub kind: JobKind,
+    /// Last MPID visited; the next chunk starts after it.
+    pub after_mpid: Option<i64>,
+    /// Profiles visited so far.
+    pub processed: u64,
+    /// Profiles in the store when the job was queued (progress denominator; profiles
+    /// created meanwhile are evaluated by the pipeline itself).
+    pub total: u64,
+    /// Profiles whose membership the job changed.
+    pub changed: u64,
+    pub created_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_ms: Option<i64>,
+}
+
+impl AudienceJob {
+    /// Whether the job has visited every profile.
+    pub fn is_finished(&self) -> bool {
+        self.finished_ms.is_some()
+    }
+}
+
+/// Why a definition change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AudienceChangeError {
+    #[error("{0}")]
+    Invalid(DefinitionErrors),
+    #[error("audience {0} does not exist")]
+    NotFound(u64),
+    #[error("audience {0} already exists")]
+    Exists(u64),
+    #[error("audience {id} has a clean-up job running (job {job}); wait for it to finish")]
+    Busy { id: u64, job: u64 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The stored definitions (empty when none were ever stored).
+pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<Audience>> {
+    match txn.meta(DEFINITIONS_KEY)? {
+        Some(v) => serde_json::from_value(v)
+            .map_err(|e| StorageError::Corrupt(format!("{DEFINITIONS_KEY}: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn put_definitions(txn: &mut dyn StateTxn, set: &AudienceSet) -> StoreResult<()> {
+    let all: Vec<&Audience> = set.audiences().collect();
+    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    txn.put_meta(DEFINITIONS_KEY, &value)
+}
+
+/// Every job, pending first (oldest first), then finished ones (newest last).
+pub fn jobs(txn: &mut dyn StateTxn) -> StoreResult<Vec<AudienceJob>> {
+    match txn.meta(JOBS_KEY)? {
+        Some(v) => {
+            serde_json::from_value(v).map_err(|e| StorageError::Corrupt(format!("{JOBS_KEY}: {e}")))
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+fn put_jobs(txn: &mut dyn StateTxn, mut all: Vec<AudienceJob>) -> StoreResult<()> {
+    let finished = all.iter().filter(|j| j.is_finished()).count();
+    if finished > FINISHED_JOBS_KEPT {
+        let mut to_drop = finished - FINISHED_JOBS_KEPT;
+        all.retain(|j| {
+            if j.is_finished() && to_drop > 0 {
+                to_drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    txn.put_meta(JOBS_KEY, &value)
+}
+
+fn queue_job(
+    txn: &mut dyn StateTxn,
+    audience_id: u64,
+    kind: JobKind,
+    now_ms: i64,
+) -> StoreResult<AudienceJob> {
+    let mut all = jobs(txn)?;
+    // A newer backfill of the same audience supersedes an unfinished one.
+    if kind == JobKind::Backfill {
+        all.retain(|j| {
+            j.is_finished() || j.audience_id != audience_id || j.kind != JobKind::Backfill
+        });
+    }
+    let id = all.iter().map(|j| j.id).max().unwrap_or(0) + 1;
+    let job = AudienceJob {
+        id,
+        audience_id,
+        kind,
+        after_mpid: None,
+        processed: 0,
+        total: txn.profile_count()?,
+        changed: 0,
+        created_ms: now_ms,
+        finished_ms: None,
+    };
+    all.push(job.clone());
+    put_jobs(txn, all)?;
+    Ok(job)
+}
+
+fn running_cleanup(txn: &mut dyn StateTxn, audience_id: u64) -> StoreResult<Option<u64>> {
+    Ok(jobs(txn)?
+        .into_iter()
+        .find(|j| {
+            !j.is_finished()
+                && j.audience_id == audience_id
+                && matches!(j.kind, JobKind::Cleanup { .. })
+        })
+        .map(|j| j.id))
+}
+
+/// Create (`replace = false`) or replace an audience. Stores the new definitions and,
+/// for an active audience, queues its backfill. Returns the new set (to put in force
+/// after the transaction commits) and the job.
+pub fn put_audience(
+    txn: &mut dyn StateTxn,
+    current: &AudienceSet,
+    audience: Audience,
+    replace: bool,
+    now_ms: i64,
+) -> Result<(AudienceSet, Option<AudienceJob>), AudienceChangeError> {
+    let id = audience.id;
+    match (current.get(id), replace) {
+        (Some(_), false) => return Err(AudienceChangeError::Exists(id)),
+        (None, true) => return Err(AudienceChangeError::NotFound(id)),
+        _ => {}
+    }
+    if let Some(job) = running_cleanup(txn, id)? {
+        return Err(AudienceChangeError::Busy { id, job });
+    }
+    let active = audience.state == AudienceState::Active;
+    let set = current
+        .with_audience(audience)
+        .map_err(AudienceChangeError::Invalid)?;
+    put_definitions(txn, &set)?;
+    let job = if active {
+        Some(queue_job(txn, id, JobKind::Backfill, now_ms)?)
+    } else {
+        None
+    };
+    Ok((set, job))
+}
+
+/// Delete (`then = Delete`) or deactivate an audience. Without clean-up, evaluation
+/// stops at once and Braze keeps what it has (mParticle's behaviour); with clean-up, the
+/// audience stops being evaluated and a job takes it out of every member's Braze profile
+/// first.
+pub fn retire_audience(
+    txn: &mut dyn StateTxn,
+    current: &AudienceSet,
+    id: u64,
+    then: CleanupThen,
+    cleanup: bool,
+    now_ms: i64,
+) -> Result<(AudienceSet, Option<AudienceJob>), AudienceChangeError> {
+    let Some(audience) = current.get(id).cloned() else {
+        return Err(AudienceChangeError::NotFound(id));
+    };
+    if let Some(job) = running_cleanup(txn, id)? {
+        return Err(AudienceChangeError::Busy { id, job });
+    }
+    let set = match (then, cleanup) {
+        (CleanupThen::Delete, false) => current.without(id),
+        // During the clean-up the audience is kept (deleted state: never evaluated, not
+        // listed) so its `In <name>` attribute is known; it goes when the job is done.
+        (CleanupThen::Delete, true) => current.with_audience(Audience {
+            state: AudienceState::Deleted,
+            ..audience
+        }),
+        (CleanupThen::Deactivate, _) => current.with_audience(Audience {
+            state: AudienceState::Inactive,
+            ..audience
+        }),
+    }
+    .map_err(AudienceChangeError::Invalid)?;
+    put_definitions(txn, &set)?;
+    let job = if cleanup {
+        Some(queue_job(txn, id, JobKind::Cleanup { then }, now_ms)?)
+    } else {
+        None
+    };
+    Ok((set, job))
+}
+
+/// A membership write the caller must send through the delta step and the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembershipWrite {
+    pub mpid: Mpid,
+    pub object: TrackObject,
+}
+
+/// What one chunk of job work did.
+#[derive(Debug, Default)]
+pub struct JobStep {
+    /// Objects to send, in profile order.
+    pub writes: Vec<MembershipWrite>,
+    /// A new set to put in force after commit (a deleted audience whose clean-up ended).
+    pub new_set: Option<AudienceSet>,
+    /// Whether there was a pending job.
+    pub worked: bool,
+}
+
+/// Advance the oldest pending job by up to `chunk` profiles.
+pub fn run_job_step(
+    txn: &mut dyn StateTxn,
+    runtime: &AudienceRuntime,
+    braze: &BrazeSettings,
+    chunk: usize,
+    now_ms: i64,
+    report: &mut AudienceReport,
+) -> StoreResult<JobStep> {
+    let mut all = jobs(txn)?;
+    let Some(index) = all.iter().position(|j| !j.is_finished()) else {
+        return Ok(JobStep::default());
+    };
+    let mut step = JobStep {
+        worked: true,
+        ..JobStep::default()
+    };
+    let job = &mut all[index];
+    // The admin API stores a definition change and queues its job in one transaction,
+    // then puts the new set in force; a step in between would run the job against the
+    // old set. Wait for the swap instead.
+    let stored = stored_definitions(txn)?;
+    let stored_audience = stored.iter().find(|a| a.id == job.audience_id);
+    if stored_audience != runtime.set.get(job.audience_id) {
+        return Ok(step);
+    }
+    let profiles = txn.profiles_after(job.after_mpid.map(Mpid), chunk)?;
+    let fetched = profiles.len();
+    let set = &runtime.set;
+    let audience = set.get(job.audience_id).cloned();
+    let mut candidates = vec![job.audience_id];
+    candidates.extend(set.dependents_of(job.audience_id));
+    for mut profile in profiles {
+        job.after_mpid = Some(profile.mpid.0);
+        job.processed += 1;
+        report.job_profiles += 1;
+        let object = match (job.kind, &audience) {
+            (JobKind::Backfill, Some(a)) if a.state == AudienceState::Active => {
+                let delta = reevaluate(txn, set, &mut profile, Some(&candidates), now_ms, report)?;
+                if delta.is_empty() {
+                    continue;
+                }
+                job.changed += 1;
+                txn.put_profile(&profile)?;
+                membership_object(runtime, braze, &profile, &delta, report)
+            }
+            // The audience changed state or went away since the job was queued.
+            (JobKind::Backfill, _) => continue,
+            (JobKind::Cleanup { .. }, _) => {
+                if profile.audiences.remove(&job.audience_id).is_none() {
+                    continue;
+                }
+                job.changed += 1;
+                report.left += 1;
+                txn.put_profile(&profile)?;
+                match (&audience, runtime.output.sync) {
+                    (Some(a), true) => {
+                        let (attributes, overflow) = cleanup_attributes(
+                            runtime.output.send_segments_as,
+                            a,
+                            &synced_memberships(set, &profile),
+                            runtime.output.limits,
+                        );
+                        report.record_overflow(profile.mpid, &overflow);
+                        attributes_object(braze, &profile, attributes, report)
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if let Some(object) = object {
+            step.writes.push(MembershipWrite {
+                mpid: profile.mpid,
+                object,
+            });
+        }
+    }
+    let done = fetched < chunk || txn.profiles_after(job.after_mpid.map(Mpid), 1)?.is_empty();
+    if done {
+        job.finished_ms = Some(now_ms);
+        tracing::info!(
+            job = job.id,
+            audience = job.audience_id,
+            kind = ?job.kind,
+            processed = job.processed,
+            changed = job.changed,
+            "audience job finished"
+        );
+        if job.kind
+            == (JobKind::Cleanup {
+                then: CleanupThen::Delete,
+            })
+        {
+            let without = set
+                .without(job.audience_id)
+                .map_err(|e| StorageError::Corrupt(format!("audience definitions: {e}")))?;
+            put_definitions(txn, &without)?;
+            step.new_set = Some(without);
+        }
+    }
+    put_jobs(txn, all)?;
+    Ok(step)
+}
+
+/// Run up to `max` re-checks due at `now_ms`: users whose time-windowed audiences may
+/// have changed with time alone.
+pub fn run_due_rechecks(
+    txn: &mut dyn StateTxn,
+    runtime: &AudienceRuntime,
+    braze: &BrazeSettings,
+    now_ms: i64,
+    max: usize,
+    report: &mut AudienceReport,
+) -> StoreResult<Vec<MembershipWrite>> {
+    let due = txn.due_rechecks(now_ms, max)?;
+    let candidates = runtime.set.time_sensitive();
+    let mut writes = Vec::new();
+    for (at, mpid) in due {
+        txn.cancel_recheck(mpid, at)?;
+        let Some(mut profile) = txn.profile(mpid)? else {
+            continue;
+        };
+        if profile.audience_recheck_ms != Some(at) {
+            // A stale entry: the profile was rescheduled since.
+            continue;
+        }
+        profile.audience_recheck_ms = None;
+        report.rechecks += 1;
+        let delta = reevaluate(
+            txn,
+            &runtime.set,
+            &mut profile,
+            Some(&candidates),
+            now_ms,
+            report,
+        )?;
+        txn.put_profile(&profile)?;
+        if let Some(object) = membership_object(runtime, braze, &profile, &delta, report) {
+            writes.push(MembershipWrite { mpid, object });
+        }
+    }
+    Ok(writes)
+}
+
+/// At start-up: the stored definitions with the config file's applied on top (a file
+/// definition replaces a stored one with the same id). Every file definition that is new
+/// or changed, and active, gets a backfill job. Returns the set to put in force and the
+/// jobs queued.
+pub fn load_definitions(
+    txn: &mut dyn StateTxn,
+    from_config: &[Audience],
+    now_ms: i64,
+) -> Result<(AudienceSet, Vec<AudienceJob>), AudienceChangeError> {
+    let stored = stored_definitions(txn)?;
+    let mut set = AudienceSet::new(stored.clone()).map_err(AudienceChangeError::Invalid)?;
+    let mut changed = Vec::new();
+    for audience in from_config {
+        if set.get(audience.id) != Some(audience) {
+            changed.push(audience.id);
+            set = set
+                .with_audience(audience.clone())
+                .map_err(AudienceChangeError::Invalid)?;
+        }
+    }
+    if changed.is_empty() {
+        return Ok((set, Vec::new()));
+    }
+    put_definitions(txn, &set)?;
+    let mut queued = Vec::new();
+    for id in changed {
+        if set
+            .get(id)
+            .is_some_and(|a| a.state == AudienceState::Active)
+        {
+            queued.push(queue_job(txn, id, JobKind::Backfill, now_ms)?);
+        }
+    }
+    Ok((set, queued))
+}
+
+/// Run a definition change in one transaction: committed when `f` succeeds, rolled back
+/// when it refuses the change or storage fails.
+pub fn transact_change<S: StateStore, T>(
+    state: &S,
+    f: impl FnOnce(&mut dyn StateTxn) -> Result<T, AudienceChangeError>,
+) -> Result<T, AudienceChangeError> {
+    let mut refused = None;
+    let outcome = state.transact(|txn| match f(txn) {
+        Ok(value) => Ok(value),
+        Err(AudienceChangeError::Storage(e)) => Err(e),
+        Err(other) => {
+            refused = Some(other);
+            Err(StorageError::Backend("change refused".into()))
+        }
+    });
+    match (outcome, refused) {
+        (_, Some(refusal)) => Err(refusal),
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(e.into()),
+    }
+}

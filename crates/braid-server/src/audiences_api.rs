@@ -1,0 +1,480 @@
+//! The audience part of the admin API (`/api/v1/audiences...`): list, create, replace,
+//! deactivate and delete audiences (durably, with backfill and clean-up jobs whose
+//! progress is shown), and the overflow check behind `braid audiences check`.
+
+use crate::admin::{authorize, internal};
+use crate::app::AppState;
+use crate::ingest::{error_response, now_ms};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use braid_audiences::{
+    check_overflow, Audience, AudienceSet, AudienceState, Memberships, SendSegmentsAs, UserView,
+};
+use braid_core::audiences::{self, AudienceChangeError, AudienceJob, CleanupThen};
+use braid_core::storage::StateStore;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The audience routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/audiences", get(list).post(create))
+        .route("/api/v1/audiences/check", post(check))
+        .route("/api/v1/audiences/jobs", get(list_jobs))
+        .route("/api/v1/audiences/jobs/{job}", get(get_job))
+        .route(
+            "/api/v1/audiences/{id}",
+            get(get_one).put(replace).delete(delete),
+        )
+        .route("/api/v1/audiences/{id}/deactivate", post(deactivate))
+}
+
+/// A job as the API shows it: the stored fields plus progress.
+fn job_json(job: &AudienceJob) -> Value {
+    let mut v = serde_json::to_value(job).unwrap_or(Value::Null);
+    let progress = if job.is_finished() {
+        1.0
+    } else if job.total == 0 {
+        0.0
+    } else {
+        (job.processed as f64 / job.total as f64).min(0.999)
+    };
+    if let Value::Object(map) = &mut v {
+        map.insert("done".into(), Value::Bool(job.is_finished()));
+        map.insert("progress".into(), json!(progress));
+    }
+    v
+}
+
+fn change_error(e: AudienceChangeError) -> Response {
+    let (status, code) = match &e {
+        AudienceChangeError::Invalid(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        AudienceChangeError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        AudienceChangeError::Exists(_) | AudienceChangeError::Busy { .. } => {
+            (StatusCode::CONFLICT, "CONFLICT")
+        }
+        AudienceChangeError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+    };
+    error_response(status, code, e.to_string())
+}
+
+fn parse_audience(body: Value) -> Result<Audience, Response> {
+    Audience::from_json(body)
+        .map_err(|e| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()))
+}
+
+fn parse_id(id: &str) -> Result<u64, Response> {
+    id.parse().map_err(|_| {
+        error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            format!("id: `{id}` is not a non-negative integer"),
+        )
+    })
+}
+
+async fn all_jobs(state: &AppState) -> Result<Vec<AudienceJob>, Response> {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.transact(|txn| audiences::jobs(txn))).await {
+        Ok(Ok(jobs)) => Ok(jobs),
+        Ok(Err(e)) => Err(internal(e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let runtime = state.audiences.current();
+    let jobs = match all_jobs(&state).await {
+        Ok(j) => j,
+        Err(r) => return r,
+    };
+    let audiences: Vec<&Audience> = runtime.set.audiences().collect();
+    let pending: Vec<Value> = jobs
+        .iter()
+        .filter(|j| !j.is_finished())
+        .map(job_json)
+        .collect();
+    (
+        StatusCode::OK,
+        Json(json!({
+            "audiences": audiences,
+            "pending_jobs": pending,
+            "send_segments_as": runtime.output.send_segments_as,
+            "sync": runtime.output.sync,
+        })),
+    )
+        .into_response()
+}
+
+async fn get_one(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match state.audiences.current().set.get(id) {
+        Some(a) => (StatusCode::OK, Json(json!(a))).into_response(),
+        None => change_error(AudienceChangeError::NotFound(id)),
+    }
+}
+
+/// Apply a definition change durably, then put the new set in force and wake the worker.
+async fn apply_change(
+    state: &Arc<AppState>,
+    change: impl FnOnce(
+            &mut dyn braid_core::storage::StateTxn,
+            &AudienceSet,
+            i64,
+        ) -> Result<(AudienceSet, Option<AudienceJob>), AudienceChangeError>
+        + Send
+        + 'static,
+) -> Result<(AudienceSet, Option<AudienceJob>), Response> {
+    let _serialised = state.audience_changes.lock().await;
+    let current = state.audiences.current();
+    let store = state.store.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        audiences::transact_change(&store, |txn| change(txn, &current.set, now_ms()))
+    })
+    .await
+    .map_err(internal)?;
+    let (set, job) = outcome.map_err(change_error)?;
+    state.audiences.replace_set(set.clone());
+    if let Some(job) = &job {
+        tracing::info!(job = job.id, audience = job.audience_id, kind = ?job.kind, "audience job queued");
+        state.audience_work.notify_one();
+    }
+    Ok((set, job))
+}
+
+fn changed_response(
+    status: StatusCode,
+    set: &AudienceSet,
+    id: u64,
+    job: Option<AudienceJob>,
+) -> Response {
+    (
+        status,
+        Json(json!({
+            "audience": set.get(id),
+            "job": job.as_ref().map(job_json),
+        })),
+    )
+        .into_response()
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let audience = match parse_audience(body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let id = audience.id;
+    match apply_change(&state, move |txn, set, now| {
+        audiences::put_audience(txn, set, audience, false, now)
+    })
+    .await
+    {
+        Ok((set, job)) => changed_response(StatusCode::CREATED, &set, id, job),
+        Err(r) => r,
+    }
+}
+
+async fn replace(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(mut body): Json<Value>,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    if let Value::Object(map) = &mut body {
+        match map.get("id") {
+            None => {
+                map.insert("id".into(), json!(id));
+            }
+            Some(v) if v.as_u64() == Some(id) => {}
+            Some(v) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    format!("id: {v} does not match the audience in the path ({id})"),
+                )
+            }
+        }
+    }
+    let audience = match parse_audience(body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match apply_change(&state, move |txn, set, now| {
+        audiences::put_audience(txn, set, audience, true, now)
+    })
+    .await
+    {
+        Ok((set, job)) => changed_response(StatusCode::OK, &set, id, job),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct CleanupQuery {
+    /// Take the audience out of every member's Braze profile first.
+    #[serde(default)]
+    cleanup: bool,
+}
+
+async fn retire(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+    then: CleanupThen,
+    cleanup: bool,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match apply_change(&state, move |txn, set, now| {
+        audiences::retire_audience(txn, set, id, then, cleanup, now)
+    })
+    .await
+    {
+        Ok((set, job)) => {
+            let status = if job.is_some() {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            changed_response(status, &set, id, job)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn delete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CleanupQuery>,
+) -> Response {
+    retire(state, headers, id, CleanupThen::Delete, q.cleanup).await
+}
+
+async fn deactivate(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CleanupQuery>,
+) -> Response {
+    retire(state, headers, id, CleanupThen::Deactivate, q.cleanup).await
+}
+
+async fn list_jobs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    match all_jobs(&state).await {
+        Ok(jobs) => {
+            let jobs: Vec<Value> = jobs.iter().map(job_json).collect();
+            (StatusCode::OK, Json(json!({"jobs": jobs}))).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn get_job(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(job): Path<String>,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let wanted = match parse_id(&job) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match all_jobs(&state).await {
+        Ok(jobs) => match jobs.iter().find(|j| j.id == wanted) {
+            Some(j) => (StatusCode::OK, Json(job_json(j))).into_response(),
+            None => error_response(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("no audience job {wanted}"),
+            ),
+        },
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CheckRequest {
+    /// Definitions to try (added to, or replacing, the ones in force). Without them the
+    /// check looks at current memberships.
+    #[serde(default)]
+    definitions: Vec<Value>,
+}
+
+/// Profiles read per transaction by the check.
+const CHECK_CHUNK: usize = 1000;
+
+async fn check(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
+    if let Err(r) = authorize(&state, &headers) {
+        return r;
+    }
+    let request: CheckRequest = match body {
+        None => CheckRequest::default(),
+        Some(Json(v)) => match serde_json::from_value(v) {
+            Ok(r) => r,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()),
+        },
+    };
+    let runtime = state.audiences.current();
+    let mut set = runtime.set.clone();
+    let mut trying = Vec::new();
+    for (i, v) in request.definitions.into_iter().enumerate() {
+        let audience = match Audience::from_json(v) {
+            Ok(a) => a,
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    format!("definitions[{i}]: {e}"),
+                )
+            }
+        };
+        trying.push(audience.id);
+        set = match set.with_audience(audience) {
+            Ok(s) => s,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()),
+        };
+    }
+    let limits = runtime.output.limits;
+    let store = state.store.clone();
+    let evaluate = !trying.is_empty();
+    let check_set = set.clone();
+    let population =
+        tokio::task::spawn_blocking(move || population(&store, &check_set, evaluate, now_ms()))
+            .await;
+    let population = match population {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    let found = check_overflow(&set, population.iter(), limits);
+    let forms: Vec<Value> = found
+        .by_form()
+        .into_iter()
+        .map(|(form, users)| {
+            json!({
+                "send_segments_as": form,
+                "label": form.label(),
+                "users_overflowing": users,
+                "configured": form == runtime.output.send_segments_as,
+            })
+        })
+        .collect();
+    let configured: SendSegmentsAs = runtime.output.send_segments_as;
+    (
+        StatusCode::OK,
+        Json(json!({
+            "users": found.users,
+            "evaluated_definitions": trying,
+            "limits": limits,
+            "configured_form": configured,
+            "configured_form_users_overflowing": found.users_overflowing(configured),
+            "forms": forms,
+            "string_dropped_by_audience": found.string_dropped_by_audience,
+            "array_dropped_by_audience": found.array_dropped_by_audience,
+        })),
+    )
+        .into_response()
+}
+
+/// Every profile's memberships: as stored, or (`evaluate`) as `set` would make them now.
+fn population(
+    store: &braid_store::EmbeddedStore,
+    set: &AudienceSet,
+    evaluate: bool,
+    now: i64,
+) -> braid_core::StoreResult<Vec<Memberships>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let chunk = store.transact(|txn| {
+            let profiles = txn.profiles_after(after, CHECK_CHUNK)?;
+            let mut rows = Vec::with_capacity(profiles.len());
+            for profile in &profiles {
+                if !evaluate {
+                    rows.push(audiences::synced_memberships(set, profile));
+                    continue;
+                }
+                let history: Vec<braid_audiences::EventRecord> = txn
+                    .history(profile.mpid, now - set.retain_window_ms())?
+                    .into_iter()
+                    .filter_map(|(_, v)| serde_json::from_value(v).ok())
+                    .collect();
+                let none = BTreeSet::new();
+                let view = UserView {
+                    attributes: &profile.attributes,
+                    identities: &profile.identities,
+                    history: &history,
+                    memberships: &none,
+                };
+                let entered = set.evaluate_user(&view, None, now).entered;
+                // Inactive audiences keep their frozen memberships.
+                let frozen = profile.audiences.keys().copied().filter(|id| {
+                    set.get(*id)
+                        .is_some_and(|a| a.state == AudienceState::Inactive)
+                });
+                let ids: BTreeSet<u64> = entered.into_iter().chain(frozen).collect();
+                rows.push(Memberships {
+                    ids_with_join_time: ids
+                        .into_iter()
+                        .map(|id| (id, profile.audiences.get(&id).copied().unwrap_or(now)))
+                        .collect(),
+                });
+            }
+            Ok((rows, profiles.last().map(|p| p.mpid)))
+        })?;
+        let (rows, last) = chunk;
+        out.extend(rows);
+        match last {
+            Some(m) => after = Some(m),
+            None => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Data subject requests: the OpenDSR API as mParticle's DSR API v3 speaks it, erasure
+//! that leaves nothing of the person in braid, access/portability exports, and
+//! forwarding of erasures to Braze as `/users/delete`.
+//!
+//! - `config`: the `[dsr]` section;
+//! - `request`: reading and validating `POST /v3/requests` (both identity forms);
+//! - `record`: the stored request, its statuses and the audit trail;
+//! - `lookup`: finding the person's profiles (raw and hashed identities), the export;
+//! - `process`: the background task that works requests through their states;
+//! - `forward`: batching erased external ids into `/users/delete` and retrying;
+//! - `callback`: signed status callbacks;
+//! - `signing`: the RSA key pair and certificate;
+//! - `routes`: the HTTP handlers.
+//!
+//! # Life of an erasure
+//! 1. `POST /v3/requests` validates, stores the record (`pending`) durably, answers 201.
+//! 2. The processor marks it `in_progress` and notes the ingest log head: every batch
+//!    accepted before that point must be applied before the person is removed, so that
+//!    none of them re-creates the profile afterwards.
+//! 3. Once the pipeline cursor has passed that head: find every profile the identities
+//!    point to, note their Braze external ids (durably, so a crash cannot lose them),
+//!    remove each profile everywhere (profile, identity index, sent state, history,
+//!    audience memberships (held in the profile), outbox entries, dead letters), prune
+//!    the ingest log through the cursor and compact both files, so the bytes are gone.
+//! 4. The forwarder waits until no Braze request that was in flight at the erasure can
+//!    still be sent, then deletes the external ids in Braze, at most 50 per request,
+//!    when `forward_batch_size` ids wait or the oldest has waited `forward_interval_ms`.
+//!    Failures are retried as delivery retries them; the request stays `in_progress`
+//!    meanwhile.
+//! 5. `completed`: identities are dropped from the record (salted hashes stay), the store
+//!    is compacted again, callbacks are sent.
+
+pub mod callback;
+pub mod config;
+pub mod forward;
+pub mod lookup;
+pub mod process;
+pub mod record;
+pub mod request;
+pub mod routes;
+pub mod signing;
+
+pub use config::DsrConfig;
+
+use crate::auth::Credential;
+use braid_braze::settings::BrazeSettings;
+use braid_store::EmbeddedStore;
+use record::DsrRecord;
+use signing::Signer;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::{Notify, OnceCell};
+
+/// A data subject request failure that is braid's, not the caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum DsrError {
+    #[error("storage: {0}")]
+    Storage(#[from] braid_core::StorageError),
+    #[error("signing: {0}")]
+    Signing(String),
+    #[error("reading or writing {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+/// The salt of the audit trail's identity hashes, kept next to the store.
+const SALT_FILE: &str = "dsr-audit-salt";
+
+/// The data subject request service, shared by the HTTP handlers and its tasks.
+pub struct Dsr {
+    pub(crate) config: DsrConfig,
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) store: EmbeddedStore,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) braze: BrazeSettings,
+    pub(crate) salt: Vec<u8>,
+    /// Every request by id. Changed under this lock, then persisted by [`Dsr::persist`].
+    pub(crate) records: parking_lot::Mutex<BTreeMap<String, DsrRecord>>,
+    /// Orders writes of records so the newest in-memory state is what lands last.
+    persist_lock: tokio::sync::Mutex<()>,
+    signer: OnceCell<Arc<Signer>>,
+    /// Wakes the processor (new request, cancel).
+    pub(crate) wake: Notify,
+    pub(crate) forwarder: forward::Forwarder,
+    pub(crate) http: reqwest::Client,
+    /// The last callback task of each unfinished request (callbacks go out in order).
+    pub(crate) callback_chains:
+        parking_lot::Mutex<std::collections::HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// A cancelled request dropped identities: the next pass compacts the store.
+    scrub_requested: std::sync::atomic::AtomicBool,
+    /// The address the server is bound to (for links when `public_url` is unset).
+    pub(crate) listen: std::sync::OnceLock<String>,
+}
+
+impl Dsr {
+    /// Load stored requests and prepare the service.
+    pub async fn open(
+        config: DsrConfig,
+        credentials: Vec<Credential>,
+        store: EmbeddedStore,
+        data_dir: &Path,
+        braze: BrazeSettings,
+        delivery: &braid_delivery::DeliveryConfig,
+        delivery_handle: braid_delivery::DeliveryHandle,
+    ) -> Result<Dsr, DsrError> {
+        let salt = load_or_create_salt(data_dir)?;
+        let loader = store.clone();
+        let records = tokio::task::spawn_blocking(move || record::load_all(&loader))
+            .await
+            .map_err(|e| DsrError::Task(e.to_string()))??;
+        let records = records.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let forwarder = forward::Forwarder::new(delivery, data_dir, delivery_handle)?;
+        Ok(Dsr {
+            config,
+            credentials,
+            store,
+            data_dir: data_dir.to_path_buf(),
+            braze,
+            salt,
+            records: parking_lot::Mutex::new(records),
+            persist_lock: tokio::sync::Mutex::new(()),
+            signer: OnceCell::new(),
+            wake: Notify::new(),
+            forwarder,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(|e| DsrError::Task(format!("building the http client: {e}")))?,
+            listen: std::sync::OnceLock::new(),
+            scrub_requested: std::sync::atomic::AtomicBool::new(false),
+            callback_chains: parking_lot::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// The signing key pair, created on first use (key generation takes a moment, so
+    /// servers that never see a data subject request never pay for it).
+    pub async fn signer(&self) -> Result<Arc<Signer>, DsrError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let dir = self.data_dir.clone();
+                let domain = self.config.processor_domain.clone();
+                tokio::task::spawn_blocking(move || Signer::load_or_create(&dir, &domain))
+                    .await
+                    .map_err(|e| DsrError::Task(e.to_string()))?
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Write the current in-memory state of one record durably.
+    pub(crate) async fn persist(&self, id: &str) -> Result<(), DsrError> {
+        let _order = self.persist_lock.lock().await;
+        let Some(record) = self.records.lock().get(id).cloned() else {
+            return Ok(());
+        };
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || record::save(&store, &record))
+            .await
+            .map_err(|e| DsrError::Task(e.to_string()))??;
+        Ok(())
+    }
+
+    /// Tell the service the address the server is bound to.
+    pub fn set_listen_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.listen.set(addr.to_string());
+    }
+
+    /// Ask the processor to compact the store on its next pass.
+    pub(crate) fn request_scrub(&self) {
+        self.scrub_requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Take a pending scrub request.
+    pub(crate) fn take_scrub_request(&self) -> bool {
+        self.scrub_requested
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A copy of one record.
+    pub fn record(&self, id: &str) -> Option<DsrRecord> {
+        self.records.lock().get(id).cloned()
+    }
+
+    /// Use another Braze REST key for forwarding (config reload); `None` is dry run.
+    pub fn update_api_key(&self, key: Option<String>) {
+        self.forwarder.set_key(key);
+        self.wake.notify_one();
+    }
+}
+
+fn load_or_create_salt(dir: &Path) -> Result<Vec<u8>, DsrError> {
+    use rand::RngCore;
+    let path = dir.join(SALT_FILE);
+    let io = |source| DsrError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        return std::fs::read(&path).map_err(io);
+    }
+    let mut salt = vec![0u8; 32];
+    rand::thread_rng().fill_bytes(&mut salt);
+    crate::credentials::write_private(&path, &salt).map_err(io)?;
+    Ok(salt)
+}

@@ -1,0 +1,256 @@
+//! A data subject request as braid keeps it, and where it is kept: the embedded store's
+//! meta table (`dsr/index` lists the ids, `dsr/request/<id>` holds each record,
+//! `dsr/result/<id>` an access result), so requests survive restarts and are rewritten
+//! by compaction like everything else.
+//!
+//! A record holds the subject's identities only while it is being worked on. Once it is
+//! finished (completed or cancelled) they are replaced by salted hashes, and what stays
+//! is the audit trail: id, type, regulation, times, outcome and counts, no personal data.
+
+use super::request::{NewRequest, Regulation, RequestType, SubjectIdentity};
+use braid_core::storage::{StateStore, StoreResult};
+use braid_store::EmbeddedStore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Where a request stands (OpenDSR's `request_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    InProgress,
+    Completed,
+    Cancelled,
+}
+
+impl Status {
+    /// Completed or cancelled: nothing more will happen.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Completed | Status::Cancelled)
+    }
+}
+
+/// Where the request stands at one forwarding destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationStatus {
+    /// Not yet forwarded.
+    Pending,
+    /// Forwarded and acknowledged.
+    Sent,
+    /// Forwarding failed for good (the reason is recorded).
+    Failed,
+    /// Nothing to forward: not an erasure, or the person had no Braze external id.
+    Skipped,
+}
+
+/// The request's state at Braze.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrazeForward {
+    pub status: DestinationStatus,
+    /// External ids still to delete (personal data: emptied once sent or failed).
+    #[serde(default)]
+    pub pending_external_ids: Vec<String>,
+    /// How many external ids were (or are to be) deleted.
+    pub external_ids: u32,
+    /// `/users/delete` requests that carried this request's ids.
+    pub requests: u32,
+    /// When the ids became ready to forward (UNIX ms).
+    pub ready_ms: Option<i64>,
+    /// When Braze acknowledged (or finally refused) them (UNIX ms).
+    pub finished_ms: Option<i64>,
+    /// Why forwarding failed, or the last transient problem while it is retried.
+    pub error: Option<String>,
+}
+
+impl Default for BrazeForward {
+    fn default() -> Self {
+        BrazeForward {
+            status: DestinationStatus::Pending,
+            pending_external_ids: Vec::new(),
+            external_ids: 0,
+            requests: 0,
+            ready_ms: None,
+            finished_ms: None,
+            error: None,
+        }
+    }
+}
+
+/// What the local part of a request found and removed (counts only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalOutcome {
+    pub profiles: u32,
+    pub identities: u64,
+    pub history_events: u64,
+    pub outbox_entries: u64,
+    pub dead_letters: u64,
+    pub sent_states: u32,
+}
+
+/// One request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DsrRecord {
+    pub id: String,
+    pub request_type: RequestType,
+    pub regulation: Regulation,
+    pub submitted_time: String,
+    pub received_ms: i64,
+    pub status: Status,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    /// The subject's identities; emptied when the request is finished.
+    #[serde(default)]
+    pub identities: Vec<SubjectIdentity>,
+    /// Salted SHA-256 of each identity (`type:format:value`), kept for the audit trail
+    /// and to recognise a duplicate request without keeping the identities.
+    pub identity_hashes: Vec<String>,
+    pub status_callback_urls: Vec<String>,
+    /// The ingest log head when work started: the pipeline must have applied every
+    /// record up to it before the local part runs.
+    pub log_head: Option<u64>,
+    /// The local part (erasure in the store, or the access export) is done.
+    pub local_done: bool,
+    pub local: LocalOutcome,
+    pub braze: BrazeForward,
+    /// An access/portability result is stored and downloadable.
+    pub results_available: bool,
+    /// When the result was deleted (retention).
+    pub results_deleted_ms: Option<i64>,
+}
+
+impl DsrRecord {
+    /// A new pending record.
+    pub fn new(request: NewRequest, salt: &[u8], now_ms: i64) -> DsrRecord {
+        let identity_hashes = request
+            .identities
+            .iter()
+            .map(|i| salted_hash(salt, i))
+            .collect();
+        let braze = if request.request_type == RequestType::Erasure {
+            BrazeForward::default()
+        } else {
+            BrazeForward {
+                status: DestinationStatus::Skipped,
+                ..BrazeForward::default()
+            }
+        };
+        DsrRecord {
+            id: request.id,
+            request_type: request.request_type,
+            regulation: request.regulation,
+            submitted_time: request.submitted_time,
+            received_ms: now_ms,
+            status: Status::Pending,
+            started_ms: None,
+            finished_ms: None,
+            identities: request.identities,
+            identity_hashes,
+            status_callback_urls: request.status_callback_urls,
+            log_head: None,
+            local_done: false,
+            local: LocalOutcome::default(),
+            braze,
+            results_available: false,
+            results_deleted_ms: None,
+        }
+    }
+
+    /// Drop every identity value and external id (the hashes and counts stay).
+    pub fn scrub(&mut self) {
+        self.identities.clear();
+        self.braze.pending_external_ids.clear();
+    }
+
+    /// Mark finished, scrubbed.
+    pub fn finish(&mut self, status: Status, now_ms: i64) {
+        self.scrub();
+        self.status = status;
+        self.finished_ms = Some(now_ms);
+        if self.braze.status == DestinationStatus::Pending {
+            self.braze.status = DestinationStatus::Skipped;
+        }
+    }
+}
+
+/// Salted SHA-256 of one identity, lowercase hex.
+pub fn salted_hash(salt: &[u8], identity: &SubjectIdentity) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt);
+    hasher.update(identity.identity_type.as_bytes());
+    hasher.update(b":");
+    hasher.update(identity.identity_format.as_str().as_bytes());
+    hasher.update(b":");
+    hasher.update(identity.identity_value.as_bytes());
+    hex(&hasher.finalize())
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const INDEX_KEY: &str = "dsr/index";
+
+fn record_key(id: &str) -> String {
+    format!("dsr/request/{id}")
+}
+
+fn result_key(id: &str) -> String {
+    format!("dsr/result/{id}")
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> braid_core::StorageError {
+    braid_core::StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Every stored request, oldest first.
+pub fn load_all(store: &EmbeddedStore) -> StoreResult<Vec<DsrRecord>> {
+    store.transact(|txn| {
+        let ids: Vec<String> = match txn.meta(INDEX_KEY)? {
+            Some(v) => serde_json::from_value(v).map_err(|e| corrupt(INDEX_KEY, e))?,
+            None => Vec::new(),
+        };
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(v) = txn.meta(&record_key(&id))? {
+                records.push(serde_json::from_value(v).map_err(|e| corrupt("dsr request", e))?);
+            }
+        }
+        Ok(records)
+    })
+}
+
+/// Store a record (adding its id to the index when new), durably.
+pub fn save(store: &EmbeddedStore, record: &DsrRecord) -> StoreResult<()> {
+    let value = serde_json::to_value(record).map_err(|e| corrupt("dsr request", e))?;
+    store.transact(|txn| {
+        let key = record_key(&record.id);
+        if txn.meta(&key)?.is_none() {
+            let mut ids: Vec<String> = match txn.meta(INDEX_KEY)? {
+                Some(v) => serde_json::from_value(v).map_err(|e| corrupt(INDEX_KEY, e))?,
+                None => Vec::new(),
+            };
+            ids.push(record.id.clone());
+            txn.put_meta(INDEX_KEY, &serde_json::json!(ids))?;
+        }
+        txn.put_meta(&key, &value)
+    })
+}
+
+/// Store an access result next to its record.
+pub fn save_result(store: &EmbeddedStore, id: &str, result: &Value) -> StoreResult<()> {
+    store.transact(|txn| txn.put_meta(&result_key(id), result))
+}
+
+/// A stored access result (`None` once deleted).
+pub fn load_result(store: &EmbeddedStore, id: &str) -> StoreResult<Option<Value>> {
+    store.transact(|txn| Ok(txn.meta(&result_key(id))?.filter(|v| !v.is_null())))
+}
+
+/// Delete an access result (the meta table has no delete: the value becomes `null`, and
+/// the next compaction scrubs the old bytes).
+pub fn delete_result(store: &EmbeddedStore, id: &str) -> StoreResult<()> {
+    store.transact(|txn| txn.put_meta(&result_key(id), &Value::Null))
+}
