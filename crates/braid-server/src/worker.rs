@@ -41,19 +41,38 @@ impl Ledger {
 /// How often records the pipeline has applied are removed from the ingest log.
 const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Drop log records whose effects are committed, so the log stays bounded. De-dup ids
-/// outlive their records (the store keeps them for its window).
-async fn prune_log(store: &EmbeddedStore) {
-    let store = store.clone();
-    let pruned = tokio::task::spawn_blocking(move || {
-        let cursor = store.cursor()?;
-        store.prune_log_through(cursor)
-    })
-    .await;
-    match pruned {
-        Ok(Ok(n)) => metrics::counter!("braid_log_pruned_records_total").increment(n),
-        Ok(Err(e)) => tracing::warn!(error = %e, "log pruning failed; will retry"),
-        Err(e) => tracing::warn!(error = %e, "log pruning task failed; will retry"),
+/// Most log records deleted in one transaction. Ingest appends need the same file's
+/// writer, so a long delete would hold every 202 behind it; bounded chunks let appends
+/// interleave.
+const LOG_PRUNE_CHUNK: u64 = 2_048;
+
+/// Drop log records whose effects are committed, so the log stays bounded. Runs as its
+/// own task so that neither the pipeline nor ingest waits for one large delete. De-dup
+/// ids outlive their records (the store keeps them for its window).
+async fn prune_log_forever(store: EmbeddedStore, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(LOG_PRUNE_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+        let store = store.clone();
+        let pruned = tokio::task::spawn_blocking(move || {
+            let cursor = store.cursor()?;
+            let mut done = store.pruned_through()?;
+            let mut removed = 0;
+            while done < cursor {
+                let through = cursor.min(done.saturating_add(LOG_PRUNE_CHUNK));
+                removed += store.prune_log_through(through)?;
+                done = through;
+            }
+            Ok::<_, braid_core::StorageError>(removed)
+        })
+        .await;
+        match pruned {
+            Ok(Ok(n)) => metrics::counter!("braid_log_pruned_records_total").increment(n),
+            Ok(Err(e)) => tracing::warn!(error = %e, "log pruning failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "log pruning task failed; will retry"),
+        }
     }
 }
 
@@ -113,17 +132,13 @@ pub async fn run(
     audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut last_prune = std::time::Instant::now();
+    tokio::spawn(prune_log_forever(store.clone(), shutdown.clone()));
     let mut last_audience_step = std::time::Instant::now();
     let mut audience_pending = true;
     loop {
         if audience_pending || last_audience_step.elapsed() >= audience.interval {
             last_audience_step = std::time::Instant::now();
             audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
-        }
-        if last_prune.elapsed() >= LOG_PRUNE_INTERVAL {
-            last_prune = std::time::Instant::now();
-            prune_log(&store).await;
         }
         let (store2, pipeline2) = (store.clone(), pipeline.clone());
         let outcome = tokio::task::spawn_blocking(move || {
