@@ -280,6 +280,11 @@ impl AudienceSet {
         self.audiences.values()
     }
 
+    /// Whether any audience is active (evaluation can be skipped when none is).
+    pub fn has_active(&self) -> bool {
+        !self.compiled.is_empty()
+    }
+
     /// Active audiences in evaluation order (dependencies first).
     pub fn active_ids(&self) -> Vec<u64> {
         self.compiled.iter().map(|c| c.id).collect()

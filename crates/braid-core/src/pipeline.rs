@@ -175,7 +175,7 @@ impl Pipeline {
             // History is bounded per user: trimmed whenever the user adds to it.
             txn.prune_history(profile.mpid, now_ms - retention_ms)?;
         }
-        let membership_delta = if runtime.set.active_ids().is_empty() {
+        let membership_delta = if !runtime.set.has_active() {
             None
         } else {
             note_profile_changes(&mut change, &before, &profile, &batch);

@@ -68,6 +68,12 @@ fn parse_audience(body: Value) -> Result<Audience, Response> {
         .map_err(|e| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()))
 }
 
+/// Check admin credentials, then read a numeric id from the path.
+fn authorized_id(state: &AppState, headers: &HeaderMap, id: &str) -> Result<u64, Response> {
+    authorize(state, headers)?;
+    parse_id(id)
+}
+
 fn parse_id(id: &str) -> Result<u64, Response> {
     id.parse().map_err(|_| {
         error_response(
@@ -119,10 +125,7 @@ async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let id = match parse_id(&id) {
+    let id = match authorized_id(&state, &headers, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -205,10 +208,7 @@ async fn replace(
     Path(id): Path<String>,
     Json(mut body): Json<Value>,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let id = match parse_id(&id) {
+    let id = match authorized_id(&state, &headers, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -255,10 +255,7 @@ async fn retire(
     then: CleanupThen,
     cleanup: bool,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let id = match parse_id(&id) {
+    let id = match authorized_id(&state, &headers, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -315,10 +312,7 @@ async fn get_job(
     headers: HeaderMap,
     Path(job): Path<String>,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let wanted = match parse_id(&job) {
+    let wanted = match authorized_id(&state, &headers, &job) {
         Ok(id) => id,
         Err(r) => return r,
     };
