@@ -12,17 +12,12 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 async fn with_sim(edit: impl FnOnce(&mut Config)) -> (SimHandle, TestBraid) {
-    let sim = braze_sim::start(SimConfig::default()).expect("sim starts");
-    let url = sim.base_url();
-    let braid = start_with(move |c| {
-        c.delivery.instance = url.parse().expect("custom url");
-        c.delivery.rest_api_key = Some("sim-key".into());
+    start_with_sim(SimConfig::default(), move |c| {
         c.delivery.linger_ms = 5;
         c.audiences.recheck_interval_ms = 100;
         edit(c);
     })
-    .await;
-    (sim, braid)
+    .await
 }
 
 fn audience(value: Value) -> Audience {
@@ -59,34 +54,16 @@ async fn send(braid: &TestBraid, body: Value) {
     braid.wait_delivered().await;
 }
 
-async fn admin(
-    braid: &TestBraid,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = braid
-        .client
-        .request(method, format!("{}{path}", braid.base))
-        .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("admin request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// Wait for an audience job to finish, then for its writes to reach Braze.
 async fn wait_job(braid: &TestBraid, job: u64) -> Value {
     for _ in 0..400 {
-        let (status, body) = admin(
-            braid,
-            reqwest::Method::GET,
-            &format!("/api/v1/audiences/jobs/{job}"),
-            None,
-        )
-        .await;
+        let (status, body) = braid
+            .admin(
+                reqwest::Method::GET,
+                &format!("/api/v1/audiences/jobs/{job}"),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         if body["done"] == true {
             braid.wait_delivered().await;
@@ -234,15 +211,7 @@ async fn users_without_an_external_id_get_no_membership_in_braze() {
         .admin_get("/api/v1/profiles/email/anon@example.com")
         .await;
     assert!(profile["audiences"].get("101").is_some(), "{profile}");
-    let metrics = braid
-        .client
-        .get(format!("{}/metrics", braid.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = braid.metrics().await;
     assert!(
         metrics.lines().any(
             |l| l.starts_with("braid_audience_skipped_no_external_id_total") && !l.ends_with(" 0")
@@ -296,15 +265,7 @@ async fn over_the_array_limit_the_most_recent_memberships_are_kept_and_counted()
         json!(["3", "4", "5"]),
         "the three most recently joined"
     );
-    let metrics = braid
-        .client
-        .get(format!("{}/metrics", braid.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = braid.metrics().await;
     assert!(
         metrics.lines().any(
             |l| l.starts_with("braid_audience_membership_truncated_total")
@@ -382,7 +343,7 @@ async fn an_audience_created_at_run_time_is_backfilled_with_progress() {
         )
         .await;
     }
-    let (status, created) = admin(&braid, reqwest::Method::POST, "/api/v1/audiences",
+    let (status, created) = braid.admin(reqwest::Method::POST, "/api/v1/audiences",
         Some(json!({"id": 101, "name": "Gold", "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}}))).await;
     assert_eq!(status, 201, "{created}");
     let job = created["job"]["id"].as_u64().expect("backfill job");
@@ -396,15 +357,15 @@ async fn an_audience_created_at_run_time_is_backfilled_with_progress() {
         assert_eq!(membership_flag(&sim, &id, "In Gold"), expected, "{id}");
     }
     // A duplicate id is a conflict; a bad definition names the field.
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::POST,
-        "/api/v1/audiences",
-        Some(json!({"id": 101, "name": "Again", "criteria": {"identity": "email"}})),
-    )
-    .await;
+    let (status, body) = braid
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/audiences",
+            Some(json!({"id": 101, "name": "Again", "criteria": {"identity": "email"}})),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = admin(&braid, reqwest::Method::POST, "/api/v1/audiences",
+    let (status, body) = braid.admin(reqwest::Method::POST, "/api/v1/audiences",
         Some(json!({"id": 5, "name": "Bad", "criteria": {"attribute": {"key": "plan", "op": "resembles", "value": 1}}}))).await;
     assert_eq!(status, 400);
     assert!(
@@ -426,13 +387,9 @@ async fn deleting_without_cleanup_leaves_braze_as_it_was() {
     .await;
     send(&braid, plan("u1", "gold")).await;
     let requests_before = sim.state().stats().track_requests;
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::DELETE,
-        "/api/v1/audiences/101",
-        None,
-    )
-    .await;
+    let (status, body) = braid
+        .admin(reqwest::Method::DELETE, "/api/v1/audiences/101", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert!(body["job"].is_null());
     braid.wait_delivered().await;
@@ -446,7 +403,9 @@ async fn deleting_without_cleanup_leaves_braze_as_it_was() {
         json!(true),
         "braze keeps the attribute"
     );
-    let (status, _) = admin(&braid, reqwest::Method::GET, "/api/v1/audiences/101", None).await;
+    let (status, _) = braid
+        .admin(reqwest::Method::GET, "/api/v1/audiences/101", None)
+        .await;
     assert_eq!(status, 404);
     // Later changes no longer list it.
     send(&braid, event("u1", "Buy", now_ms())).await;
@@ -472,13 +431,13 @@ async fn deleting_with_cleanup_takes_every_member_out_of_braze_first() {
         membership_flag(&sim, "u0", "SegmentMembership"),
         json!("101,102")
     );
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::DELETE,
-        "/api/v1/audiences/101?cleanup=true",
-        None,
-    )
-    .await;
+    let (status, body) = braid
+        .admin(
+            reqwest::Method::DELETE,
+            "/api/v1/audiences/101?cleanup=true",
+            None,
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     let done = wait_job(&braid, body["job"]["id"].as_u64().unwrap()).await;
     assert_eq!(done["changed"], 5);
@@ -495,7 +454,9 @@ async fn deleting_with_cleanup_takes_every_member_out_of_braze_first() {
         json!(["102"])
     );
     assert_eq!(membership_flag(&sim, "u1", "SegmentMembership"), json!(""));
-    let (status, _) = admin(&braid, reqwest::Method::GET, "/api/v1/audiences/101", None).await;
+    let (status, _) = braid
+        .admin(reqwest::Method::GET, "/api/v1/audiences/101", None)
+        .await;
     assert_eq!(status, 404, "the audience is gone once cleaned up");
     braid.stop().await;
 }
@@ -508,17 +469,19 @@ async fn deactivating_with_cleanup_keeps_the_audience_inactive() {
     })
     .await;
     send(&braid, plan("u1", "gold")).await;
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::POST,
-        "/api/v1/audiences/101/deactivate?cleanup=true",
-        None,
-    )
-    .await;
+    let (status, body) = braid
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/audiences/101/deactivate?cleanup=true",
+            None,
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     wait_job(&braid, body["job"]["id"].as_u64().unwrap()).await;
     assert_eq!(membership_flag(&sim, "u1", "In Gold"), json!(false));
-    let (_, audience) = admin(&braid, reqwest::Method::GET, "/api/v1/audiences/101", None).await;
+    let (_, audience) = braid
+        .admin(reqwest::Method::GET, "/api/v1/audiences/101", None)
+        .await;
     assert_eq!(audience["state"], "inactive");
     // An inactive audience is not evaluated.
     send(&braid, plan("u2", "gold")).await;
@@ -572,24 +535,24 @@ async fn the_check_warns_which_forms_would_overflow() {
     send(&braid, event("u1", "Buy", now_ms())).await;
     send(&braid, plan("u2", "gold")).await;
     // Current memberships fit; one more audience would push u1 over the array limit.
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::POST,
-        "/api/v1/audiences/check",
-        Some(json!({})),
-    )
-    .await;
+    let (status, body) = braid
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/audiences/check",
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["users"], 2);
     assert_eq!(body["configured_form_users_overflowing"], 0);
     let trial = json!({"definitions": [{"id": 103, "name": "Everyone", "criteria": {"identity": "customer_id"}}]});
-    let (status, body) = admin(
-        &braid,
-        reqwest::Method::POST,
-        "/api/v1/audiences/check",
-        Some(trial),
-    )
-    .await;
+    let (status, body) = braid
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/audiences/check",
+            Some(trial),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let by_label = |label: &str| {
         body["forms"]
@@ -604,7 +567,9 @@ async fn the_check_warns_which_forms_would_overflow() {
     assert_eq!(by_label("Single string attribute"), 0);
     assert_eq!(by_label("One attribute per segment"), 0);
     // Nothing was stored by the check.
-    let (status, _) = admin(&braid, reqwest::Method::GET, "/api/v1/audiences/103", None).await;
+    let (status, _) = braid
+        .admin(reqwest::Method::GET, "/api/v1/audiences/103", None)
+        .await;
     assert_eq!(status, 404);
     braid.stop().await;
 }
@@ -733,7 +698,7 @@ async fn a_backfill_stopped_by_a_restart_resumes_where_it_stopped() {
         assert_eq!(status, 202, "{body}");
     }
     braid.wait_delivered().await;
-    let (status, created) = admin(&braid, reqwest::Method::POST, "/api/v1/audiences",
+    let (status, created) = braid.admin(reqwest::Method::POST, "/api/v1/audiences",
         Some(json!({"id": 101, "name": "Gold", "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}}))).await;
     assert_eq!(status, 201, "{created}");
     let job = created["job"]["id"].as_u64().unwrap();

@@ -10,18 +10,12 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn with_sim(key: &str) -> (SimHandle, TestBraid) {
-    let sim = braze_sim::start(SimConfig::default()).expect("sim starts");
-    let url = sim.base_url();
     let key = key.to_string();
-    let braid = start_with(move |c| {
-        c.delivery.instance = url.parse().expect("custom url");
+    start_with_sim(SimConfig::default(), move |c| {
         c.delivery.rest_api_key = Some(key);
         c.delivery.auth_probe_interval_ms = 200;
-        c.delivery.backoff.initial_ms = 20;
-        c.delivery.backoff.max_ms = 200;
     })
-    .await;
-    (sim, braid)
+    .await
 }
 
 fn purchase_batch(customer_id: &str) -> serde_json::Value {
@@ -73,15 +67,7 @@ async fn anonymous_user_is_not_forwarded() {
         0,
         "nothing about an anonymous user reached braze"
     );
-    let metrics = braid
-        .client
-        .get(format!("{}/metrics", braid.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = braid.metrics().await;
     assert!(
         metrics.contains("skipped_no_external_id"),
         "the skip is counted in /metrics"

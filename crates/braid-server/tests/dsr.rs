@@ -21,22 +21,15 @@ fn with_dsr(c: &mut Config) {
 }
 
 async fn with_sim(edit: impl FnOnce(&mut Config) + Send + 'static) -> (SimHandle, TestBraid) {
-    let sim = braze_sim::start(SimConfig {
+    let sim = SimConfig {
         request_log_capacity: 100_000,
         ..SimConfig::default()
-    })
-    .expect("sim starts");
-    let url = sim.base_url();
-    let braid = start_with(move |c| {
-        c.delivery.instance = url.parse().expect("custom url");
-        c.delivery.rest_api_key = Some("sim-key".into());
-        c.delivery.backoff.initial_ms = 20;
-        c.delivery.backoff.max_ms = 200;
+    };
+    start_with_sim(sim, move |c| {
         with_dsr(c);
         edit(c);
     })
-    .await;
-    (sim, braid)
+    .await
 }
 
 async fn dsr_send(

@@ -240,15 +240,7 @@ async fn dead_letters(braid: &TestBraid) -> Vec<Value> {
 }
 
 async fn metric_sum(braid: &TestBraid, name: &str) -> f64 {
-    let text = braid
-        .client
-        .get(format!("{}/metrics", braid.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
+    let text = braid.metrics().await;
     text.lines()
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())

@@ -269,15 +269,7 @@ async fn operations_endpoints_answer() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
-    let metrics = braid
-        .client
-        .get(format!("{}/metrics", braid.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = braid.metrics().await;
     for name in [
         "braid_ingest_requests_total",
         "braid_ingest_events_total",

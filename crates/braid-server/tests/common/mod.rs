@@ -50,6 +50,25 @@ pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestBraid {
     }
 }
 
+/// A fresh braze-sim and a braid delivering to it (REST key `sim-key`, quick retries);
+/// `edit` runs last.
+pub async fn start_with_sim(
+    sim: braze_sim::SimConfig,
+    edit: impl FnOnce(&mut Config),
+) -> (braze_sim::SimHandle, TestBraid) {
+    let sim = braze_sim::start(sim).expect("sim starts");
+    let url = sim.base_url();
+    let braid = start_with(move |c| {
+        c.delivery.instance = url.parse().expect("custom url");
+        c.delivery.rest_api_key = Some("sim-key".into());
+        c.delivery.backoff.initial_ms = 20;
+        c.delivery.backoff.max_ms = 200;
+        edit(c);
+    })
+    .await;
+    (sim, braid)
+}
+
 pub async fn start() -> TestBraid {
     start_with(|_| {}).await
 }
@@ -78,15 +97,38 @@ impl TestBraid {
     }
 
     pub async fn admin_get(&self, path: &str) -> (u16, Value) {
-        let r = self
+        self.admin(reqwest::Method::GET, path, None).await
+    }
+
+    /// An admin API call with admin credentials; the answer's status and JSON body.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
             .client
-            .get(format!("{}{}", self.base, path))
-            .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET))
-            .send()
-            .await
-            .expect("request");
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body")
     }
 
     /// Wait until the pipeline has applied everything in the log.
