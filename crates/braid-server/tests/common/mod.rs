@@ -1,6 +1,8 @@
 //! Shared test harness: a real braid server on port 0 with its own data directory.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use braid_server::config::{AdminConfig, Config, InputConfig};
 use braid_server::Server;
 use serde_json::Value;
