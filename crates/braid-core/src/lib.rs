@@ -6,7 +6,7 @@
 //! - `outbox`: what is waiting for Braze, and dead letters;
 //! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
 //! - `identity`: resolving a batch to one profile;
-//! - `audiences`: memberships in the pipeline, re-checks, backfill and clean-up jobs;
+//! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `pipeline`: applying one log record to the store, in one transaction.
 
 pub mod log;
@@ -18,6 +18,6 @@ pub use log::{LogRecord, LogRecordKind};
 pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
-pub mod audiences;
 pub mod identity;
+pub mod membership;
 pub mod pipeline;

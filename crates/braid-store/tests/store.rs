@@ -1,7 +1,7 @@
 //! Behaviour of the embedded store through braid-core's storage traits.
 
 use braid_core::storage::{
-    lane_of, AppendOutcome, AppendRequest, IngestLog, Outbox, StateStore, StorageError,
+    lane_of, AppendOutcome, AppendRequest, IngestLog, Maintenance, Outbox, StateStore, StorageError,
 };
 use braid_core::{DeadLetter, LogRecord, LogRecordKind, OutboxEntry, OutboxPayload, Profile};
 use braid_mparticle::{IdentityType, Mpid};
@@ -556,7 +556,7 @@ fn removing_a_user_deletes_their_state_outbox_and_dead_letters_only() {
     let erased = store.remove_user_everywhere(Mpid(1)).unwrap();
     assert_eq!(
         erased,
-        braid_store::Erased {
+        braid_core::storage::Erased {
             profile: true,
             sent_state: true,
             identities: 2,
