@@ -5,6 +5,8 @@
 //! - `log`: records of the durable ingest log;
 //! - `outbox`: what is waiting for Braze, and dead letters;
 //! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
+//! - `memory`: the in-memory backend, reference of the storage contract;
+//! - `conformance` (feature `conformance`): that contract as checks every backend runs;
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `pipeline`: applying one log record to the store, in one transaction.
@@ -13,6 +15,10 @@ pub mod log;
 pub mod outbox;
 pub mod profile;
 pub mod storage;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod memory;
 
 pub use log::{LogRecord, LogRecordKind};
 pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
