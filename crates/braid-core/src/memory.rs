@@ -379,7 +379,10 @@ impl Maintenance for MemoryStore {
     fn prune_log_through(&self, position: u64) -> StoreResult<u64> {
         let through = position.min(StateStore::cursor(self)?);
         let mut log = locked(&self.log)?;
-        let kept = log.records.split_off(&through.saturating_add(1));
+        let kept = match through.checked_add(1) {
+            Some(first_kept) => log.records.split_off(&first_kept),
+            None => BTreeMap::new(),
+        };
         let removed = std::mem::replace(&mut log.records, kept).len() as u64;
         log.pruned_through = log.pruned_through.max(through);
         Ok(removed)
