@@ -19,9 +19,9 @@
 //!   and probe with a one-entry request every `auth_probe_interval_ms`
 //!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
 
-use crate::batch::{Batch, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::config::{DeliveryConfig, Mode};
 use crate::pacer::Pacer;
+use crate::request::{BrazeRequest, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
@@ -385,7 +385,7 @@ impl Drop for LaneLease {
 
 /// Entries gathered from the free lanes for the next request.
 struct Gathered {
-    batch: Option<Batch>,
+    request: Option<BrazeRequest>,
     refused: Vec<Refusal>,
     /// Send now: the request is full, or a lane's next entry waits for it.
     urgent: bool,
@@ -458,7 +458,7 @@ impl Dispatcher {
                     continue;
                 }
             };
-            if gathered.batch.is_none() && gathered.refused.is_empty() {
+            if gathered.request.is_none() && gathered.refused.is_empty() {
                 drop(permit);
                 pending_since = None;
                 tokio::select! {
@@ -468,7 +468,7 @@ impl Dispatcher {
                 }
                 continue;
             }
-            if gathered.batch.is_some() && !probing && !gathered.urgent {
+            if gathered.request.is_some() && !probing && !gathered.urgent {
                 let now = Instant::now();
                 let deadline = match shared.config.mode {
                     Mode::Stream => {
@@ -487,7 +487,7 @@ impl Dispatcher {
                     continue;
                 }
             }
-            if probing && gathered.batch.is_some() {
+            if probing && gathered.request.is_some() {
                 if !shared.claim_probe() {
                     continue;
                 }
@@ -496,7 +496,7 @@ impl Dispatcher {
             pending_since = None;
             last_flush = Instant::now();
             let mut lanes: Vec<u32> = gathered
-                .batch
+                .request
                 .iter()
                 .flat_map(|b| b.items.iter().map(|i| i.lane))
                 .chain(gathered.refused.iter().map(|r| r.lane))
@@ -519,7 +519,7 @@ impl Dispatcher {
             };
             tasks.spawn(async move {
                 worker
-                    .deliver(gathered.batch, gathered.refused, probing)
+                    .deliver(gathered.request, gathered.refused, probing)
                     .await;
                 drop(lease);
                 drop(permit);
@@ -564,7 +564,7 @@ fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult
     }
     let urgent = packer.is_full() || packer.is_blocking();
     Ok(Gathered {
-        batch: packer.finish(),
+        request: packer.finish(),
         refused,
         urgent,
     })
@@ -613,8 +613,13 @@ impl Worker {
         stopping(&self.shutdown)
     }
 
-    /// Send a batch (bisecting as needed) and complete what settled.
-    async fn deliver(&mut self, batch: Option<Batch>, refusals: Vec<Refusal>, probing: bool) {
+    /// Send a request (bisecting as needed) and complete what settled.
+    async fn deliver(
+        &mut self,
+        request: Option<BrazeRequest>,
+        refusals: Vec<Refusal>,
+        probing: bool,
+    ) {
         let mut delivered: Vec<Item> = Vec::new();
         let mut refused: Vec<(u32, u64, DeadLetter)> = refusals
             .into_iter()
@@ -623,12 +628,13 @@ impl Worker {
                 (r.lane, r.position, dead_letter(r.entry, r.reason, None, "invalid"))
             })
             .collect();
-        let mut queue: VecDeque<Batch> = batch.into_iter().collect();
-        while let Some(mut batch) = queue.pop_front() {
-            match self.settle(&mut batch, probing).await {
-                Settled::Delivered => delivered.extend(batch.items),
+        let mut queue: VecDeque<BrazeRequest> = request.into_iter().collect();
+        while let Some(mut request) = queue.pop_front() {
+            match self.settle(&mut request, probing).await {
+                Settled::Delivered => delivered.extend(request.items),
                 Settled::Partial { failed, status } => {
-                    let mut items: Vec<Option<Item>> = batch.items.into_iter().map(Some).collect();
+                    let mut items: Vec<Option<Item>> =
+                        request.items.into_iter().map(Some).collect();
                     for (index, error_type) in failed {
                         if let Some(item) = items.get_mut(index).and_then(Option::take) {
                             tracing::warn!(lane = item.lane, position = item.position, error_type = %error_type, "braze refused an object");
@@ -641,14 +647,14 @@ impl Worker {
                     }
                     delivered.extend(items.into_iter().flatten());
                 }
-                Settled::Rejected { status, message } if batch.len() > 1 => {
-                    tracing::info!(objects = batch.len(), status, message = %message, "braze rejected a request: bisecting");
-                    let (first, second) = batch.split();
+                Settled::Rejected { status, message } if request.len() > 1 => {
+                    tracing::info!(objects = request.len(), status, message = %message, "braze rejected a request: bisecting");
+                    let (first, second) = request.split();
                     queue.push_front(second);
                     queue.push_front(first);
                 }
                 Settled::Rejected { status, message } => {
-                    let item = batch.items.into_iter().next().expect("one item");
+                    let item = request.items.into_iter().next().expect("one item");
                     tracing::warn!(lane = item.lane, position = item.position, status, message = %message, "braze rejected an object");
                     refused.push((
                         item.lane,
@@ -656,13 +662,13 @@ impl Worker {
                         dead_letter(item.entry, message, Some(status), "rejected"),
                     ));
                 }
-                Settled::TooLarge if batch.len() > 1 => {
-                    let (first, second) = batch.split();
+                Settled::TooLarge if request.len() > 1 => {
+                    let (first, second) = request.split();
                     queue.push_front(second);
                     queue.push_front(first);
                 }
                 Settled::TooLarge => {
-                    let item = batch.items.into_iter().next().expect("one item");
+                    let item = request.items.into_iter().next().expect("one item");
                     refused.push((
                         item.lane,
                         item.position,
@@ -752,27 +758,27 @@ impl Worker {
         status.data_points.purchases += points.purchases;
     }
 
-    /// Send one batch until Braze gives a final answer about it (or we must stop).
+    /// Send one request until Braze gives a final answer about it (or we must stop).
     ///
-    /// Before each retry the batch drops entries that left the outbox meanwhile (an
+    /// Before each retry the request drops entries that left the outbox meanwhile (an
     /// erasure removes a user's entries): nothing about an erased user is sent after the
     /// erasure, even by a request that was already being retried.
-    async fn settle(&mut self, batch: &mut Batch, probing: bool) -> Settled {
-        let mut body = batch.body();
-        let mut points = batch.data_points().total();
-        let endpoint_label = batch.endpoint.path();
+    async fn settle(&mut self, request: &mut BrazeRequest, probing: bool) -> Settled {
+        let mut body = request.body();
+        let mut points = request.data_points().total();
+        let endpoint_label = request.endpoint.path();
         let mut attempt: u32 = 0;
         let mut sent_before = false;
         loop {
             if self.stopping() || (!probing && self.shared.is_auth_failed()) {
                 return Settled::Stopped;
             }
-            if std::mem::replace(&mut sent_before, true) && self.drop_removed(batch).await {
-                if batch.is_empty() {
+            if std::mem::replace(&mut sent_before, true) && self.drop_removed(request).await {
+                if request.is_empty() {
                     return Settled::Delivered;
                 }
-                body = batch.body();
-                points = batch.data_points().total();
+                body = request.body();
+                points = request.data_points().total();
             }
             if !self.shared.sender.is_dry_run() {
                 let started = std::time::Instant::now();
@@ -784,7 +790,11 @@ impl Worker {
             }
             // The request slot (`max_concurrency`) is held by this worker's task.
             let started = std::time::Instant::now();
-            let answer = self.shared.sender.send(batch.endpoint, &body, points).await;
+            let answer = self
+                .shared
+                .sender
+                .send(request.endpoint, &body, points)
+                .await;
             record_stage("send", started);
             self.shared
                 .status
@@ -794,7 +804,7 @@ impl Worker {
             let (status, rate_limit, response) = match answer {
                 Ok(Answer::DryRun) => {
                     metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => "dry_run").increment(1);
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     return Settled::Delivered;
                 }
                 Ok(Answer::Http {
@@ -814,19 +824,19 @@ impl Worker {
             self.shared.observe_rate_limit(&rate_limit, status);
             match classify(status, &rate_limit, &response) {
                 Outcome::Success => {
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     return Settled::Delivered;
                 }
                 Outcome::PartialSuccess {
                     failed,
                     unattributed,
                 } => {
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     for error in &unattributed {
                         tracing::warn!(error = %error, "braze reported an error naming no object");
                     }
                     return Settled::Partial {
-                        failed: locate(batch, &failed),
+                        failed: locate(request, &failed),
                         status,
                     };
                 }
@@ -864,12 +874,12 @@ impl Worker {
         }
     }
 
-    /// Remove from `batch` the items no longer in the outbox; true when any was removed.
+    /// Remove from `request` the items no longer in the outbox; true when any was removed.
     /// A request's items of a lane are a prefix of that lane taken when it was gathered,
     /// and the lane stays leased, so the survivors are among the lane's first
     /// `peek_max` entries.
-    async fn drop_removed(&self, batch: &mut Batch) -> bool {
-        let mut lanes: Vec<u32> = batch.items.iter().map(|i| i.lane).collect();
+    async fn drop_removed(&self, request: &mut BrazeRequest) -> bool {
+        let mut lanes: Vec<u32> = request.items.iter().map(|i| i.lane).collect();
         lanes.sort_unstable();
         lanes.dedup();
         let outbox = self.shared.outbox.clone();
@@ -894,11 +904,11 @@ impl Worker {
             // Cannot tell: send as gathered (at-least-once, as before).
             return false;
         };
-        let before = batch.items.len();
-        batch
+        let before = request.items.len();
+        request
             .items
             .retain(|item| present.contains(&(item.lane, item.position)));
-        let removed = before - batch.items.len();
+        let removed = before - request.items.len();
         if removed > 0 {
             tracing::info!(
                 removed,
@@ -908,7 +918,7 @@ impl Worker {
         removed > 0
     }
 
-    fn on_accepted(&self, _batch: &Batch) {
+    fn on_accepted(&self, _batch: &BrazeRequest) {
         self.shared.auth_recovered_if_failed();
         self.shared
             .status
@@ -950,12 +960,12 @@ impl Shared {
     }
 }
 
-/// Map Braze's `(input_array, index)` failures to item indexes of the batch.
-fn locate(batch: &Batch, failed: &[FailedObject]) -> Vec<(usize, String)> {
+/// Map Braze's `(input_array, index)` failures to item indexes of the request.
+fn locate(request: &BrazeRequest, failed: &[FailedObject]) -> Vec<(usize, String)> {
     failed
         .iter()
         .filter_map(|f| {
-            let located = batch.locate(f.array, f.index);
+            let located = request.locate(f.array, f.index);
             if located.is_none() {
                 tracing::warn!(
                     array = f.array.as_str(),

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// Braze's limit of ids per `/users/delete` request.
-pub const MAX_IDS_PER_DELETE: usize = braid_delivery::batch::MAX_IDS_PER_REQUEST;
+pub const MAX_IDS_PER_DELETE: usize = braid_delivery::request::MAX_IDS_PER_REQUEST;
 
 /// How one `/users/delete` request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
