@@ -18,10 +18,14 @@
 //! - 401/403: stop every lane, keep everything queued, flag it in [`DeliveryStatus`],
 //!   and probe with a one-entry request every `auth_probe_interval_ms`
 //!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
+//!
+//! `/users/delete` requests (erasures) go the same way; what became of each one is also
+//! told to whoever subscribed with [`DeliveryHandle::delete_reports`] (data subject
+//! requests), after the outbox has recorded it.
 
 use crate::config::{DeliveryConfig, Mode};
 use crate::pacer::Pacer;
-use crate::request::{BrazeRequest, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
+use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
@@ -36,7 +40,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::time::Instant;
 
 /// How long an idle lane sleeps before looking again without being woken (a safety
@@ -79,6 +83,25 @@ pub struct DeliveryStatus {
     pub data_points: DataPoints,
 }
 
+/// What became of one `/users/delete` request (or of one part of it, when Braze refused
+/// a request and delivery bisected it). Settled reports are sent after the outbox has
+/// recorded the outcome, so an id reported settled no longer waits there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteReport {
+    /// Braze acknowledged the request (or, in dry run, it was written to the file).
+    Acknowledged { external_ids: Vec<String> },
+    /// Braze refused the id for good; it is in the dead letters with this reason.
+    Refused {
+        external_ids: Vec<String>,
+        reason: String,
+    },
+    /// The request failed for now and is retried (outage, 429, refused key, ...).
+    Retrying {
+        external_ids: Vec<String>,
+        problem: String,
+    },
+}
+
 /// The Braze delivery loop, before it runs. See the module docs.
 pub struct Delivery {
     shared: Arc<Shared>,
@@ -96,8 +119,6 @@ struct Shared {
     sender: Sender,
     pacer: Pacer,
     in_flight: Arc<Semaphore>,
-    /// Permits of `in_flight` (`max_concurrency`).
-    concurrency: usize,
     /// Lanes owned by a request being sent.
     busy: Mutex<Vec<bool>>,
     status: Mutex<DeliveryStatus>,
@@ -105,6 +126,8 @@ struct Shared {
     auth: watch::Sender<bool>,
     next_probe_at: Mutex<Instant>,
     wake: watch::Sender<u64>,
+    /// Where [`DeleteReport`]s go, once someone subscribed.
+    delete_reports: Mutex<Option<mpsc::UnboundedSender<DeleteReport>>>,
 }
 
 impl Delivery {
@@ -143,13 +166,13 @@ impl Delivery {
             sender,
             pacer,
             in_flight: Arc::new(Semaphore::new(concurrency)),
-            concurrency,
             busy: Mutex::new(vec![false; lane_count as usize]),
             status: Mutex::new(status),
             auth_failed: AtomicBool::new(false),
             auth: watch::Sender::new(false),
             next_probe_at: Mutex::new(Instant::now()),
             wake: watch::Sender::new(0),
+            delete_reports: Mutex::new(None),
             config,
         };
         Ok(Delivery {
@@ -210,16 +233,17 @@ impl DeliveryHandle {
         self.shared.wake_all();
     }
 
-    /// Wait until every request in flight when called has finished (answered, completed
-    /// in the outbox, or stopped); requests that would start meanwhile wait too. After an
-    /// erasure has removed a user's entries from the outbox, this is the point from which
-    /// no request can still carry them, so a `/users/delete` sent afterwards cannot be
-    /// overtaken by older data about the user. During a Braze outage it waits as long as
-    /// the outage lasts, which is the order wanted.
-    pub async fn wait_for_requests_in_flight(&self) {
-        let permits = u32::try_from(self.shared.concurrency).unwrap_or(u32::MAX);
-        // Dropping the permits at once lets delivery go on.
-        let _ = self.shared.in_flight.acquire_many(permits).await;
+    /// Hear what becomes of every `/users/delete` request from now on. One subscriber:
+    /// a new call replaces the previous one. Subscribe before [`Delivery::run`] so that
+    /// no report is missed.
+    pub fn delete_reports(&self) -> mpsc::UnboundedReceiver<DeleteReport> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *self
+            .shared
+            .delete_reports
+            .lock()
+            .expect("report lock poisoned") = Some(sender);
+        receiver
     }
 
     /// Use another REST key (config reload): clears an auth failure and resumes at once.
@@ -304,6 +328,13 @@ impl Shared {
 
     fn next_probe_at(&self) -> Instant {
         *self.next_probe_at.lock().expect("probe lock poisoned")
+    }
+
+    fn report_delete(&self, report: DeleteReport) {
+        if let Some(sender) = &*self.delete_reports.lock().expect("report lock poisoned") {
+            // A subscriber that went away (shutdown) has nothing left to learn.
+            let _ = sender.send(report);
+        }
     }
 
     fn note_error(&self, error: String) {
@@ -628,9 +659,14 @@ impl Worker {
                 (r.lane, r.position, dead_letter(r.entry, r.reason, None, "invalid"))
             })
             .collect();
+        let mut reports: Vec<DeleteReport> = Vec::new();
         let mut queue: VecDeque<BrazeRequest> = request.into_iter().collect();
         while let Some(mut request) = queue.pop_front() {
-            match self.settle(&mut request, probing).await {
+            let settled = self.settle(&mut request, probing).await;
+            if request.endpoint == Endpoint::Delete && !request.is_empty() {
+                reports.extend(delete_report(&request, &settled));
+            }
+            match settled {
                 Settled::Delivered => delivered.extend(request.items),
                 Settled::Partial { failed, status } => {
                     let mut items: Vec<Option<Item>> =
@@ -683,14 +719,23 @@ impl Worker {
                 Settled::Stopped => break,
             }
         }
-        self.complete(delivered, refused).await;
+        if self.complete(delivered, refused).await {
+            for report in reports {
+                self.shared.report_delete(report);
+            }
+        }
     }
 
     /// Record the result in the outbox, one commit per lane, retrying storage errors
-    /// (a lost completion would only resend, but keep trying while running).
-    async fn complete(&mut self, delivered: Vec<Item>, refused: Vec<(u32, u64, DeadLetter)>) {
+    /// (a lost completion would only resend, but keep trying while running). False when
+    /// shutdown came first and some of it is not recorded.
+    async fn complete(
+        &mut self,
+        delivered: Vec<Item>,
+        refused: Vec<(u32, u64, DeadLetter)>,
+    ) -> bool {
         if delivered.is_empty() && refused.is_empty() {
-            return;
+            return true;
         }
         let delivered_count = delivered.len() as u64;
         let dead = refused.len() as u64;
@@ -734,7 +779,7 @@ impl Worker {
             self.shared
                 .note_error(format!("completing delivered entries: {error}"));
             if self.stopping() {
-                return;
+                return false;
             }
             tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
             attempt += 1;
@@ -756,6 +801,7 @@ impl Worker {
         status.data_points.attributes += points.attributes;
         status.data_points.events += points.events;
         status.data_points.purchases += points.purchases;
+        true
     }
 
     /// Send one request until Braze gives a final answer about it (or we must stop).
@@ -815,6 +861,7 @@ impl Worker {
                 Err(e) => {
                     metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => e.reason()).increment(1);
                     tracing::warn!(error = %e, attempt, "braze request failed; retrying");
+                    self.report_retry(request, format!("braze {endpoint_label} failed: {e}"));
                     self.shared.note_error(e.to_string());
                     self.retry_after_backoff(e.reason(), &mut attempt).await;
                     continue;
@@ -851,18 +898,34 @@ impl Worker {
                 }
                 Outcome::PayloadTooLarge => return Settled::TooLarge,
                 Outcome::AuthFailure { status, message } => {
+                    self.report_retry(
+                        request,
+                        format!(
+                            "braze answered {status}: {message}; retrying every {} ms",
+                            self.shared.config.auth_probe_interval_ms
+                        ),
+                    );
                     self.shared.auth_failure(status, &message);
                     return Settled::Stopped;
                 }
                 Outcome::RateLimited { .. } => {
+                    self.report_retry(
+                        request,
+                        "braze answered 429: waiting for the rate-limit reset".into(),
+                    );
                     self.count_retry("rate_limited");
                     // The pause is already in the pacer; the retry waits for it there.
                 }
                 Outcome::Retry { status } => {
+                    self.report_retry(request, format!("braze answered {status}; retrying"));
                     self.shared.note_error(format!("braze answered {status}"));
                     self.retry_after_backoff("server_error", &mut attempt).await;
                 }
                 Outcome::NotFound => {
+                    self.report_retry(
+                        request,
+                        "braze answered 404: check the instance; retrying".into(),
+                    );
                     self.shared.note_error(format!(
                         "braze answered 404 for {}{}: check the instance",
                         self.shared.config.instance.rest_url(),
@@ -927,6 +990,17 @@ impl Worker {
             .last_success_ms = Some(now_ms());
     }
 
+    /// Tell the subscriber why a `/users/delete` request waits (shown on the data subject
+    /// requests it carries).
+    fn report_retry(&self, request: &BrazeRequest, problem: String) {
+        if request.endpoint == Endpoint::Delete {
+            self.shared.report_delete(DeleteReport::Retrying {
+                external_ids: request.external_ids_to_delete(),
+                problem,
+            });
+        }
+    }
+
     fn count_retry(&self, reason: &'static str) {
         metrics::counter!("braid_braze_retries_total", "reason" => reason).increment(1);
         self.shared
@@ -957,6 +1031,28 @@ impl Shared {
         if self.is_auth_failed() {
             self.auth_recovered();
         }
+    }
+}
+
+/// What a settled `/users/delete` request tells the subscriber; `None` while unsettled
+/// (bisecting, shutdown).
+fn delete_report(request: &BrazeRequest, settled: &Settled) -> Option<DeleteReport> {
+    let external_ids = request.external_ids_to_delete();
+    match settled {
+        Settled::Delivered | Settled::Partial { .. } => {
+            Some(DeleteReport::Acknowledged { external_ids })
+        }
+        Settled::Rejected { status, message } if request.len() == 1 => {
+            Some(DeleteReport::Refused {
+                external_ids,
+                reason: format!("braze answered {status}: {message}"),
+            })
+        }
+        Settled::TooLarge if request.len() == 1 => Some(DeleteReport::Refused {
+            external_ids,
+            reason: "braze answered 413: payload too large".into(),
+        }),
+        Settled::Rejected { .. } | Settled::TooLarge | Settled::Stopped => None,
     }
 }
 

@@ -38,7 +38,7 @@ pub mod request;
 mod sender;
 
 pub use config::{BackoffConfig, DeliveryConfig, Mode};
-pub use delivery::{Delivery, DeliveryHandle, DeliveryStatus};
+pub use delivery::{DeleteReport, Delivery, DeliveryHandle, DeliveryStatus};
 
 /// Delivery could not start.
 #[derive(Debug, thiserror::Error)]

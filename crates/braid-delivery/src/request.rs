@@ -329,18 +329,23 @@ impl BrazeRequest {
                     .collect();
                 json!({ "aliases_to_identify": aliases })
             }
-            Endpoint::Delete => {
-                let ids: Vec<&str> = self
-                    .items
-                    .iter()
-                    .filter_map(|item| match &item.entry.payload {
-                        OutboxPayload::Delete { external_id } => Some(external_id.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                json!({ "external_ids": ids })
-            }
+            Endpoint::Delete => json!({ "external_ids": self.external_ids_to_delete() }),
         }
+    }
+
+    /// The external ids a `/users/delete` request deletes, each once (an erasure queued
+    /// again after a restart may repeat an id still waiting).
+    pub fn external_ids_to_delete(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.items
+            .iter()
+            .filter_map(|item| match &item.entry.payload {
+                OutboxPayload::Delete { external_id } => Some(external_id),
+                _ => None,
+            })
+            .filter(|id| seen.insert(*id))
+            .cloned()
+            .collect()
     }
 
     /// The item an answer's `input_array`/`index` points at (a track request's objects are
