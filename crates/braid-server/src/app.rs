@@ -179,7 +179,6 @@ impl Server {
                 store.clone(),
                 &data_dir,
                 config.braze.clone(),
-                &config.delivery,
                 delivery_handle.clone(),
             )
             .await

@@ -335,7 +335,7 @@ async fn audit_trail(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         .map(|mut r| {
             // In-flight requests still hold identities; the trail never shows them.
             r.identities.clear();
-            r.braze.pending_external_ids.clear();
+            r.braze.pending_deletes.clear();
             serde_json::to_value(r).unwrap_or(Value::Null)
         })
         .collect();
