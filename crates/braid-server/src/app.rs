@@ -260,7 +260,7 @@ async fn load_audiences(
     use braid_core::audiences::{self, AudienceOutput, AudienceRuntime};
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
-    let now = crate::ingest::now_ms();
+    let now = braid_core::clock::now_ms();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
         audiences::transact_change(&store, |txn| {
             audiences::load_definitions(txn, &definitions, now)

@@ -4,7 +4,7 @@
 
 use crate::admin::{authorize, internal};
 use crate::app::AppState;
-use crate::ingest::{error_response, now_ms};
+use crate::ingest::error_response;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use braid_audiences::{
     check_overflow, Audience, AudienceSet, AudienceState, Memberships, SendSegmentsAs, UserView,
 };
 use braid_core::audiences::{self, AudienceChangeError, AudienceJob, CleanupThen};
+use braid_core::clock::now_ms;
 use braid_core::storage::StateStore;
 use serde::Deserialize;
 use serde_json::{json, Value};

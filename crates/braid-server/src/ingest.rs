@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use braid_core::clock::now_ms;
 use braid_core::storage::{AppendOutcome, AppendRequest};
 use braid_core::{LogRecord, LogRecordKind};
 use braid_mparticle::BatchError;
@@ -118,14 +119,6 @@ fn append_request(
         },
         source_request_id: batch.source_request_id.clone().filter(|s| !s.is_empty()),
     }
-}
-
-/// Milliseconds since the UNIX epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 async fn commit(

@@ -154,7 +154,7 @@ impl Forwarder {
                 }
                 Outcome::RateLimited { .. } => {
                     problem("braze answered 429: waiting for the rate-limit reset".into());
-                    let now_ms = u64::try_from(super::process::now_ms()).unwrap_or(0);
+                    let now_ms = u64::try_from(braid_core::clock::now_ms()).unwrap_or(0);
                     let pause = rate_limit
                         .reset_at_unix_s(now_ms / 1000)
                         .map(|reset| Duration::from_millis((reset * 1000).saturating_sub(now_ms)))

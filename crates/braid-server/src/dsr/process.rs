@@ -10,11 +10,12 @@ use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, Status};
 use super::request::RequestType;
 use super::{lookup, Dsr, DsrError};
 use braid_braze::mapping::external_id;
+use braid_core::clock::now_ms;
 use braid_core::storage::{IngestLog, StateStore};
 use braid_store::EmbeddedStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// How often the processor looks at its requests without being woken (the pipeline
@@ -39,12 +40,6 @@ pub async fn run(dsr: Arc<Dsr>, shutdown: watch::Receiver<bool>) {
         }
     }
     let _ = forwarder.await;
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 async fn blocking<T: Send + 'static>(

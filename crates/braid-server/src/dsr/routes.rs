@@ -114,7 +114,7 @@ async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
         Ok(new) => new,
         Err(e) => return error(StatusCode::BAD_REQUEST, "Validation", e.to_string()),
     };
-    let now = super::process::now_ms();
+    let now = braid_core::clock::now_ms();
     let record = DsrRecord::new(new, &dsr.salt, now);
     let id = record.id.clone();
     {
@@ -211,7 +211,7 @@ async fn cancel(
         return r;
     }
     let id = id.to_ascii_lowercase();
-    let now = super::process::now_ms();
+    let now = braid_core::clock::now_ms();
     let outcome = {
         let mut records = dsr.records.lock();
         match records.get_mut(&id) {
