@@ -1,7 +1,7 @@
 //! Assembling a running braid: store, committer, pipeline worker, delivery and the
 //! HTTP router, with graceful shutdown. Tests use [`Server::start`] on port 0.
 
-use crate::auth::Credential;
+use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
 use crate::{admin, credentials, dsr, ingest, telemetry, worker};
@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use braid_core::pipeline::{Pipeline, PipelineConfig};
 use braid_store::{EmbeddedStore, StoreOptions};
@@ -292,15 +292,16 @@ async fn load_audiences(
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     let max = state.config.limits.max_request_bytes;
+    let inputs = Guard::new::<ingest::IngestError>(state.inputs.clone());
+    let admin = Guard::new::<admin::AdminError>(state.admin.clone());
+    let dsr = Guard::new::<dsr::routes::OpenDsrError>(state.dsr.credentials.clone());
     Router::new()
-        .route("/v2/events", post(ingest::events))
-        .route("/v2/bulkevents", post(ingest::bulk))
-        .route("/v2/bulkevents/historical", post(ingest::bulk_historical))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .merge(admin::routes())
-        .merge(dsr::routes::routes())
+        .merge(ingest::routes(inputs))
+        .merge(admin::routes(admin))
+        .merge(dsr::routes::routes(dsr))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

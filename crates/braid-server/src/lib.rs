@@ -14,10 +14,6 @@
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
-// Handlers return `Result<_, Response>` so an early answer is a `?` away; the size of
-// `Response` in the error variant is irrelevant next to an HTTP round trip.
-#![allow(clippy::result_large_err)]
-
 pub mod admin;
 pub mod app;
 pub mod audiences_api;
