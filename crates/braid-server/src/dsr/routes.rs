@@ -223,10 +223,12 @@ async fn cancel(
                 Some(r.clone())
             }
             Some(r) if r.status == Status::Cancelled => None,
-            Some(r) => return Err(OpenDsrError::Conflict(format!(
+            Some(r) => {
+                return Err(OpenDsrError::Conflict(format!(
                 "request {id} is {:?} and can no longer be cancelled; only pending requests can",
                 r.status
-            ))),
+            )))
+            }
         }
     };
     if let Some(record) = cancelled {
