@@ -31,6 +31,7 @@ use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
 use braid_braze::response::{classify, FailedObject, Outcome, RateLimitInfo};
 use braid_braze::validate::validate_object;
+use braid_core::clock::now_ms;
 use braid_core::storage::Outbox;
 use braid_core::{DeadLetter, OutboxEntry, OutboxPayload};
 use rand::Rng;
@@ -39,7 +40,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::time::Instant;
 
@@ -64,11 +65,11 @@ pub struct DeliveryStatus {
     pub auth_failed: bool,
     /// Every sender is paused until this time (UNIX ms) after a 429 or an exhausted
     /// rate-limit window.
-    pub paused_until_ms: Option<u64>,
+    pub paused_until_ms: Option<i64>,
     /// The last problem seen (failed request, refused key, storage error).
     pub last_error: Option<String>,
     /// When Braze last accepted a request (UNIX ms).
-    pub last_success_ms: Option<u64>,
+    pub last_success_ms: Option<i64>,
     /// Requests sent (answers of any kind, dry-run lines included).
     pub requests: u64,
     /// Outbox entries acknowledged by Braze (or written in dry run).
@@ -266,7 +267,7 @@ impl Shared {
     fn snapshot(&self) -> DeliveryStatus {
         let mut status = self.status.lock().expect("status lock poisoned").clone();
         status.paused_until_ms = self.pacer.paused_until().map(|until| {
-            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as u64
+            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as i64
         });
         status
     }
@@ -364,7 +365,7 @@ impl Shared {
     }
 
     fn until_reset(&self, info: &RateLimitInfo) -> Option<Duration> {
-        let now = now_ms();
+        let now = u64::try_from(now_ms()).unwrap_or(0);
         let reset_ms = info.reset_at_unix_s(now / 1000)?.saturating_mul(1000);
         Some(Duration::from_millis(reset_ms.saturating_sub(now)))
     }
@@ -749,7 +750,7 @@ impl Worker {
                     braid_braze::billing::object_data_points(object.array, &object.body),
                 );
             }
-            let latency_ms = now.saturating_sub(u64::try_from(item.entry.accepted_ms).unwrap_or(0));
+            let latency_ms = now.saturating_sub(item.entry.accepted_ms).max(0);
             metrics::histogram!("braid_delivery_ack_latency_seconds")
                 .record(latency_ms as f64 / 1000.0);
             per_lane.entry(item.lane).or_default().0.push(item.position);
@@ -1085,7 +1086,7 @@ fn dead_letter(
         entry,
         reason,
         status,
-        failed_ms: now_ms() as i64,
+        failed_ms: now_ms(),
     }
 }
 
@@ -1094,10 +1095,4 @@ fn dead_letter(
 fn record_stage(stage: &'static str, started: std::time::Instant) {
     metrics::histogram!("braid_delivery_stage_seconds", "stage" => stage)
         .record(started.elapsed().as_secs_f64());
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -12,12 +12,13 @@ use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, PendingDel
 use super::request::RequestType;
 use super::{lookup, Dsr, DsrError};
 use braid_braze::mapping::external_id;
+use braid_core::clock::now_ms;
 use braid_core::storage::{lane_of, Erased, IngestLog, Maintenance, Outbox, StateStore};
 use braid_core::{OutboxEntry, OutboxPayload};
 use braid_delivery::DeleteReport;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// How often the processor looks at its requests without being woken (the pipeline
@@ -68,12 +69,6 @@ async fn listen(
             tracing::error!(error = %e, "recording braze's answer to an erasure failed");
         }
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 async fn blocking<T: Send + 'static>(
