@@ -25,6 +25,7 @@ use crate::pacer::Pacer;
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
+use braid_braze::limits::Limits;
 use braid_braze::response::{classify, FailedObject, Outcome, RateLimitInfo};
 use braid_braze::validate::validate_object;
 use braid_core::storage::Outbox;
@@ -93,6 +94,8 @@ pub struct DeliveryHandle {
 struct Shared {
     outbox: Arc<dyn Outbox>,
     config: DeliveryConfig,
+    /// Braze's limits (`[braze.limits]`), shared with the mapping.
+    limits: Limits,
     sender: Sender,
     pacer: Pacer,
     in_flight: Arc<Semaphore>,
@@ -108,10 +111,12 @@ struct Shared {
 }
 
 impl Delivery {
-    /// Prepare delivery of `outbox` to Braze. `data_dir` holds the default dry-run file.
+    /// Prepare delivery of `outbox` to Braze within `limits` (the mapping's, so that both
+    /// read one setting). `data_dir` holds the default dry-run file.
     pub fn new(
         outbox: Arc<dyn Outbox>,
         config: DeliveryConfig,
+        limits: Limits,
         data_dir: &Path,
     ) -> Result<Delivery, DeliveryError> {
         config
@@ -151,6 +156,7 @@ impl Delivery {
             next_probe_at: Mutex::new(Instant::now()),
             wake: watch::Sender::new(0),
             config,
+            limits,
         };
         Ok(Delivery {
             shared: Arc::new(shared),
@@ -224,7 +230,7 @@ impl DeliveryHandle {
 
     /// Use another REST key (config reload): clears an auth failure and resumes at once.
     /// `None` switches to dry run.
-    pub fn update_api_key(&self, key: Option<String>) {
+    pub fn update_api_key(&self, key: Option<braid_core::Secret>) {
         let dry_run = key.is_none();
         self.shared.sender.set_key(key);
         self.shared
@@ -340,8 +346,7 @@ impl Shared {
 
     fn validator(&self) -> impl Fn(&braid_braze::wire::TrackObject) -> Result<(), String> + '_ {
         move |object| {
-            validate_object(object.array, &object.body, &self.config.limits)
-                .map_err(|e| e.to_string())
+            validate_object(object.array, &object.body, &self.limits).map_err(|e| e.to_string())
         }
     }
 }
@@ -538,7 +543,7 @@ impl Dispatcher {
 fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult<Gathered> {
     let lanes = shared.outbox.lane_count();
     let busy = shared.busy.lock().expect("busy lock poisoned").clone();
-    let limits = &shared.config.limits;
+    let limits = &shared.limits;
     let mut packer = Packer::new(limits);
     let peek_max = if probing {
         packer = packer.with_max_items(1);
@@ -875,7 +880,6 @@ impl Worker {
         let outbox = self.shared.outbox.clone();
         let peek_max = self
             .shared
-            .config
             .limits
             .contract
             .max_total()

@@ -25,7 +25,6 @@ pub struct AppState {
     pub config: Config,
     pub inputs: Vec<Credential>,
     pub admin: Vec<Credential>,
-    pub batch_limits: braid_mparticle::limits::Limits,
     pub committer: Committer,
     pub store: EmbeddedStore,
     pub delivery: braid_delivery::DeliveryHandle,
@@ -146,7 +145,8 @@ impl Server {
             PipelineConfig {
                 braze: config.braze.clone(),
                 forward_to_braze: true,
-                lanes,
+                // The store's lane count, read back so the pipeline cannot disagree with it.
+                lanes: braid_core::storage::Outbox::lane_count(&store),
                 history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
             },
             audiences.clone(),
@@ -169,6 +169,7 @@ impl Server {
         let delivery = braid_delivery::Delivery::new(
             Arc::new(store.clone()),
             config.delivery.clone(),
+            config.braze.limits.clone(),
             &data_dir,
         )?;
         let delivery_handle = delivery.handle();
@@ -189,7 +190,6 @@ impl Server {
         let dsr_task = tokio::spawn(dsr::process::run(dsr.clone(), shutdown_rx.clone()));
 
         let state = Arc::new(AppState {
-            batch_limits: braid_mparticle::limits::Limits::default(),
             config: config.clone(),
             inputs,
             admin,

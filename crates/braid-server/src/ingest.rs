@@ -92,7 +92,7 @@ fn check_batch(
         ));
     }
     let batch = braid_mparticle::parse_batch(raw).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    braid_mparticle::validate_batch(&batch, &state.batch_limits)
+    braid_mparticle::validate_batch(&batch, &state.config.limits)
         .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     Ok(batch)
 }
@@ -240,16 +240,8 @@ async fn bulk_inner(
             );
         }
     };
-    let max = state.config.limits.max_bulk_batches;
-    if items.len() > max {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!(
-                "$: {} batches in one request, at most {max} allowed",
-                items.len()
-            ),
-        );
+    if let Err(e) = braid_mparticle::limits::check_bulk_len(items.len(), &state.config.limits) {
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string());
     }
     let mut requests = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();

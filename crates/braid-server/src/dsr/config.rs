@@ -1,6 +1,7 @@
 //! The `[dsr]` section: credentials of the data subject request API, how erasures are
 //! forwarded to Braze, and how long access results are kept.
 
+use braid_core::Secret;
 use serde::{Deserialize, Serialize};
 
 /// Data subject requests (OpenDSR / mParticle DSR API v3).
@@ -11,7 +12,7 @@ pub struct DsrConfig {
     /// braid generates a key and secret on first run (in `<data_dir>/credentials.json`).
     pub key: Option<String>,
     /// The secret that goes with `key` (at least 8 characters).
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// Erasures are forwarded to Braze as `/users/delete` once this many external ids
     /// are waiting. Default 1000.
     pub forward_batch_size: usize,

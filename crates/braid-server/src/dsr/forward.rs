@@ -60,7 +60,7 @@ impl Forwarder {
         Ok(Forwarder {
             client,
             url: format!("{}/users/delete", config.instance.rest_url()),
-            key: RwLock::new(config.rest_api_key.clone()),
+            key: RwLock::new(config.rest_api_key.as_ref().map(|k| k.expose().to_owned())),
             backoff: config.backoff.clone(),
             auth_probe_interval: Duration::from_millis(config.auth_probe_interval_ms),
             rate_window: Duration::from_millis(config.rate_window_ms),
