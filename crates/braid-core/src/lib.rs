@@ -10,7 +10,8 @@
 //! - `conformance` (feature `conformance`): that contract as checks every backend runs;
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
-//! - `pipeline`: applying one log record to the store, in one transaction.
+//! - `pipeline`: applying one log record to the store, in one transaction;
+//! - `secret`: configured keys and secrets that never print.
 
 pub mod clock;
 pub mod log;
@@ -29,3 +30,6 @@ pub use storage::{StorageError, StoreResult};
 pub mod identity;
 pub mod membership;
 pub mod pipeline;
+pub mod secret;
+
+pub use secret::Secret;

@@ -12,8 +12,8 @@ use axum::{Json, Router};
 use braid_audiences::{
     check_overflow, Audience, AudienceSet, AudienceState, Memberships, SendSegmentsAs, UserView,
 };
-use braid_core::membership::{self, AudienceChangeError, AudienceJob, CleanupThen};
 use braid_core::clock::now_ms;
+use braid_core::membership::{self, AudienceChangeError, AudienceJob, CleanupThen};
 use braid_core::storage::StateStore;
 use serde::Deserialize;
 use serde_json::{json, Value};
