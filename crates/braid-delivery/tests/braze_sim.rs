@@ -663,7 +663,12 @@ async fn deletes_go_at_most_fifty_ids_per_request_and_each_request_is_reported()
     for (i, id) in ids.iter().enumerate() {
         outbox.push((i % 4) as u32, [delete(id)]);
     }
-    let delivery = Delivery::new(outbox.clone(), live_config(&sim), &std::env::temp_dir());
+    let delivery = Delivery::new(
+        outbox.clone(),
+        live_config(&sim),
+        Limits::default(),
+        &std::env::temp_dir(),
+    );
     let delivery = delivery.unwrap();
     let mut reports = delivery.handle().delete_reports();
     let (stop, stopped) = watch::channel(false);
@@ -708,7 +713,12 @@ async fn deletes_wait_out_a_5xx_outage_reporting_why_then_go() {
     let outbox = Arc::new(MemOutbox::new(2));
     let ids: Vec<String> = (0..10).map(|i| format!("later-{i}")).collect();
     outbox.push(0, ids.iter().map(|id| delete(id)));
-    let delivery = Delivery::new(outbox.clone(), live_config(&sim), &std::env::temp_dir());
+    let delivery = Delivery::new(
+        outbox.clone(),
+        live_config(&sim),
+        Limits::default(),
+        &std::env::temp_dir(),
+    );
     let delivery = delivery.unwrap();
     let mut reports = delivery.handle().delete_reports();
     let (stop, stopped) = watch::channel(false);
