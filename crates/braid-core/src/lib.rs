@@ -7,7 +7,8 @@
 //! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
 //! - `identity`: resolving a batch to one profile;
 //! - `audiences`: memberships in the pipeline, re-checks, backfill and clean-up jobs;
-//! - `pipeline`: applying one log record to the store, in one transaction.
+//! - `pipeline`: applying one log record to the store, in one transaction;
+//! - `trace`: what the pipeline did with one batch, for the console's live stream.
 
 pub mod log;
 pub mod outbox;
@@ -21,3 +22,4 @@ pub use storage::{StorageError, StoreResult};
 pub mod audiences;
 pub mod identity;
 pub mod pipeline;
+pub mod trace;

@@ -4,7 +4,7 @@
 use crate::auth::Credential;
 use crate::committer::Committer;
 use crate::config::Config;
-use crate::{admin, credentials, dsr, ingest, telemetry, worker};
+use crate::{admin, console, credentials, dsr, ingest, telemetry, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -40,6 +40,8 @@ pub struct AppState {
     pub audience_changes: tokio::sync::Mutex<()>,
     /// Wakes the worker when audience work is queued.
     pub audience_work: Arc<Notify>,
+    /// The browser console's sessions, live stream and history.
+    pub console: Arc<console::Console>,
 }
 
 /// A running braid.
@@ -152,12 +154,14 @@ impl Server {
             audiences.clone(),
         ));
         let ledger = Arc::new(worker::Ledger::default());
+        let console = Arc::new(console::Console::new(&config.console, shutdown_rx.clone()));
         let worker_task = tokio::spawn(worker::run(
             store.clone(),
             pipeline,
             committed.clone(),
             processed.clone(),
             ledger.clone(),
+            console.live.clone(),
             worker::AudienceTiming {
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
                 chunk: config.audiences.job_chunk,
@@ -187,6 +191,12 @@ impl Server {
         );
         let delivery_task = tokio::spawn(delivery.run(processed.clone(), shutdown_rx.clone()));
         let dsr_task = tokio::spawn(dsr::process::run(dsr.clone(), shutdown_rx.clone()));
+        let console_task = tokio::spawn(console::history::run(
+            store.clone(),
+            ledger.clone(),
+            console.history.clone(),
+            shutdown_rx.clone(),
+        ));
 
         let state = Arc::new(AppState {
             batch_limits: braid_mparticle::limits::Limits::default(),
@@ -202,6 +212,7 @@ impl Server {
             audiences,
             audience_changes: tokio::sync::Mutex::new(()),
             audience_work,
+            console,
         });
         let router = router(state.clone());
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
@@ -223,7 +234,13 @@ impl Server {
             addr,
             state,
             shutdown,
-            tasks: vec![committer_task, worker_task, delivery_task, dsr_task],
+            tasks: vec![
+                committer_task,
+                worker_task,
+                delivery_task,
+                dsr_task,
+                console_task,
+            ],
             http,
             generated,
         })
@@ -301,6 +318,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .merge(admin::routes())
         .merge(dsr::routes::routes())
+        .merge(console::routes(&state.config.console))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }
@@ -310,6 +328,22 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let (ready, problems) = readiness(&state);
+    let body = json!({
+        "ready": ready,
+        "problems": problems,
+        "delivery": state.delivery.status(),
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+/// Whether braid is ready (what `/readyz` answers), and the problems when it is not.
+pub(crate) fn readiness(state: &AppState) -> (bool, Vec<String>) {
     let status = state.delivery.status();
     let mut problems = Vec::new();
     if status.auth_failed {
@@ -318,17 +352,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             status.last_error.clone().unwrap_or_default()
         ));
     }
-    let body = json!({
-        "ready": problems.is_empty(),
-        "problems": problems,
-        "delivery": status,
-    });
-    let code = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, Json(body)).into_response()
+    (problems.is_empty(), problems)
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

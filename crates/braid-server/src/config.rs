@@ -30,6 +30,8 @@ pub struct Config {
     pub dsr: crate::dsr::DsrConfig,
     /// Audience definitions and how memberships reach Braze.
     pub audiences: AudiencesConfig,
+    /// The browser console.
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// `[audiences]`: audience evaluation and the audience output. The connection settings
@@ -180,6 +182,21 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// This configuration with every secret replaced by `<redacted>` (for printing).
+    pub fn redacted(mut self) -> Config {
+        for input in &mut self.inputs {
+            input.secret = "<redacted>".into();
+        }
+        if let Some(admin) = &mut self.admin {
+            admin.secret = "<redacted>".into();
+        }
+        self.delivery.redact();
+        if self.dsr.secret.is_some() {
+            self.dsr.secret = Some("<redacted>".into());
+        }
+        self
+    }
+
     /// Load defaults, then the file (if any), then `BRAID_*` environment variables.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -268,6 +285,9 @@ impl Config {
         self.dsr
             .validate()
             .map_err(|(key, problem)| invalid(&format!("dsr.{key}"), problem))?;
+        self.console
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("console.{key}"), problem))?;
         self.validate_audiences()
     }
 

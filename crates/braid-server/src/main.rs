@@ -114,7 +114,8 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
             println!("configuration is valid");
             println!(
                 "{}",
-                toml::to_string_pretty(&redacted(config)).context("rendering the configuration")?
+                toml::to_string_pretty(&config.redacted())
+                    .context("rendering the configuration")?
             );
             Ok(())
         }
@@ -123,20 +124,6 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     }
-}
-
-fn redacted(mut config: Config) -> Config {
-    for input in &mut config.inputs {
-        input.secret = "<redacted>".into();
-    }
-    if let Some(admin) = &mut config.admin {
-        admin.secret = "<redacted>".into();
-    }
-    config.delivery.redact();
-    if config.dsr.secret.is_some() {
-        config.dsr.secret = Some("<redacted>".into());
-    }
-    config
 }
 
 fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {

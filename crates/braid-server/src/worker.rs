@@ -129,6 +129,7 @@ pub async fn run(
     committed: Arc<Notify>,
     processed: Arc<Notify>,
     ledger: Arc<Ledger>,
+    live: Arc<crate::console::LiveStream>,
     audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -140,9 +141,13 @@ pub async fn run(
             last_audience_step = std::time::Instant::now();
             audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
         }
-        let (store2, pipeline2) = (store.clone(), pipeline.clone());
+        let (store2, pipeline2, live2) = (store.clone(), pipeline.clone(), live.clone());
         let outcome = tokio::task::spawn_blocking(move || {
-            let mut report = PipelineReport::default();
+            let mut report = PipelineReport {
+                // Batch traces cost allocations: built only while the console watches.
+                traces: live2.watching().then(Vec::new),
+                ..PipelineReport::default()
+            };
             let started = std::time::Instant::now();
             let before = store2.cursor()?;
             // Set before the pass too, not only after it: records committed while the
@@ -166,7 +171,10 @@ pub async fn run(
         })
         .await;
         let progressed = match outcome {
-            Ok(Ok((before, after, report))) => {
+            Ok(Ok((before, after, mut report))) => {
+                if let Some(traces) = report.traces.take().filter(|t| !t.is_empty()) {
+                    live.publish(traces);
+                }
                 record_metrics(&report);
                 ledger.add(&report);
                 if let Ok(head) = store.head() {
