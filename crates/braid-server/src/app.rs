@@ -160,8 +160,10 @@ impl Server {
             pipeline,
             committed.clone(),
             processed.clone(),
-            ledger.clone(),
-            console.live.clone(),
+            worker::Reporting {
+                ledger: ledger.clone(),
+                live: console.live.clone(),
+            },
             worker::AudienceTiming {
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
                 chunk: config.audiences.job_chunk,

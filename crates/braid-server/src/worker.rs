@@ -38,6 +38,14 @@ impl Ledger {
     }
 }
 
+/// Where the worker reports what it did: the data-point ledger, and batch traces for the
+/// console's live stream (built only while someone watches).
+#[derive(Clone)]
+pub struct Reporting {
+    pub ledger: Arc<Ledger>,
+    pub live: Arc<crate::console::LiveStream>,
+}
+
 /// How often records the pipeline has applied are removed from the ingest log.
 const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -128,11 +136,11 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     committed: Arc<Notify>,
     processed: Arc<Notify>,
-    ledger: Arc<Ledger>,
-    live: Arc<crate::console::LiveStream>,
+    reporting: Reporting,
     audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Reporting { ledger, live } = reporting;
     tokio::spawn(prune_log_forever(store.clone(), shutdown.clone()));
     let mut last_audience_step = std::time::Instant::now();
     let mut audience_pending = true;

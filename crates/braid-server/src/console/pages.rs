@@ -347,16 +347,17 @@ pub async fn stream(
     headers: HeaderMap,
     Query(filter): Query<StreamFilter>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, "/stream") {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let source = format!(
-        "/stream/events?input={}&user={}&event={}",
+    let query = format!(
+        "input={}&user={}&event={}",
         encode(&filter.input),
         encode(&filter.user),
         encode(&filter.event)
     );
+    let session = match signed_in(&state, &headers, &format!("/stream?{query}")) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let source = format!("/stream/events?{query}");
     let recent: Vec<_> = state
         .console
         .live
@@ -737,7 +738,6 @@ pub async fn audiences(State(state): State<Arc<AppState>>, headers: HeaderMap) -
                     }
                 }
             }
-        }
         @if audiences.is_empty() { p { "No audiences yet." } } @else {
             table id="audience-table" {
                 thead { tr { th scope="col" class="num" { "Id" } th scope="col" { "Name" } th scope="col" { "Braze name" } th scope="col" { "State" } th scope="col" class="num" { "Members" } } }
@@ -751,6 +751,7 @@ pub async fn audiences(State(state): State<Arc<AppState>>, headers: HeaderMap) -
                     }
                 } }
             }
+        }
         }
         section aria-labelledby="jobs" id="job-section" data-refresh=[(!pending.is_empty()).then_some("1")] {
             h2 id="jobs" { "Backfill and clean-up jobs in progress" }
@@ -803,7 +804,7 @@ impl AudienceForm {
     }
 
     /// The audience JSON, with every problem found put at its field.
-    fn to_json(&mut self) -> Option<Value> {
+    fn checked_json(&mut self) -> Option<Value> {
         let id: Option<u64> = match self.id.parse() {
             Ok(id) => Some(id),
             Err(_) => {
@@ -977,7 +978,7 @@ async fn submit_audience(state: &Arc<AppState>, form: Fields, existing: Option<u
         )
             .into_response()
     };
-    let Some(body) = audience.to_json() else {
+    let Some(body) = audience.checked_json() else {
         return invalid(
             &audience,
             Some("the audience was not saved: fix the fields marked below"),

@@ -3,7 +3,7 @@
 //! needed to draw it).
 
 use super::history::Sample;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 
 /// The console's sections, in navigation order: (path, label).
 pub const NAV: &[(&str, &str)] = &[
@@ -65,14 +65,13 @@ pub fn page(title: &str, active: &str, csrf: Option<&str>, body: Markup) -> Mark
 /// `1234567` → `1,234,567`.
 pub fn int(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups: Vec<String> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|group| String::from_utf8_lossy(group).into_owned())
+        .collect();
+    groups.join(",")
 }
 
 /// A signed integer with separators.
@@ -221,11 +220,6 @@ pub fn pager(base: &str, next_after: Option<u64>) -> Markup {
             }
         }
     }
-}
-
-/// Raw, trusted markup (only for static text the console itself owns).
-pub fn trusted(text: &'static str) -> PreEscaped<&'static str> {
-    PreEscaped(text)
 }
 
 #[cfg(test)]
