@@ -51,10 +51,11 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
-/** Send one mParticle batch to /v2/events with the input credentials; the status. */
-export async function sendBatch(batch) {
+/** Send one mParticle batch (or, to a bulk route, a list) with the input credentials;
+ * the status. */
+export async function sendBatch(batch, route = '/v2/events') {
   const auth = Buffer.from(`${env.inputKey}:${env.inputSecret}`).toString('base64');
-  const response = await fetch(`${env.base}/v2/events`, {
+  const response = await fetch(`${env.base}${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
     body: JSON.stringify(batch),

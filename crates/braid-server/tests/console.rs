@@ -236,6 +236,23 @@ async fn a_batch_sent_while_watching_appears_in_the_live_stream_with_its_cost() 
         seen["shown"], 1,
         "the user filter hides the other user's batch: {seen}"
     );
+    assert_eq!(seen["anonymousStatus"], 202, "{seen}");
+    assert_eq!(seen["historicalStatus"], 202, "{seen}");
+    let mut reasons: Vec<&str> = seen["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            "Not forwarded: anonymous: the user has no external id for Braze",
+            "Not forwarded: historical batch: kept in the profile, never forwarded",
+        ],
+        "{seen}"
+    );
     braid.stop().await;
 }
 

@@ -320,8 +320,8 @@ pub fn trace_view(trace: &BatchTrace) -> Markup {
                     p class="cost" {
                         "Queued for Braze: " (count(trace.queued.len() as u64, "object", "objects")) ", "
                         strong { (count(trace.data_points.total(), "data point", "data points")) }
-                        " (" (int(trace.data_points.attributes)) " attributes, " (int(trace.data_points.events)) " events, "
-                        (int(trace.data_points.purchases)) " purchases); "
+                        " (attributes " (int(trace.data_points.attributes)) ", events " (int(trace.data_points.events)) ", purchases "
+                        (int(trace.data_points.purchases)) "); "
                         (count(trace.data_points_saved.total(), "data point", "data points")) " saved by the delta step"
                     }
                     details {
