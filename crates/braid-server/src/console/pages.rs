@@ -1405,3 +1405,61 @@ pub async fn settings(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     };
     page("Settings", "/settings", Some(&session.csrf), body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(id: &str, name: &str, criteria: &str) -> AudienceForm {
+        AudienceForm {
+            id: id.into(),
+            name: name.into(),
+            state: "active".into(),
+            criteria: criteria.into(),
+            ..AudienceForm::default()
+        }
+    }
+
+    #[test]
+    fn each_audience_form_error_lands_at_its_field() {
+        let mut bad_id = form("x1", "A", CRITERIA_EXAMPLE);
+        assert!(bad_id.checked_json().is_none());
+        assert!(bad_id.errors["id"].contains("x1"));
+
+        let mut bad_json = form("1", "A", "{not json");
+        assert!(bad_json.checked_json().is_none());
+        assert!(bad_json.errors["criteria"].starts_with("not valid JSON"));
+
+        let mut empty_name = form("1", " ", CRITERIA_EXAMPLE);
+        assert!(empty_name.checked_json().is_none());
+        assert_eq!(empty_name.errors["name"], "must not be empty");
+
+        let mut bad_op = form(
+            "1",
+            "A",
+            r#"{"attribute": {"key": "plan", "op": "resembles", "value": "x"}}"#,
+        );
+        assert!(bad_op.checked_json().is_none());
+        assert!(bad_op.errors["criteria"].starts_with("criteria.attribute.op: "));
+        assert_eq!(bad_op.errors.len(), 1);
+    }
+
+    #[test]
+    fn a_valid_form_becomes_the_admin_api_body() {
+        let mut ok = form("5", "Gold", CRITERIA_EXAMPLE);
+        ok.external_name = "Gold Members".into();
+        let body = ok.checked_json().expect("valid");
+        assert_eq!(body["id"], 5);
+        assert_eq!(body["external_name"], "Gold Members");
+        assert!(ok.errors.is_empty());
+        assert!(Audience::from_json(body).is_ok());
+    }
+
+    #[test]
+    fn sign_in_only_returns_to_paths_on_this_site() {
+        assert_eq!(safe_next("/audiences?x=1"), "/audiences?x=1");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+}
