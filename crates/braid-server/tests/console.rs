@@ -511,3 +511,72 @@ async fn dsr_and_settings_pages_show_the_trail_and_redact_secrets() {
     );
     braid.stop().await;
 }
+
+#[tokio::test]
+async fn a_disabled_console_serves_no_pages_and_bad_console_settings_are_named() {
+    let braid = start_with(|c| c.console.enabled = false).await;
+    let page = braid
+        .client
+        .get(format!("{}/login", braid.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert_eq!(
+        braid.admin_get("/api/v1/delivery").await.0,
+        200,
+        "the admin API stays"
+    );
+    braid.stop().await;
+
+    let mut config = braid_server::Config::default();
+    config.console.session_minutes = 0;
+    let err = config.validate().unwrap_err().to_string();
+    assert_eq!(err, "console.session_minutes: must be at least 1");
+}
+
+#[tokio::test]
+async fn console_pages_need_a_session_and_carry_a_strict_content_policy() {
+    let (_sim, mut braid) = braid_with_sim().await;
+    braid.client = redirect_free_client();
+    for path in [
+        "/",
+        "/stream",
+        "/users",
+        "/audiences",
+        "/dead-letters",
+        "/dsr",
+        "/settings",
+    ] {
+        let r = braid
+            .client
+            .get(format!("{}{path}", braid.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            303,
+            "{path} sends a stranger to the sign-in page"
+        );
+        let location = r.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with("/login?next="), "{path}: {location}");
+    }
+    let events = braid
+        .client
+        .get(format!("{}/stream/events", braid.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 401);
+    let login = braid
+        .client
+        .get(format!("{}/login", braid.base))
+        .send()
+        .await
+        .unwrap();
+    let policy = login.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+    braid.stop().await;
+}
