@@ -3,7 +3,7 @@
 //! hour (since start when braid has run for less).
 
 use crate::worker::{Ledger, LedgerTotals};
-use braid_core::storage::{IngestLog, Outbox};
+use braid_core::storage::{IngestLog, Outbox, StateStore};
 use braid_store::EmbeddedStore;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
