@@ -1,6 +1,7 @@
 //! braid's domain core: who a batch belongs to, what their profile holds, and what must
 //! reach Braze as a result.
 //!
+//! - `clock`: the wall clock in milliseconds, read one way everywhere;
 //! - `profile`: the stored profile of one user;
 //! - `log`: records of the durable ingest log;
 //! - `outbox`: what is waiting for Braze, and dead letters;
@@ -12,6 +13,7 @@
 //! - `pipeline`: applying one log record to the store, in one transaction;
 //! - `trace`: what the pipeline did with one batch, for the console's live stream.
 
+pub mod clock;
 pub mod log;
 pub mod outbox;
 pub mod profile;

@@ -3,7 +3,7 @@
 //! The sender knows nothing about retries or batches: it sends bytes and reports what
 //! came back (status, rate-limit headers, body) or how the transport failed.
 
-use crate::batch::Endpoint;
+use crate::request::Endpoint;
 use braid_braze::response::RateLimitInfo;
 use serde_json::{json, Value};
 use std::fs::{File, OpenOptions};

@@ -7,7 +7,9 @@ mod support;
 
 use braid_braze::limits::{ContractShape, Limits};
 use braid_core::{OutboxEntry, OutboxPayload};
-use braid_delivery::{BackoffConfig, Delivery, DeliveryConfig, DeliveryHandle, DeliveryStatus};
+use braid_delivery::{
+    BackoffConfig, DeleteReport, Delivery, DeliveryConfig, DeliveryHandle, DeliveryStatus,
+};
 use braze_sim::{Faults, SimConfig, SimHandle};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -615,4 +617,130 @@ async fn a_wrong_url_keeps_everything_queued_and_says_so() {
     assert_eq!(outbox.queued(), total);
     assert!(outbox.dead().is_empty());
     assert_eq!(sim.state().stats().objects_applied, 0);
+}
+
+fn delete(external_id: &str) -> OutboxEntry {
+    OutboxEntry {
+        mpid: 1,
+        payload: OutboxPayload::Delete {
+            external_id: external_id.into(),
+        },
+        data_points: 0,
+        accepted_ms: 0,
+    }
+}
+
+/// Every report until `ids` are all settled (acknowledged or refused), in arrival order.
+async fn reports_until_settled(
+    reports: &mut tokio::sync::mpsc::UnboundedReceiver<DeleteReport>,
+    ids: &[String],
+) -> Vec<DeleteReport> {
+    let mut seen = Vec::new();
+    let mut settled = std::collections::HashSet::new();
+    tokio::time::timeout(GUARD, async {
+        while settled.len() < ids.len() {
+            let report = reports.recv().await.expect("delivery keeps reporting");
+            if let DeleteReport::Acknowledged { external_ids }
+            | DeleteReport::Refused { external_ids, .. } = &report
+            {
+                settled.extend(external_ids.iter().cloned());
+            }
+            seen.push(report);
+        }
+    })
+    .await
+    .expect("every delete settles");
+    seen
+}
+
+#[tokio::test]
+async fn deletes_go_at_most_fifty_ids_per_request_and_each_request_is_reported() {
+    let sim = sim(SimConfig::default()).await;
+    let outbox = Arc::new(MemOutbox::new(4));
+    let ids: Vec<String> = (0..130).map(|i| format!("gone-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        outbox.push((i % 4) as u32, [delete(id)]);
+    }
+    let delivery = Delivery::new(outbox.clone(), live_config(&sim), &std::env::temp_dir());
+    let delivery = delivery.unwrap();
+    let mut reports = delivery.handle().delete_reports();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
+
+    let seen = reports_until_settled(&mut reports, &ids).await;
+    let mut acknowledged = Vec::new();
+    for report in &seen {
+        match report {
+            DeleteReport::Acknowledged { external_ids } => {
+                assert!(external_ids.len() <= 50, "{} ids", external_ids.len());
+                acknowledged.extend(external_ids.iter().cloned());
+            }
+            other => panic!("braze-sim accepts every delete of at most 50 ids: {other:?}"),
+        }
+    }
+    // 130 ids need at least three requests of 50.
+    assert!(seen.len() >= 3, "{} requests", seen.len());
+    let mut deleted = sim.state().stats().deletes;
+    deleted.sort();
+    acknowledged.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(deleted, expected, "braze-sim received each id once");
+    assert_eq!(acknowledged, expected, "each id reported once");
+    assert_eq!(outbox.queued(), 0);
+    assert!(outbox.dead().is_empty());
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn deletes_wait_out_a_5xx_outage_reporting_why_then_go() {
+    let sim = sim(SimConfig {
+        faults: Faults {
+            status_5xx_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    let outbox = Arc::new(MemOutbox::new(2));
+    let ids: Vec<String> = (0..10).map(|i| format!("later-{i}")).collect();
+    outbox.push(0, ids.iter().map(|id| delete(id)));
+    let delivery = Delivery::new(outbox.clone(), live_config(&sim), &std::env::temp_dir());
+    let delivery = delivery.unwrap();
+    let mut reports = delivery.handle().delete_reports();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
+
+    let mut retries = 0;
+    tokio::time::timeout(GUARD, async {
+        while retries < 3 {
+            match reports.recv().await.expect("delivery keeps reporting") {
+                DeleteReport::Retrying {
+                    external_ids,
+                    problem,
+                } => {
+                    assert_eq!(external_ids, ids);
+                    assert!(problem.contains("braze answered 50"), "{problem}");
+                    retries += 1;
+                }
+                other => panic!("nothing settles during the outage: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("retries are reported");
+    assert_eq!(outbox.queued(), 10, "the deletes stay queued");
+    assert!(sim.state().stats().deletes.is_empty());
+
+    sim.set_faults(Faults::default());
+    let seen = reports_until_settled(&mut reports, &ids).await;
+    assert!(
+        matches!(seen.last(), Some(DeleteReport::Acknowledged { external_ids }) if *external_ids == ids),
+        "{seen:?}"
+    );
+    assert_eq!(sim.state().stats().deletes, ids);
+    assert_eq!(outbox.queued(), 0);
+    stop.send(true).unwrap();
+    task.await.unwrap();
 }

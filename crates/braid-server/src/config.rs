@@ -103,7 +103,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Outbox lanes: users are spread over lanes, each delivered in order. Default 16.
     pub lanes: u32,
-    /// Seconds to let in-flight requests finish on SIGTERM. Default 30.
+    /// Seconds shutdown may take in all (requests, pipeline, delivery), shared by
+    /// every task from the signal on. Default 30.
     pub shutdown_grace_secs: u64,
     /// Event history kept for audiences, in days. Default 30.
     pub history_retention_days: u32,

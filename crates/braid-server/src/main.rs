@@ -224,10 +224,6 @@ fn reload(path: Option<&std::path::Path>, server: &Server) {
                 .state()
                 .delivery
                 .update_api_key(config.delivery.rest_api_key.clone());
-            server
-                .state()
-                .dsr
-                .update_api_key(config.delivery.rest_api_key.clone());
             tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
         }
         Err(e) => {

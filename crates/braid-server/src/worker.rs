@@ -108,7 +108,7 @@ async fn audience_step(
     let (store, pipeline) = (store.clone(), pipeline.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         let mut report = PipelineReport::default();
-        let now = crate::ingest::now_ms();
+        let now = braid_core::clock::now_ms();
         let (worked, _) = pipeline.run_audience_work(&store, now, chunk, &mut report)?;
         Ok::<_, braid_core::StorageError>((worked, report))
     })

@@ -451,7 +451,6 @@ async fn dsr_and_settings_pages_show_the_trail_and_redact_secrets() {
     let (_sim, braid) = start_with_sim(braze_sim::SimConfig::default(), |c| {
         c.dsr.key = Some("dsr-key".into());
         c.dsr.secret = Some("dsr-secret-never-shown".into());
-        c.dsr.forward_interval_ms = 50;
     })
     .await;
     send(&braid, &batch("dsr-1", "Hello")).await;

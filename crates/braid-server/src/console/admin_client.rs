@@ -46,9 +46,8 @@ pub async fn call(
             )
         }
     };
-    let api = crate::admin::routes()
-        .merge(crate::dsr::routes::routes())
-        .with_state(state.clone());
+    let guard = crate::auth::Guard::new::<crate::admin::AdminError>(state.admin.clone());
+    let api = crate::admin::routes(guard).with_state(state.clone());
     let response = match api.oneshot(request).await {
         Ok(r) => r,
         Err(never) => match never {},

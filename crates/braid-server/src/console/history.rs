@@ -72,7 +72,7 @@ pub async fn run(
 ) {
     loop {
         let (s, l) = (store.clone(), ledger.clone());
-        match tokio::task::spawn_blocking(move || take_sample(&s, &l, crate::ingest::now_ms()))
+        match tokio::task::spawn_blocking(move || take_sample(&s, &l, braid_core::clock::now_ms()))
             .await
         {
             Ok(sample) => history.push(sample),

@@ -158,13 +158,13 @@ pub(crate) fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     next: &str,
-) -> Result<session::Session, Response> {
+) -> Result<session::Session, Box<Response>> {
     state.console.sessions.current(headers).ok_or_else(|| {
         let target = format!(
             "/login?next={}",
             percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
         );
-        Redirect::to(&target).into_response()
+        Box::new(Redirect::to(&target).into_response())
     })
 }
 
@@ -174,22 +174,24 @@ pub(crate) fn checked_post(
     state: &AppState,
     headers: &HeaderMap,
     form: &[(String, String)],
-) -> Result<session::Session, Response> {
+) -> Result<session::Session, Box<Response>> {
     let refuse = |why: &str| {
         tracing::warn!(reason = why, "console request refused");
-        (
-            StatusCode::FORBIDDEN,
-            view::page(
-                "Request refused",
-                "",
-                None,
-                maud::html! {
-                    (view::notice("error", why))
-                    p { a href="/" { "Back to the console" } }
-                },
-            ),
+        Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                view::page(
+                    "Request refused",
+                    "",
+                    None,
+                    maud::html! {
+                        (view::notice("error", why))
+                        p { a href="/" { "Back to the console" } }
+                    },
+                ),
+            )
+                .into_response(),
         )
-            .into_response()
     };
     if !session::same_origin(headers) {
         return Err(refuse("cross-site request refused"));

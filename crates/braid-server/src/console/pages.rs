@@ -7,12 +7,12 @@ use super::session::{cleared_cookie, session_cookie, LoginRefusal};
 use super::view::{self, count, int, json_block, notice, page, time, time_el, Kind};
 use super::{checked_post, field, signed_in, Census};
 use crate::app::AppState;
-use crate::ingest::now_ms;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use braid_audiences::{Audience, AudienceState};
+use braid_core::clock::now_ms;
 use braid_core::outbox::OutboxPayload;
 use braid_core::storage::StateStore;
 use braid_core::trace::BatchTrace;
@@ -139,7 +139,7 @@ pub async fn logout(
     Form(form): Form<Fields>,
 ) -> Response {
     if let Err(refused) = checked_post(&state, &headers, &form) {
-        return refused;
+        return *refused;
     }
     state.console.sessions.logout(&headers);
     let mut response = Redirect::to("/login").into_response();
@@ -155,7 +155,7 @@ pub async fn logout(
 pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let session = match signed_in(&state, &headers, "/") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (store, ledger) = (state.store.clone(), state.ledger.clone());
     let now = now_ms();
@@ -219,15 +219,15 @@ pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
                 h2 id="health" { "Braze delivery" }
                 @if status.auth_failed {
                     (notice("error", &format!("paused: Braze refused the REST API key ({}); everything stays queued", status.last_error.clone().unwrap_or_default())))
-                } @else if let Some(until) = status.paused_until_ms.filter(|u| *u as i64 > now) {
-                    (notice("warn", &format!("paused after a 429 until {}", time(until as i64))))
+                } @else if let Some(until) = status.paused_until_ms.filter(|u| *u > now) {
+                    (notice("warn", &format!("paused after a 429 until {}", time(until))))
                 } @else if status.dry_run {
                     (notice("warn", "dry run: no REST API key is set, requests are written to the dry-run file"))
                 } @else {
                     (notice("ok", "sending"))
                 }
                 dl class="facts" {
-                    dt { "Last success" } dd { @match status.last_success_ms { Some(ms) => (time_el(ms as i64)), None => "never" } }
+                    dt { "Last success" } dd { @match status.last_success_ms { Some(ms) => (time_el(ms)), None => "never" } }
                     dt { "Requests" } dd { (int(status.requests)) }
                     dt { "Objects delivered" } dd { (int(status.delivered)) }
                     dt { "Retries" } dd { (int(status.retries)) }
@@ -355,7 +355,7 @@ pub async fn stream(
     );
     let session = match signed_in(&state, &headers, &format!("/stream?{query}")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let source = format!("/stream/events?{query}");
     let recent: Vec<_> = state
@@ -459,7 +459,7 @@ pub async fn users(
     let here = format!("/users?type={}&value={}", encode(&q.kind), encode(&q.value));
     let session = match signed_in(&state, &headers, &here) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let value = q.value.trim();
     let kind = if q.kind.is_empty() {
@@ -682,7 +682,7 @@ fn jobs_table(jobs: &[Value]) -> Markup {
 pub async fn audiences(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let session = match signed_in(&state, &headers, "/audiences") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     start_census(&state);
     let (status, listed) = admin_client::call(&state, Method::GET, "/api/v1/audiences", None).await;
@@ -926,7 +926,7 @@ fn audience_form(
 pub async fn audience_new(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let session = match signed_in(&state, &headers, "/audiences/new") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let next_id = state
         .audiences
@@ -1025,14 +1025,14 @@ pub async fn audience_create(
     Form(form): Form<Fields>,
 ) -> Response {
     if let Err(refused) = checked_post(&state, &headers, &form) {
-        return refused;
+        return *refused;
     }
     submit_audience(&state, form, None).await
 }
 
-fn parse_id(id: &str) -> Result<u64, Response> {
+fn parse_id(id: &str) -> Result<u64, Box<Response>> {
     id.parse()
-        .map_err(|_| (StatusCode::NOT_FOUND, "no such audience").into_response())
+        .map_err(|_| Box::new((StatusCode::NOT_FOUND, "no such audience").into_response()))
 }
 
 pub async fn audience_replace(
@@ -1042,11 +1042,11 @@ pub async fn audience_replace(
     Form(form): Form<Fields>,
 ) -> Response {
     if let Err(refused) = checked_post(&state, &headers, &form) {
-        return refused;
+        return *refused;
     }
     match parse_id(&id) {
         Ok(id) => submit_audience(&state, form, Some(id)).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -1066,11 +1066,11 @@ pub async fn audience_detail(
 ) -> Response {
     let session = match signed_in(&state, &headers, &format!("/audiences/{id}")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (status, answer) = admin_client::call(
         &state,
@@ -1155,11 +1155,11 @@ pub async fn audience_retire(
 ) -> Response {
     let session = match checked_post(&state, &headers, &form) {
         Ok(s) => s,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cleanup = field(&form, "cleanup") == "on";
     let (route, label) = match field(&form, "action") {
@@ -1217,7 +1217,7 @@ pub async fn dead_letters(
 ) -> Response {
     let session = match signed_in(&state, &headers, "/dead-letters") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!(
         "/api/v1/dead-letters?after={}&limit={}",
@@ -1284,7 +1284,7 @@ pub async fn dead_letters_replay(
 ) -> Response {
     let session = match checked_post(&state, &headers, &form) {
         Ok(s) => s,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let ids: Vec<u64> = form
         .iter()
@@ -1345,7 +1345,7 @@ pub async fn dsr(
 ) -> Response {
     let session = match signed_in(&state, &headers, "/dsr") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (status, trail) =
         admin_client::call(&state, Method::GET, "/api/v1/dsr/requests", None).await;
@@ -1395,7 +1395,7 @@ pub async fn dsr(
 pub async fn settings(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let session = match signed_in(&state, &headers, "/settings") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let text = toml::to_string_pretty(&state.config.clone().redacted())
         .unwrap_or_else(|e| format!("# cannot show the configuration: {e}"));
