@@ -11,7 +11,8 @@
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `pipeline`: applying one log record to the store, in one transaction;
-//! - `trace`: what the pipeline did with one batch, for the console's live stream.
+//! - `trace`: what the pipeline did with one batch, for the console's live stream;
+//! - `secret`: configured keys and secrets that never print.
 
 pub mod clock;
 pub mod log;
@@ -30,4 +31,7 @@ pub use storage::{StorageError, StoreResult};
 pub mod identity;
 pub mod membership;
 pub mod pipeline;
+pub mod secret;
 pub mod trace;
+
+pub use secret::Secret;

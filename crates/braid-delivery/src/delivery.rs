@@ -29,6 +29,7 @@ use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
+use braid_braze::limits::Limits;
 use braid_braze::response::{classify, FailedObject, Outcome, RateLimitInfo};
 use braid_braze::validate::validate_object;
 use braid_core::clock::now_ms;
@@ -117,6 +118,8 @@ pub struct DeliveryHandle {
 struct Shared {
     outbox: Arc<dyn Outbox>,
     config: DeliveryConfig,
+    /// Braze's limits (`[braze.limits]`), shared with the mapping.
+    limits: Limits,
     sender: Sender,
     pacer: Pacer,
     in_flight: Arc<Semaphore>,
@@ -132,10 +135,12 @@ struct Shared {
 }
 
 impl Delivery {
-    /// Prepare delivery of `outbox` to Braze. `data_dir` holds the default dry-run file.
+    /// Prepare delivery of `outbox` to Braze within `limits` (the mapping's, so that both
+    /// read one setting). `data_dir` holds the default dry-run file.
     pub fn new(
         outbox: Arc<dyn Outbox>,
         config: DeliveryConfig,
+        limits: Limits,
         data_dir: &Path,
     ) -> Result<Delivery, DeliveryError> {
         config
@@ -175,6 +180,7 @@ impl Delivery {
             wake: watch::Sender::new(0),
             delete_reports: Mutex::new(None),
             config,
+            limits,
         };
         Ok(Delivery {
             shared: Arc::new(shared),
@@ -249,7 +255,7 @@ impl DeliveryHandle {
 
     /// Use another REST key (config reload): clears an auth failure and resumes at once.
     /// `None` switches to dry run.
-    pub fn update_api_key(&self, key: Option<String>) {
+    pub fn update_api_key(&self, key: Option<braid_core::Secret>) {
         let dry_run = key.is_none();
         self.shared.sender.set_key(key);
         self.shared
@@ -372,8 +378,7 @@ impl Shared {
 
     fn validator(&self) -> impl Fn(&braid_braze::wire::TrackObject) -> Result<(), String> + '_ {
         move |object| {
-            validate_object(object.array, &object.body, &self.config.limits)
-                .map_err(|e| e.to_string())
+            validate_object(object.array, &object.body, &self.limits).map_err(|e| e.to_string())
         }
     }
 }
@@ -570,7 +575,7 @@ impl Dispatcher {
 fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult<Gathered> {
     let lanes = shared.outbox.lane_count();
     let busy = shared.busy.lock().expect("busy lock poisoned").clone();
-    let limits = &shared.config.limits;
+    let limits = &shared.limits;
     let mut packer = Packer::new(limits);
     let peek_max = if probing {
         packer = packer.with_max_items(1);
@@ -949,7 +954,6 @@ impl Worker {
         let outbox = self.shared.outbox.clone();
         let peek_max = self
             .shared
-            .config
             .limits
             .contract
             .max_total()

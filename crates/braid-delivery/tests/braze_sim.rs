@@ -45,8 +45,12 @@ fn live_config(sim: &SimHandle) -> DeliveryConfig {
 }
 
 fn start(outbox: Arc<MemOutbox>, config: DeliveryConfig) -> Run {
+    start_within(outbox, config, Limits::default())
+}
+
+fn start_within(outbox: Arc<MemOutbox>, config: DeliveryConfig, limits: Limits) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = Delivery::new(outbox.clone(), config, dir.path()).unwrap();
+    let delivery = Delivery::new(outbox.clone(), config, limits, dir.path()).unwrap();
     let handle = delivery.handle();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
@@ -256,11 +260,10 @@ async fn a_request_braze_rejects_whole_is_bisected_until_it_fits() {
         entries.push(attribute(&format!("user-{}", i % 25), "level", json!(i)));
     }
     outbox.push(0, entries);
-    let config = DeliveryConfig {
-        limits: Limits::with_contract(ContractShape::PerArray75),
-        ..live_config(&sim)
-    };
-    let (outbox, status) = start(outbox, config).drained().await;
+    let limits = Limits::with_contract(ContractShape::PerArray75);
+    let (outbox, status) = start_within(outbox, live_config(&sim), limits)
+        .drained()
+        .await;
     assert!(
         outbox.dead().is_empty(),
         "{:?}",
@@ -306,12 +309,11 @@ async fn a_long_429_storm_loses_nothing_and_everyone_waits_for_the_reset() {
     })
     .await;
     let outbox = Arc::new(MemOutbox::new(8));
-    let config = DeliveryConfig {
-        limits: Limits::with_contract(ContractShape::Total50),
-        ..live_config(&sim)
-    };
+    let limits = Limits::with_contract(ContractShape::Total50);
     let total = load(&outbox, 8, 80, 5); // 400 objects, at least 8 requests
-    let (outbox, status) = start(outbox, config).drained().await;
+    let (outbox, status) = start_within(outbox, live_config(&sim), limits)
+        .drained()
+        .await;
     let stats = sim.state().stats();
     assert!(stats.rate_limited > 0, "the storm happened");
     assert_eq!(status.rate_limited, stats.rate_limited);
@@ -332,11 +334,11 @@ async fn pacing_keeps_under_the_configured_limit_so_braze_never_says_429() {
     let config = DeliveryConfig {
         rate_limit: 5,
         rate_window_ms: 1000,
-        limits: Limits::with_contract(ContractShape::Total50),
         ..live_config(&sim)
     };
+    let limits = Limits::with_contract(ContractShape::Total50);
     let total = load(&outbox, 8, 100, 6); // 600 objects: 12 requests at 5 per second
-    let (_, status) = start(outbox, config).drained().await;
+    let (_, status) = start_within(outbox, config, limits).drained().await;
     let stats = sim.state().stats();
     assert_eq!(stats.rate_limited, 0);
     assert_eq!(status.rate_limited, 0);

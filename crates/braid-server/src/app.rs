@@ -27,7 +27,6 @@ pub struct AppState {
     pub config: Config,
     pub inputs: Vec<Credential>,
     pub admin: Vec<Credential>,
-    pub batch_limits: braid_mparticle::limits::Limits,
     pub committer: Committer,
     pub store: EmbeddedStore,
     pub delivery: braid_delivery::DeliveryHandle,
@@ -98,6 +97,7 @@ impl Server {
         let delivery = braid_delivery::Delivery::new(
             Arc::new(store.clone()),
             config.delivery.clone(),
+            config.braze.limits.clone(),
             &data_dir,
         )?;
         let delivery_handle = delivery.handle();
@@ -113,7 +113,6 @@ impl Server {
         ));
 
         let state = Arc::new(AppState {
-            batch_limits: braid_mparticle::limits::Limits::default(),
             config: config.clone(),
             inputs: credentials.inputs,
             admin: credentials.admin,
@@ -268,7 +267,8 @@ async fn start_processing(
         PipelineConfig {
             braze: config.braze.clone(),
             forward_to_braze: true,
-            lanes: config.server.lanes,
+            // The store's lane count, read back so the pipeline cannot disagree with it.
+            lanes: braid_core::storage::Outbox::lane_count(store),
             history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
         },
         audiences.clone(),

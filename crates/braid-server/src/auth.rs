@@ -25,7 +25,7 @@ pub enum AuthFailure {
 pub struct Credential {
     pub name: String,
     pub key: String,
-    pub secret: String,
+    pub secret: braid_core::Secret,
 }
 
 /// Check `headers` against `allowed`; returns the matching credential's name.
@@ -56,7 +56,7 @@ pub fn check_pair<'a>(key: &str, secret: &str, allowed: &'a [Credential]) -> Opt
     // Compare against every credential without stopping early.
     for cred in allowed {
         let key_ok = cred.key.as_bytes().ct_eq(key.as_bytes());
-        let secret_ok = cred.secret.as_bytes().ct_eq(secret.as_bytes());
+        let secret_ok = cred.secret.expose().as_bytes().ct_eq(secret.as_bytes());
         if bool::from(key_ok & secret_ok) {
             found = Some(cred.name.as_str());
         }

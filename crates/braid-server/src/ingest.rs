@@ -65,8 +65,6 @@ pub enum IngestError {
     InvalidBatch(BatchError),
     #[error("$: expected a JSON array of batches ({0})")]
     NotAnArray(serde_json::Error),
-    #[error("$: {count} batches in one request, at most {max} allowed")]
-    TooManyBatches { count: usize, max: usize },
     #[error("batch not stored, retry later: {0}")]
     NotStored(String),
 }
@@ -82,8 +80,7 @@ impl IngestError {
             }
             IngestError::UnreadableBody(_)
             | IngestError::InvalidBatch(_)
-            | IngestError::NotAnArray(_)
-            | IngestError::TooManyBatches { .. } => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            | IngestError::NotAnArray(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
             IngestError::NotStored(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
         }
     }
@@ -144,7 +141,7 @@ fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, I
         }));
     }
     let batch = braid_mparticle::parse_batch(raw).map_err(IngestError::InvalidBatch)?;
-    braid_mparticle::validate_batch(&batch, &state.batch_limits)
+    braid_mparticle::validate_batch(&batch, &state.config.limits)
         .map_err(IngestError::InvalidBatch)?;
     Ok(batch)
 }
@@ -233,13 +230,8 @@ async fn bulk_of_kind(
     let body = read_body(state, body)?;
     let items: Vec<&serde_json::value::RawValue> =
         serde_json::from_slice(&body).map_err(IngestError::NotAnArray)?;
-    let max = state.config.limits.max_bulk_batches;
-    if items.len() > max {
-        return Err(IngestError::TooManyBatches {
-            count: items.len(),
-            max,
-        });
-    }
+    braid_mparticle::limits::check_bulk_len(items.len(), &state.config.limits)
+        .map_err(IngestError::InvalidBatch)?;
     let mut requests = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, raw) in items.iter().enumerate() {

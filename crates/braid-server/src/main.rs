@@ -1,6 +1,7 @@
 //! The `braid` command line.
 
 use anyhow::Context;
+use braid_core::Secret;
 use braid_server::config::Config;
 use braid_server::{telemetry, Server};
 use clap::{Parser, Subcommand};
@@ -91,7 +92,7 @@ fn main() -> anyhow::Result<()> {
 fn admin_endpoint(
     path: Option<PathBuf>,
     url: Option<String>,
-) -> anyhow::Result<(String, String, String)> {
+) -> anyhow::Result<(String, String, Secret)> {
     let config = load(path)?;
     let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
     let (key, secret) = match &config.admin {
@@ -104,18 +105,28 @@ fn admin_endpoint(
     Ok((base, key, secret))
 }
 
+/// Load the configuration for a command that is not `serve`; stray `BRAID_` variables
+/// are named on stderr.
 fn load(config: Option<PathBuf>) -> anyhow::Result<Config> {
-    Config::load(config.as_deref()).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+    let (config, ignored) = Config::load_noting_ignored(config.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    if let Some(warning) = ignored.warning() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
-    match Config::load(path.as_deref()) {
-        Ok(config) => {
+    match Config::load_noting_ignored(path.as_deref()) {
+        Ok((config, ignored)) => {
+            if let Some(warning) = ignored.warning() {
+                eprintln!("warning: {warning}");
+            }
             println!("configuration is valid");
+            // Secrets serialise as `<redacted>`.
             println!(
                 "{}",
-                toml::to_string_pretty(&config.redacted())
-                    .context("rendering the configuration")?
+                toml::to_string_pretty(&config).context("rendering the configuration")?
             );
             Ok(())
         }
@@ -127,8 +138,12 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = load(path.clone())?;
+    let (config, ignored) = Config::load_noting_ignored(path.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     telemetry::init_logging(config.server.log_format == "json");
+    if let Some(warning) = ignored.warning() {
+        tracing::warn!(variables = ?ignored.0, "{warning}");
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         // Listen for signals before anything starts, so an early SIGTERM is a clean stop.
@@ -156,12 +171,14 @@ fn print_first_run(
     creds: &braid_server::credentials::GeneratedCredentials,
 ) {
     let file = config.server.data_dir.join("credentials.json");
-    let (key, secret) = (&creds.input.key, &creds.input.secret);
-    let (admin_key, admin_secret) = (&creds.admin.key, &creds.admin.secret);
+    // Printing generated credentials once, on the run that made them, is the point here.
+    let (key, secret) = (&creds.input.key, creds.input.secret.expose());
+    let (admin_key, admin_secret) = (&creds.admin.key, creds.admin.secret.expose());
     let dsr = match &creds.dsr {
         Some(d) if config.dsr.key.is_none() => format!(
             "  data subject requests (/v3/requests): key {}   secret {}\n",
-            d.key, d.secret
+            d.key,
+            d.secret.expose()
         ),
         _ => String::new(),
     };
@@ -251,7 +268,7 @@ fn dead_letters(
                             "{base}/api/v1/dead-letters?after={after}&limit={}",
                             (limit - printed).min(1000)
                         ))
-                        .basic_auth(&key, Some(&secret))
+                        .basic_auth(&key, Some(secret.expose()))
                         .send()
                         .await?
                         .error_for_status()?
@@ -271,7 +288,7 @@ fn dead_letters(
             DeadLetterAction::Replay { ids } => {
                 let answer: serde_json::Value = client
                     .post(format!("{base}/api/v1/dead-letters/replay"))
-                    .basic_auth(&key, Some(&secret))
+                    .basic_auth(&key, Some(secret.expose()))
                     .json(&serde_json::json!({"ids": ids}))
                     .send()
                     .await?

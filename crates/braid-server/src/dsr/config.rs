@@ -2,6 +2,7 @@
 //! request starts, and how long access results are kept. (Erasures reach Braze through
 //! delivery, under the `[delivery]` settings.)
 
+use braid_core::Secret;
 use serde::{Deserialize, Serialize};
 
 /// Data subject requests (OpenDSR / mParticle DSR API v3).
@@ -12,7 +13,7 @@ pub struct DsrConfig {
     /// braid generates a key and secret on first run (in `<data_dir>/credentials.json`).
     pub key: Option<String>,
     /// The secret that goes with `key` (at least 8 characters).
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// How long a new request stays `pending` (and can be cancelled) before work on it
     /// starts, in ms. Default 0: work starts at once.
     pub processing_delay_ms: u64,
