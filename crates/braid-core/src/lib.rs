@@ -11,6 +11,7 @@
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `pipeline`: applying one log record to the store, in one transaction;
+//! - `trace`: what the pipeline did with one batch, for the console's live stream;
 //! - `secret`: configured keys and secrets that never print.
 
 pub mod clock;
@@ -31,5 +32,6 @@ pub mod identity;
 pub mod membership;
 pub mod pipeline;
 pub mod secret;
+pub mod trace;
 
 pub use secret::Secret;

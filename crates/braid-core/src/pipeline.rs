@@ -12,6 +12,7 @@ use crate::log::{LogRecord, LogRecordKind};
 use crate::membership::{self, AudienceHandle, AudienceReport, AudienceRuntime, MembershipWrite};
 use crate::outbox::{OutboxEntry, OutboxPayload};
 use crate::storage::{lane_of, IngestLog, StateStore, StateTxn, StoreResult};
+use crate::trace::{data_points_since, BatchTrace, NotForwarded};
 use braid_braze::billing::DataPoints;
 use braid_braze::delta::{apply_delta, SentState};
 use braid_braze::mapping::{map_change, MappingCounters, MappingInput};
@@ -49,6 +50,9 @@ pub struct PipelineReport {
     pub data_points_saved: DataPoints,
     pub mapping: MappingCounters,
     pub audiences: AudienceReport,
+    /// One trace per applied batch, collected only when this is `Some` (the console's
+    /// live stream sets it while someone watches).
+    pub traces: Option<Vec<crate::trace::BatchTrace>>,
 }
 
 /// The pipeline: stateless apart from its configuration and the audiences in force.
@@ -197,6 +201,13 @@ impl Pipeline {
         if record.kind == LogRecordKind::Historical {
             report.historical_records += 1;
         }
+        let (spent_before, saved_before) = (report.data_points, report.data_points_saved);
+        let mut queued = Vec::new();
+        let mut not_forwarded = Some(if record.kind == LogRecordKind::Historical {
+            NotForwarded::Historical
+        } else {
+            NotForwarded::OutputDisabled
+        });
         if forward {
             let input = MappingInput {
                 mpid: profile.mpid,
@@ -220,7 +231,9 @@ impl Pipeline {
                     membership::merge_into(&mut mapped.objects, object);
                 }
             }
-            self.send(
+            let mapped_nothing = mapped.objects.is_empty() && mapped.identify.is_empty();
+            let anonymous = mapped.counters.skipped_no_external_id > 0;
+            queued = self.send(
                 txn,
                 profile.mpid,
                 mapped.objects,
@@ -228,6 +241,41 @@ impl Pipeline {
                 now_ms,
                 report,
             )?;
+            not_forwarded = match (mapped_nothing, anonymous, queued.is_empty()) {
+                (true, true, _) => Some(NotForwarded::Anonymous),
+                (true, false, _) => Some(NotForwarded::Filtered),
+                (false, _, true) => Some(NotForwarded::Unchanged),
+                (false, _, false) => None,
+            };
+        }
+        if report.traces.is_some() {
+            let trace = BatchTrace {
+                position,
+                input: record.input.clone(),
+                received_ms: record.received_ms,
+                mpid: profile.mpid.0,
+                identities: profile
+                    .identities
+                    .iter()
+                    .map(|(kind, value)| (kind.to_string(), value.clone()))
+                    .collect(),
+                events: batch
+                    .events
+                    .iter()
+                    .map(|event| {
+                        braid_audiences::EventRecord::from_event(event, batch_ts)
+                            .map(|r| r.name)
+                            .unwrap_or_else(|| event.event_type().to_string())
+                    })
+                    .collect(),
+                queued,
+                data_points: data_points_since(report.data_points, spent_before),
+                data_points_saved: data_points_since(report.data_points_saved, saved_before),
+                not_forwarded,
+            };
+            if let Some(traces) = report.traces.as_mut() {
+                traces.push(trace);
+            }
         }
         txn.put_profile(&profile)?;
         Ok(())
@@ -236,7 +284,7 @@ impl Pipeline {
 
 impl Pipeline {
     /// Pass one user's objects through the delta step and queue what is left (and any
-    /// alias merges, first) on the user's lane.
+    /// alias merges, first) on the user's lane. Returns what was queued.
     pub fn send(
         &self,
         txn: &mut dyn StateTxn,
@@ -245,7 +293,7 @@ impl Pipeline {
         identify: Vec<AliasToIdentify>,
         now_ms: i64,
         report: &mut PipelineReport,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<OutboxEntry>> {
         let mut sent: SentState = match txn.sent_state(mpid)? {
             Some(v) => serde_json::from_value(v).unwrap_or_default(),
             None => SentState::default(),
@@ -278,7 +326,8 @@ impl Pipeline {
         }
         let sent_json = serde_json::to_value(&sent)
             .map_err(|e| crate::StorageError::encode("sent state", e))?;
-        txn.put_sent_state(mpid, &sent_json)
+        txn.put_sent_state(mpid, &sent_json)?;
+        Ok(entries)
     }
 
     /// Send membership writes from audience jobs and re-checks (when Braze is enabled).

@@ -7,7 +7,7 @@ use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
 use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
-use crate::{admin, credentials, dsr, ingest, telemetry, worker};
+use crate::{admin, console, credentials, dsr, ingest, telemetry, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -41,6 +41,8 @@ pub struct AppState {
     pub audience_changes: tokio::sync::Mutex<()>,
     /// Wakes the worker when audience work is queued.
     pub audience_work: Arc<Notify>,
+    /// The browser console's sessions, live stream and history.
+    pub console: Arc<console::Console>,
 }
 
 /// A running braid.
@@ -74,6 +76,8 @@ struct Processing {
     audience_work: Arc<Notify>,
     /// Notified by the worker when it has queued work for delivery.
     processed: Arc<Notify>,
+    /// The console, fed by the worker (live stream) and its own sampler (history).
+    console: Arc<console::Console>,
     tasks: Vec<NamedTask>,
 }
 
@@ -121,6 +125,7 @@ impl Server {
             audiences: processing.audiences,
             audience_changes: tokio::sync::Mutex::new(()),
             audience_work: processing.audience_work,
+            console: processing.console,
         });
         let (addr, http) = serve_http(&config, router(state.clone()), &shutdown).await?;
         dsr.set_listen_addr(addr);
@@ -269,6 +274,7 @@ async fn start_processing(
         audiences.clone(),
     ));
     let ledger = Arc::new(worker::Ledger::default());
+    let console = Arc::new(console::Console::new(&config.console, shutdown.subscribe()));
     let worker_task = NamedTask::spawn(
         "pipeline worker",
         worker::run(
@@ -276,12 +282,24 @@ async fn start_processing(
             pipeline,
             committed,
             processed.clone(),
-            ledger.clone(),
+            worker::Reporting {
+                ledger: ledger.clone(),
+                live: console.live.clone(),
+            },
             worker::AudienceTiming {
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
                 chunk: config.audiences.job_chunk,
                 wake: audience_work.clone(),
             },
+            shutdown.subscribe(),
+        ),
+    );
+    let console_task = NamedTask::spawn(
+        "console history",
+        console::history::run(
+            store.clone(),
+            ledger.clone(),
+            console.history.clone(),
             shutdown.subscribe(),
         ),
     );
@@ -291,7 +309,8 @@ async fn start_processing(
         audiences,
         audience_work,
         processed,
-        tasks: vec![committer_task, worker_task],
+        console,
+        tasks: vec![committer_task, worker_task, console_task],
     })
 }
 
@@ -387,6 +406,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ingest::routes(inputs))
         .merge(admin::routes(admin))
         .merge(dsr::routes::routes(dsr))
+        .merge(console::routes(&state.config.console))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }
@@ -396,6 +416,22 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let (ready, problems) = readiness(&state);
+    let body = json!({
+        "ready": ready,
+        "problems": problems,
+        "delivery": state.delivery.status(),
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+/// Whether braid is ready (what `/readyz` answers), and the problems when it is not.
+pub(crate) fn readiness(state: &AppState) -> (bool, Vec<String>) {
     let status = state.delivery.status();
     let mut problems = Vec::new();
     if status.auth_failed {
@@ -404,17 +440,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             status.last_error.clone().unwrap_or_default()
         ));
     }
-    let body = json!({
-        "ready": problems.is_empty(),
-        "problems": problems,
-        "delivery": status,
-    });
-    let code = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, Json(body)).into_response()
+    (problems.is_empty(), problems)
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

@@ -46,6 +46,12 @@ pub fn check_basic<'a>(
         .map_err(|_| AuthFailure::Wrong)?;
     let text = String::from_utf8(decoded).map_err(|_| AuthFailure::Wrong)?;
     let (key, secret) = text.split_once(':').ok_or(AuthFailure::Wrong)?;
+    check_pair(key, secret, allowed).ok_or(AuthFailure::Wrong)
+}
+
+/// Check a key and secret (HTTP Basic, or the console's sign-in form) against
+/// `allowed`; returns the matching credential's name.
+pub fn check_pair<'a>(key: &str, secret: &str, allowed: &'a [Credential]) -> Option<&'a str> {
     let mut found = None;
     // Compare against every credential without stopping early.
     for cred in allowed {
@@ -55,7 +61,7 @@ pub fn check_basic<'a>(
             found = Some(cred.name.as_str());
         }
     }
-    found.ok_or(AuthFailure::Wrong)
+    found
 }
 
 /// The name of the credential a request authenticated with, put in the request's

@@ -36,6 +36,8 @@ pub struct Config {
     pub dsr: crate::dsr::DsrConfig,
     /// Audience definitions and how memberships reach Braze.
     pub audiences: AudiencesConfig,
+    /// The browser console.
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// `[audiences]`: audience evaluation and the audience output. The connection settings
@@ -179,7 +181,7 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 8] = [
+pub const SECTIONS: [&str; 9] = [
     "server",
     "limits",
     "inputs",
@@ -188,6 +190,7 @@ pub const SECTIONS: [&str; 8] = [
     "delivery",
     "dsr",
     "audiences",
+    "console",
 ];
 
 /// The prefix of configuration environment variables.
@@ -332,6 +335,9 @@ impl Config {
         self.dsr
             .validate()
             .map_err(|(key, problem)| invalid(&format!("dsr.{key}"), problem))?;
+        self.console
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("console.{key}"), problem))?;
         self.validate_audiences()
     }
 

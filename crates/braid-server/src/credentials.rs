@@ -99,7 +99,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn random_token(len: usize) -> String {
+/// A random alphanumeric token of `len` characters.
+pub(crate) fn random_token(len: usize) -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(len)

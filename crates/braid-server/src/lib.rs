@@ -12,6 +12,7 @@
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
 //! - `audiences_cli`: `braid audiences ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
+//! - `console`: the admin console in the browser (`/`), a client of the admin API;
 //! - `shutdown`: one signal and one grace period for every background task;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
@@ -22,6 +23,7 @@ pub mod audiences_cli;
 pub mod auth;
 pub mod committer;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod dsr;
 pub mod ingest;

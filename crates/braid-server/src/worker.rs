@@ -38,6 +38,14 @@ impl Ledger {
     }
 }
 
+/// Where the worker reports what it did: the data-point ledger, and batch traces for the
+/// console's live stream (built only while someone watches).
+#[derive(Clone)]
+pub struct Reporting {
+    pub ledger: Arc<Ledger>,
+    pub live: Arc<crate::console::LiveStream>,
+}
+
 /// How often records the pipeline has applied are removed from the ingest log.
 const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -131,10 +139,11 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     committed: Arc<Notify>,
     processed: Arc<Notify>,
-    ledger: Arc<Ledger>,
+    reporting: Reporting,
     audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Reporting { ledger, live } = reporting;
     tokio::spawn(prune_log_forever(store.clone(), shutdown.clone()));
     let mut last_audience_step = std::time::Instant::now();
     let mut audience_pending = true;
@@ -143,9 +152,13 @@ pub async fn run(
             last_audience_step = std::time::Instant::now();
             audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
         }
-        let (store2, pipeline2) = (store.clone(), pipeline.clone());
+        let (store2, pipeline2, live2) = (store.clone(), pipeline.clone(), live.clone());
         let outcome = tokio::task::spawn_blocking(move || {
-            let mut report = PipelineReport::default();
+            let mut report = PipelineReport {
+                // Batch traces cost allocations: built only while the console watches.
+                traces: live2.watching().then(Vec::new),
+                ..PipelineReport::default()
+            };
             let started = std::time::Instant::now();
             let before = store2.cursor()?;
             // Set before the pass too, not only after it: records committed while the
@@ -169,7 +182,10 @@ pub async fn run(
         })
         .await;
         let progressed = match outcome {
-            Ok(Ok((before, after, report))) => {
+            Ok(Ok((before, after, mut report))) => {
+                if let Some(traces) = report.traces.take().filter(|t| !t.is_empty()) {
+                    live.publish(traces);
+                }
                 record_metrics(&report);
                 ledger.add(&report);
                 if let Ok(head) = store.head() {
