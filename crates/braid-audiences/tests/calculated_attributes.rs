@@ -284,7 +284,7 @@ fn only_affected_attributes_are_touched_by_a_batch() {
     ]);
     let mut values = CalculatedValues::default();
     set.apply(&mut values, &[played(NOW, json!(1))], None, NOW);
-    let buys_computed = values.0["buys"].computed_ms;
+    let buys_computed = values.attributes["buys"].computed_ms;
     let changed = set.apply(
         &mut values,
         &[played(NOW + 1000, json!(1))],
@@ -293,10 +293,10 @@ fn only_affected_attributes_are_touched_by_a_batch() {
     );
     assert_eq!(changed, ["plays"]);
     assert_eq!(
-        values.0["buys"].computed_ms, buys_computed,
+        values.attributes["buys"].computed_ms, buys_computed,
         "buys was recomputed"
     );
-    assert_eq!(values.0["plays"].computed_ms, NOW + 1000);
+    assert_eq!(values.attributes["plays"].computed_ms, NOW + 1000);
 }
 
 #[test]

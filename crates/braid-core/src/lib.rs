@@ -7,6 +7,7 @@
 //! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
 //! - `identity`: resolving a batch to one profile;
 //! - `audiences`: memberships in the pipeline, re-checks, backfill and clean-up jobs;
+//! - `calculated`: calculated attributes in the pipeline, their feed to Braze and backfill;
 //! - `pipeline`: applying one log record to the store, in one transaction.
 
 pub mod log;
@@ -19,5 +20,6 @@ pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
 pub mod audiences;
+pub mod calculated;
 pub mod identity;
 pub mod pipeline;

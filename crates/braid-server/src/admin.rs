@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/dead-letters/replay", post(replay_dead_letters))
         .route("/api/v1/delivery", get(delivery_status))
         .merge(crate::audiences_api::routes())
+        .merge(crate::calculated_api::routes())
 }
 
 pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
@@ -55,7 +56,21 @@ async fn load_profile(state: &AppState, mpid: Mpid) -> Response {
     let store = state.store.clone();
     let found = tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await;
     match found {
-        Ok(Ok(Some(profile))) => (StatusCode::OK, Json(profile)).into_response(),
+        Ok(Ok(Some(profile))) => {
+            // The look-up shows each calculated value with the time it was computed,
+            // not the aggregates it is kept from.
+            let summary = state
+                .audiences
+                .current()
+                .calculated
+                .summary(&profile.calculated);
+            let mut body = serde_json::to_value(&profile).unwrap_or_default();
+            if let Some(map) = body.as_object_mut() {
+                map.remove("calculated");
+                map.insert("calculated_attributes".into(), summary);
+            }
+            (StatusCode::OK, Json(body)).into_response()
+        }
         Ok(Ok(None)) => error_response(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",

@@ -261,6 +261,7 @@ async fn load_audiences(
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
     let now = crate::ingest::now_ms();
+    let calculated_store = store.clone();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
         audiences::transact_change(&store, |txn| {
             audiences::load_definitions(txn, &definitions, now)
@@ -268,6 +269,7 @@ async fn load_audiences(
     })
     .await?
     .context("loading audience definitions")?;
+    let calculated = crate::calculated_api::load(&calculated_store, config, &set).await?;
     for job in &jobs {
         tracing::info!(
             job = job.id,
@@ -286,6 +288,7 @@ async fn load_audiences(
                 max_array_len: config.audiences.max_array_len,
             },
         },
+        calculated,
     }))
 }
 

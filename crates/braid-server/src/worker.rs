@@ -242,6 +242,13 @@ fn record_metrics(report: &PipelineReport) {
     metrics::counter!("braid_audience_job_profiles_total").increment(a.job_profiles);
     metrics::counter!("braid_audience_skipped_no_external_id_total")
         .increment(a.skipped_no_external_id);
+    let c = &report.calculated;
+    metrics::counter!("braid_calculated_attribute_changes_total").increment(c.changed);
+    metrics::counter!("braid_calculated_attribute_expired_total").increment(c.expired);
+    metrics::counter!("braid_calculated_attribute_rebuilds_total").increment(c.rebuilds);
+    metrics::counter!("braid_calculated_attribute_job_profiles_total").increment(c.job_profiles);
+    metrics::counter!("braid_calculated_attribute_skipped_no_external_id_total")
+        .increment(c.skipped_no_external_id);
     for ((audience, form), n) in &a.truncated {
         metrics::counter!(
             "braid_audience_membership_truncated_total",

@@ -35,21 +35,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// One user's calculated attributes: attribute name → state. Kept in the profile, so a
-/// value commits with the events that changed it.
+/// One user's calculated attributes. Kept in the profile, so a value commits with the
+/// events that changed it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CalculatedValues(pub BTreeMap<String, AttributeState>);
+pub struct CalculatedValues {
+    /// Attribute name → state.
+    #[serde(default, rename = "v", skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, AttributeState>,
+    /// When time alone next changes one of the values (a day leaving a sliding window):
+    /// the profile's re-check is scheduled no later than this.
+    #[serde(default, rename = "next", skip_serializing_if = "Option::is_none")]
+    pub next_expiry_ms: Option<i64>,
+}
 
 impl CalculatedValues {
     /// No attribute has a state.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.attributes.is_empty() && self.next_expiry_ms.is_none()
     }
 
     /// The current value of the attribute `name`, if computed.
     pub fn value(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).map(|s| &s.value)
+        self.attributes.get(name).map(|s| &s.value)
     }
 }
 
@@ -260,7 +267,7 @@ impl CalculatedSet {
     pub fn needs_rebuild(&self, values: &CalculatedValues) -> bool {
         self.active.iter().any(|a| {
             values
-                .0
+                .attributes
                 .get(&a.definition.name)
                 .is_none_or(|s| s.revision != a.revision)
         })
@@ -300,7 +307,7 @@ impl CalculatedSet {
         let mut changed = Vec::new();
         for (i, a) in self.active.iter().enumerate() {
             let name = &a.definition.name;
-            let state = values.0.get(name);
+            let state = values.attributes.get(name);
             let current = state.is_some_and(|s| s.revision == a.revision);
             // A due expiry is applied too, so a value read after this call is never stale.
             let expired = state.is_some_and(|s| s.next_expiry(a).is_some_and(|t| t <= now_ms));
@@ -308,7 +315,7 @@ impl CalculatedSet {
                 continue;
             }
             let state = values
-                .0
+                .attributes
                 .entry(name.clone())
                 .or_insert_with(|| AttributeState::new(a));
             let did_change = if current {
@@ -323,6 +330,7 @@ impl CalculatedSet {
                 changed.push(name.clone());
             }
         }
+        values.next_expiry_ms = self.next_expiry(values);
         changed
     }
 
@@ -344,7 +352,8 @@ impl CalculatedSet {
             state.value = before;
         }
         let changed = state.update(a, history, now_ms, self.array_limit);
-        values.0.insert(name.to_string(), state);
+        values.attributes.insert(name.to_string(), state);
+        values.next_expiry_ms = self.next_expiry(values);
         changed
     }
 
@@ -353,7 +362,7 @@ impl CalculatedSet {
     pub fn expire(&self, values: &mut CalculatedValues, now_ms: i64) -> Vec<String> {
         let mut changed = Vec::new();
         for a in &self.active {
-            let Some(state) = values.0.get_mut(&a.definition.name) else {
+            let Some(state) = values.attributes.get_mut(&a.definition.name) else {
                 continue;
             };
             if state.next_expiry(a).is_some_and(|t| t <= now_ms)
@@ -362,6 +371,7 @@ impl CalculatedSet {
                 changed.push(a.definition.name.clone());
             }
         }
+        values.next_expiry_ms = self.next_expiry(values);
         changed
     }
 
@@ -369,17 +379,18 @@ impl CalculatedSet {
     pub fn next_expiry(&self, values: &CalculatedValues) -> Option<i64> {
         self.active
             .iter()
-            .filter_map(|a| values.0.get(&a.definition.name)?.next_expiry(a))
+            .filter_map(|a| values.attributes.get(&a.definition.name)?.next_expiry(a))
             .min()
     }
 
     /// Forget the states of attributes that are no longer defined (deleted ones).
     pub fn prune(&self, values: &mut CalculatedValues) {
-        values.0.retain(|name, _| {
+        values.attributes.retain(|name, _| {
             self.stored
                 .get(name)
                 .is_some_and(|s| s.definition.state != CalculatedState::Deleted)
         });
+        values.next_expiry_ms = self.next_expiry(values);
     }
 
     /// The Braze custom attributes for the attributes `names`: `{braze_name: value}`.
@@ -412,7 +423,7 @@ impl CalculatedSet {
     /// last computed (ISO-8601 UTC).
     pub fn summary(&self, values: &CalculatedValues) -> Value {
         let mut out = Map::new();
-        for (name, state) in &values.0 {
+        for (name, state) in &values.attributes {
             let Some(stored) = self.stored.get(name) else {
                 continue;
             };
