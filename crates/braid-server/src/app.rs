@@ -40,6 +40,8 @@ pub struct AppState {
     pub audience_changes: tokio::sync::Mutex<()>,
     /// Wakes the worker when audience work is queued.
     pub audience_work: Arc<Notify>,
+    /// The clock ingest stamps batches with and the worker runs time-driven work by.
+    pub clock: crate::clock::Clock,
 }
 
 /// A running braid.
@@ -57,6 +59,14 @@ impl Server {
     /// Open the store and start everything. Binds `config.server.listen` (port 0 picks
     /// a free port; see [`Server::addr`]).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
+        Server::start_with_clock(config, crate::clock::Clock::system()).await
+    }
+
+    /// [`Server::start`] with a given clock (tests move it forward to let time pass).
+    pub async fn start_with_clock(
+        config: Config,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Server> {
         let prometheus = telemetry::prometheus();
         let data_dir = config.server.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
@@ -162,6 +172,7 @@ impl Server {
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
                 chunk: config.audiences.job_chunk,
                 wake: audience_work.clone(),
+                clock: clock.clone(),
             },
             shutdown_rx.clone(),
         ));
@@ -202,6 +213,7 @@ impl Server {
             audiences,
             audience_changes: tokio::sync::Mutex::new(()),
             audience_work,
+            clock,
         });
         let router = router(state.clone());
         let listener = tokio::net::TcpListener::bind(&config.server.listen)

@@ -98,6 +98,7 @@ fn check_batch(
 }
 
 fn append_request(
+    received_ms: i64,
     input: &str,
     kind: LogRecordKind,
     batch: &braid_mparticle::Batch,
@@ -112,7 +113,7 @@ fn append_request(
         record: LogRecord {
             input: input.to_string(),
             kind,
-            received_ms: now_ms(),
+            received_ms,
             // Keep the batch exactly as sent: validated JSON, re-parsed by the pipeline.
             batch_json: String::from_utf8_lossy(raw).into_owned(),
         },
@@ -177,7 +178,13 @@ async fn events_inner(
             return error_response(status, code, e.to_string());
         }
     };
-    let request = append_request(&input, LogRecordKind::Live, &batch, &body);
+    let request = append_request(
+        state.clock.now_ms(),
+        &input,
+        LogRecordKind::Live,
+        &batch,
+        &body,
+    );
     match commit(state, vec![request]).await {
         Ok(outcomes) => {
             let duplicate = matches!(outcomes.first(), Some(AppendOutcome::Duplicate(_)));
@@ -257,7 +264,13 @@ async fn bulk_inner(
         let bytes = raw.get().as_bytes();
         match check_batch(state, bytes) {
             Ok(batch) => {
-                requests.push(append_request(&input, kind, &batch, bytes));
+                requests.push(append_request(
+                    state.clock.now_ms(),
+                    &input,
+                    kind,
+                    &batch,
+                    bytes,
+                ));
             }
             Err((_, e)) => {
                 tracing::info!(input = %input, index, error = %e, "batch in bulk request refused");

@@ -11,6 +11,7 @@
 //! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
 //! - `audiences_cli`: `braid audiences ...`, a client of that API;
+//! - `clock`: the one clock ingest and the worker read (movable in tests);
 //! - `calculated_api`: `/api/v1/calculated-attributes...` (definitions, backfill jobs);
 //! - `calculated_cli`: `braid calculated-attributes ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
@@ -27,6 +28,7 @@ pub mod audiences_cli;
 pub mod auth;
 pub mod calculated_api;
 pub mod calculated_cli;
+pub mod clock;
 pub mod committer;
 pub mod config;
 pub mod credentials;

@@ -85,19 +85,21 @@ pub struct AudienceTiming {
     pub chunk: usize,
     /// Notified when the admin API queues a job.
     pub wake: Arc<Notify>,
+    /// What "now" is for re-checks and jobs.
+    pub clock: crate::clock::Clock,
 }
 
 /// One step of audience work; returns whether there was any.
 async fn audience_step(
     store: &EmbeddedStore,
     pipeline: &Arc<Pipeline>,
-    chunk: usize,
+    timing: &AudienceTiming,
     ledger: &Ledger,
 ) -> bool {
     let (store, pipeline) = (store.clone(), pipeline.clone());
+    let (chunk, now) = (timing.chunk, timing.clock.now_ms());
     let outcome = tokio::task::spawn_blocking(move || {
         let mut report = PipelineReport::default();
-        let now = crate::ingest::now_ms();
         let (worked, _) = pipeline.run_audience_work(&store, now, chunk, &mut report)?;
         Ok::<_, braid_core::StorageError>((worked, report))
     })
@@ -138,7 +140,7 @@ pub async fn run(
     loop {
         if audience_pending || last_audience_step.elapsed() >= audience.interval {
             last_audience_step = std::time::Instant::now();
-            audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
+            audience_pending = audience_step(&store, &pipeline, &audience, &ledger).await;
         }
         let (store2, pipeline2) = (store.clone(), pipeline.clone());
         let outcome = tokio::task::spawn_blocking(move || {
