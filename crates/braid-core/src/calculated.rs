@@ -8,7 +8,9 @@
 //! owns where definitions are kept (meta key [`DEFINITIONS_KEY`]), the jobs (meta key
 //! [`JOBS_KEY`]), and how a value reaches Braze and the audiences that read it.
 
-use crate::audiences::{self, AudienceReport, AudienceRuntime, ChangeError, MembershipWrite};
+use crate::membership::{
+    self as audiences, AudienceReport, AudienceRuntime, ChangeError, MembershipWrite,
+};
 use crate::profile::Profile;
 use crate::storage::{StateTxn, StoreResult};
 use crate::StorageError;
@@ -263,24 +265,21 @@ fn history_limit(window: Window, retention_ms: i64, now_ms: i64) -> Option<Strin
 /// The stored definitions (empty when none were ever stored).
 pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<StoredAttribute>> {
     match txn.meta(DEFINITIONS_KEY)? {
-        Some(v) => serde_json::from_value(v)
-            .map_err(|e| StorageError::Corrupt(format!("{DEFINITIONS_KEY}: {e}"))),
+        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(DEFINITIONS_KEY, e)),
         None => Ok(Vec::new()),
     }
 }
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &CalculatedSet) -> StoreResult<()> {
     let all: Vec<&StoredAttribute> = set.definitions().collect();
-    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(DEFINITIONS_KEY, e))?;
     txn.put_meta(DEFINITIONS_KEY, &value)
 }
 
 /// Every job, pending first (oldest first), then finished ones.
 pub fn jobs(txn: &mut dyn StateTxn) -> StoreResult<Vec<CalculatedJob>> {
     match txn.meta(JOBS_KEY)? {
-        Some(v) => {
-            serde_json::from_value(v).map_err(|e| StorageError::Corrupt(format!("{JOBS_KEY}: {e}")))
-        }
+        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(JOBS_KEY, e)),
         None => Ok(Vec::new()),
     }
 }
@@ -293,7 +292,7 @@ fn put_jobs(txn: &mut dyn StateTxn, mut all: Vec<CalculatedJob>) -> StoreResult<
         to_drop -= usize::from(drop);
         !drop
     });
-    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(JOBS_KEY, e))?;
     txn.put_meta(JOBS_KEY, &value)
 }
 

@@ -5,8 +5,10 @@
 //! - `log`: records of the durable ingest log;
 //! - `outbox`: what is waiting for Braze, and dead letters;
 //! - `storage`: the traits every backend implements (embedded now; Kafka/PostgreSQL later);
+//! - `memory`: the in-memory backend, reference of the storage contract;
+//! - `conformance` (feature `conformance`): that contract as checks every backend runs;
 //! - `identity`: resolving a batch to one profile;
-//! - `audiences`: memberships in the pipeline, re-checks, backfill and clean-up jobs;
+//! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `calculated`: calculated attributes in the pipeline, their feed to Braze and backfill;
 //! - `pipeline`: applying one log record to the store, in one transaction.
 
@@ -15,11 +17,15 @@ pub mod outbox;
 pub mod profile;
 pub mod storage;
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod memory;
+
 pub use log::{LogRecord, LogRecordKind};
 pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
-pub mod audiences;
 pub mod calculated;
 pub mod identity;
+pub mod membership;
 pub mod pipeline;

@@ -30,6 +30,20 @@ pub struct OutboxEntry {
     pub accepted_ms: i64,
 }
 
+impl OutboxEntry {
+    /// Whether refusing this entry for good must make the delta state forget its user.
+    /// The delta step recorded an attributes object as sent; once Braze refuses it, that
+    /// record is wrong, and the user's next change must re-send in full instead of being
+    /// dropped as "unchanged". [`Outbox::complete`](crate::storage::Outbox::complete)
+    /// applies it in the commit that dead-letters the entry.
+    pub fn refusal_forgets_sent_state(&self) -> bool {
+        matches!(
+            &self.payload,
+            OutboxPayload::Track { object } if object.array == braid_braze::wire::TrackArray::Attributes
+        )
+    }
+}
+
 /// An entry Braze refused for good, kept with the reason so it can be listed and replayed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {

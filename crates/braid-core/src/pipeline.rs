@@ -7,9 +7,9 @@
 //! pipeline cursor, so a crash at any point replays whole records, never half of one.
 //! "Now" is the time the batch was accepted, so a replay produces the same result.
 
-use crate::audiences::{self, AudienceHandle, AudienceReport, AudienceRuntime, MembershipWrite};
 use crate::identity::{self, mpid_for_position};
 use crate::log::{LogRecord, LogRecordKind};
+use crate::membership::{self, AudienceHandle, AudienceReport, AudienceRuntime, MembershipWrite};
 use crate::outbox::{OutboxEntry, OutboxPayload};
 use crate::storage::{lane_of, IngestLog, StateStore, StateTxn, StoreResult};
 use braid_braze::billing::DataPoints;
@@ -178,7 +178,7 @@ impl Pipeline {
                     if retained {
                         change.record_event(&record);
                         let stored = serde_json::to_value(&record)
-                            .map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
+                            .map_err(|e| crate::StorageError::encode("history event", e))?;
                         txn.append_history(profile.mpid, ts, &stored)?;
                         appended = true;
                     }
@@ -209,7 +209,7 @@ impl Pipeline {
             let candidates = (!resolution.created).then(|| runtime.set.affected_by(&change));
             match candidates {
                 Some(ids) if ids.is_empty() => None,
-                ids => Some(audiences::reevaluate(
+                ids => Some(membership::reevaluate(
                     txn,
                     &runtime.set,
                     &mut profile,
@@ -237,14 +237,14 @@ impl Pipeline {
             let mut mapped = map_change(&self.config.braze, &input);
             report.mapping.merge(&mapped.counters);
             if let Some(delta) = &membership_delta {
-                if let Some(object) = audiences::membership_object(
+                if let Some(object) = membership::membership_object(
                     runtime,
                     &self.config.braze,
                     &profile,
                     delta,
                     &mut report.audiences,
                 ) {
-                    audiences::merge_into(&mut mapped.objects, object);
+                    membership::merge_into(&mut mapped.objects, object);
                 }
             }
             crate::calculated::merge_feed(
@@ -311,8 +311,8 @@ impl Pipeline {
             report.outbox_entries += entries.len() as u64;
             txn.enqueue(lane_of(mpid, self.config.lanes), &entries)?;
         }
-        let sent_json =
-            serde_json::to_value(&sent).map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
+        let sent_json = serde_json::to_value(&sent)
+            .map_err(|e| crate::StorageError::encode("sent state", e))?;
         txn.put_sent_state(mpid, &sent_json)
     }
 
@@ -351,7 +351,7 @@ impl Pipeline {
     ) -> StoreResult<(bool, Option<braid_audiences::AudienceSet>)> {
         let runtime = self.audiences.current();
         let (worked, new_set) = state.transact(|txn| {
-            let writes = audiences::run_due_rechecks(
+            let writes = membership::run_due_rechecks(
                 txn,
                 &runtime,
                 &self.config.braze,
@@ -362,7 +362,7 @@ impl Pipeline {
             )?;
             let mut worked = !writes.is_empty();
             self.send_memberships(txn, writes, now_ms, report)?;
-            let step = audiences::run_job_step(
+            let step = membership::run_job_step(
                 txn,
                 &runtime,
                 &self.config.braze,

@@ -4,6 +4,11 @@
 //!
 //! All methods are synchronous: the embedded engine is synchronous, and async callers
 //! run them on a blocking thread. Every `StateTxn` is all-or-nothing.
+//!
+//! [`Maintenance`] is how data leaves for good (erasure, log pruning, compaction), so data
+//! subject requests and retention work on any backend. `crate::memory::MemoryStore` is the
+//! reference implementation, and `crate::conformance` (feature `conformance`) is the
+//! contract every backend is tested against.
 
 use crate::log::LogRecord;
 use crate::outbox::{DeadLetter, OutboxEntry};
@@ -11,13 +16,63 @@ use crate::profile::Profile;
 use braid_mparticle::{IdentityType, Mpid};
 use serde_json::Value;
 
-/// A storage failure. Backends map their own errors into this.
+/// The error a backend failed with, kept whole so callers can walk its sources.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A storage failure. Backends map their own errors into this, keeping them as the source.
+/// The message repeats the source's, because most callers log only the top error.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The engine failed (I/O, a transaction, a table), or refused an operation.
     #[error("storage backend: {0}")]
-    Backend(String),
-    #[error("stored record is corrupt: {0}")]
-    Corrupt(String),
+    Backend(#[source] BoxError),
+    /// The engine failed at a named step (`open /data/state.redb`, `swap log.redb`).
+    #[error("storage backend: {operation}: {source}")]
+    Operation {
+        operation: String,
+        #[source]
+        source: BoxError,
+    },
+    /// A value could not be encoded for storage.
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
+    /// A stored value does not decode.
+    #[error("stored record is corrupt: {what}: {source}")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl StorageError {
+    /// The engine failed at `operation`.
+    pub fn operation(operation: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StorageError::Operation {
+            operation: operation.into(),
+            source: source.into(),
+        }
+    }
+
+    /// `what` could not be encoded.
+    pub fn encode(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StorageError::Encode {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The stored `what` does not decode.
+    pub fn corrupt(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StorageError::Corrupt {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// Result alias for storage calls.
@@ -106,6 +161,8 @@ pub trait StateTxn {
 
 /// Transactional state: profiles, identity index, sent state, outbox writes, history.
 pub trait StateStore: Send + Sync + 'static {
+    /// The pipeline cursor as last committed, read without a write transaction.
+    fn cursor(&self) -> StoreResult<u64>;
     /// Run `f` in one transaction; commit if it returns `Ok`, roll back otherwise.
     fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R>
     where
@@ -119,6 +176,9 @@ pub trait Outbox: Send + Sync + 'static {
     /// Up to `max` oldest entries of a lane, with their positions.
     fn peek(&self, lane: u32, max: usize) -> StoreResult<Vec<(u64, OutboxEntry)>>;
     /// Remove delivered entries and move refused ones to the dead letters, in one commit.
+    /// A refused entry still waiting is dead-lettered once (completing it again is a
+    /// no-op), and when [`OutboxEntry::refusal_forgets_sent_state`] says so, its user's
+    /// sent state is deleted in the same commit.
     fn complete(
         &self,
         lane: u32,
@@ -131,6 +191,37 @@ pub trait Outbox: Send + Sync + 'static {
     fn dead_letters(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, DeadLetter)>>;
     /// Move dead letters back into the outbox (replay); returns how many moved.
     fn replay_dead_letters(&self, ids: &[u64]) -> StoreResult<usize>;
+}
+
+/// What [`Maintenance::remove_user_everywhere`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub profile: bool,
+    pub sent_state: bool,
+    pub identities: u64,
+    pub history: u64,
+    pub outbox: u64,
+    pub dead_letters: u64,
+}
+
+/// Removing data for good: erasure of one user, pruning of the applied log, and compaction
+/// that leaves removed bytes in no file. Data subject requests and log retention run on
+/// these alone.
+pub trait Maintenance: Send + Sync + 'static {
+    /// Delete everything the state holds about one user, all or nothing: profile (with its
+    /// audience memberships), identity index entries pointing at them, sent state, history,
+    /// scheduled re-checks, outbox entries and dead letters. The log is not touched:
+    /// [`prune_log_through`](Self::prune_log_through) and [`compact`](Self::compact) scrub it.
+    fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased>;
+    /// Delete log records at or before `position`, never past the pipeline cursor, so no
+    /// unapplied record is lost. Returns how many went. `source_request_id`s stay
+    /// remembered: a late retry of a pruned batch is still a duplicate.
+    fn prune_log_through(&self, position: u64) -> StoreResult<u64>;
+    /// Highest position pruned so far (0 when never pruned).
+    fn pruned_through(&self) -> StoreResult<u64>;
+    /// Make deleted data physically unrecoverable from what the backend holds, keeping all
+    /// live data. May block other calls while it runs.
+    fn compact(&self) -> StoreResult<()>;
 }
 
 /// The lane of a user: stable across restarts and backends.

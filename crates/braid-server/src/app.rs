@@ -35,7 +35,7 @@ pub struct AppState {
     /// Data subject requests.
     pub dsr: Arc<dsr::Dsr>,
     /// The audiences in force (shared with the pipeline).
-    pub audiences: braid_core::audiences::AudienceHandle,
+    pub audiences: braid_core::membership::AudienceHandle,
     /// Serialises audience definition changes from the admin API.
     pub audience_changes: tokio::sync::Mutex<()>,
     /// Wakes the worker when audience work is queued.
@@ -268,15 +268,15 @@ impl Server {
 async fn load_audiences(
     store: &EmbeddedStore,
     config: &Config,
-) -> anyhow::Result<braid_core::audiences::AudienceHandle> {
-    use braid_core::audiences::{self, AudienceOutput, AudienceRuntime};
+) -> anyhow::Result<braid_core::membership::AudienceHandle> {
+    use braid_core::membership::{self, AudienceOutput, AudienceRuntime};
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
     let now = crate::ingest::now_ms();
     let calculated_store = store.clone();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
-        audiences::transact_change(&store, |txn| {
-            audiences::load_definitions(txn, &definitions, now)
+        membership::transact_change(&store, |txn| {
+            membership::load_definitions(txn, &definitions, now)
         })
     })
     .await?
@@ -290,7 +290,7 @@ async fn load_audiences(
         );
     }
     tracing::info!(audiences = set.audiences().count(), "audiences loaded");
-    Ok(audiences::AudienceHandle::new(AudienceRuntime {
+    Ok(membership::AudienceHandle::new(AudienceRuntime {
         set,
         output: AudienceOutput {
             sync: config.audiences.sync,

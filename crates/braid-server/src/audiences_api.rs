@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use braid_audiences::{
     check_overflow, Audience, AudienceSet, AudienceState, Memberships, SendSegmentsAs, UserView,
 };
-use braid_core::audiences::{self, AudienceChangeError, AudienceJob, CleanupThen};
+use braid_core::membership::{self, AudienceChangeError, AudienceJob, CleanupThen};
 use braid_core::storage::StateStore;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -97,7 +97,7 @@ pub(crate) fn parse_id(id: &str) -> Result<u64, Response> {
 
 async fn all_jobs(state: &AppState) -> Result<Vec<AudienceJob>, Response> {
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.transact(|txn| audiences::jobs(txn))).await {
+    match tokio::task::spawn_blocking(move || store.transact(|txn| membership::jobs(txn))).await {
         Ok(Ok(jobs)) => Ok(jobs),
         Ok(Err(e)) => Err(internal(e)),
         Err(e) => Err(internal(e)),
@@ -161,7 +161,7 @@ async fn apply_change(
     let current = state.audiences.current();
     let store = state.store.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        audiences::transact_change(&store, |txn| {
+        membership::transact_change(&store, |txn| {
             let (set, job) = change(txn, &current.set, now_ms())?;
             // An audience may only read calculated attributes that are active.
             if let Some(e) = braid_core::calculated::unknown_reference(&set, &current.calculated) {
@@ -213,7 +213,7 @@ async fn create(
     };
     let id = audience.id;
     match apply_change(&state, move |txn, set, now| {
-        audiences::put_audience(txn, set, audience, false, now)
+        membership::put_audience(txn, set, audience, false, now)
     })
     .await
     {
@@ -252,7 +252,7 @@ async fn replace(
         Err(r) => return r,
     };
     match apply_change(&state, move |txn, set, now| {
-        audiences::put_audience(txn, set, audience, true, now)
+        membership::put_audience(txn, set, audience, true, now)
     })
     .await
     {
@@ -280,7 +280,7 @@ async fn retire(
         Err(r) => return r,
     };
     match apply_change(&state, move |txn, set, now| {
-        audiences::retire_audience(txn, set, id, then, cleanup, now)
+        membership::retire_audience(txn, set, id, then, cleanup, now)
     })
     .await
     {
@@ -453,7 +453,7 @@ fn population(
             let mut rows = Vec::with_capacity(profiles.len());
             for profile in &profiles {
                 if !evaluate {
-                    rows.push(audiences::synced_memberships(set, profile));
+                    rows.push(membership::synced_memberships(set, profile));
                     continue;
                 }
                 let history: Vec<braid_audiences::EventRecord> = txn

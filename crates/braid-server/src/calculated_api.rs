@@ -46,7 +46,7 @@ pub(crate) async fn load(
         .max(audiences.retain_window_ms());
     let now = now_ms();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
-        braid_core::audiences::transact_change(&store, |txn| {
+        braid_core::membership::transact_change(&store, |txn| {
             calculated::load_definitions(txn, &definitions, array_limit, retention_ms, now)
         })
     })
@@ -154,7 +154,7 @@ async fn apply_change(
     let retention_ms = (i64::from(state.config.server.history_retention_days) * 86_400_000)
         .max(current.set.retain_window_ms());
     let outcome = tokio::task::spawn_blocking(move || {
-        braid_core::audiences::transact_change(&store, |txn| {
+        braid_core::membership::transact_change(&store, |txn| {
             change(
                 txn,
                 &current.calculated,

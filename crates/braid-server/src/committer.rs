@@ -76,7 +76,7 @@ async fn run(
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || log.append(all))
             .await
-            .unwrap_or_else(|e| Err(StorageError::Backend(format!("commit task failed: {e}"))));
+            .unwrap_or_else(|e| Err(StorageError::operation("commit task", e)));
         metrics::histogram!("braid_store_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("braid_store_commits_total").increment(1);
         metrics::histogram!("braid_store_commit_group_size").record(records as f64);

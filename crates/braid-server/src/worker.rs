@@ -4,7 +4,7 @@
 //! clean-up job, so jobs make progress under load without starving ingest.
 
 use braid_core::pipeline::{Pipeline, PipelineReport};
-use braid_core::storage::IngestLog;
+use braid_core::storage::{IngestLog, Maintenance, StateStore};
 use braid_store::EmbeddedStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +49,10 @@ const LOG_PRUNE_CHUNK: u64 = 2_048;
 /// Drop log records whose effects are committed, so the log stays bounded. Runs as its
 /// own task so that neither the pipeline nor ingest waits for one large delete. De-dup
 /// ids outlive their records (the store keeps them for its window).
-async fn prune_log_forever(store: EmbeddedStore, mut shutdown: watch::Receiver<bool>) {
+async fn prune_log_forever<S>(store: S, mut shutdown: watch::Receiver<bool>)
+where
+    S: StateStore + Maintenance + Clone,
+{
     loop {
         tokio::select! {
             _ = tokio::time::sleep(LOG_PRUNE_INTERVAL) => {}

@@ -4,7 +4,7 @@
 
 use braid_audiences::{fixtures::hundred_mixed_audiences, AudienceSet};
 use braid_braze::settings::BrazeSettings;
-use braid_core::audiences::{self, AudienceHandle, AudienceRuntime};
+use braid_core::membership::{self, AudienceHandle, AudienceRuntime};
 use braid_core::pipeline::{Pipeline, PipelineConfig, PipelineReport};
 use braid_core::storage::{AppendRequest, IngestLog};
 use braid_core::{LogRecord, LogRecordKind};
@@ -116,8 +116,8 @@ fn bench_backfill(c: &mut Criterion) {
                 let mut audience = all[0].clone();
                 audience.name = format!("Audience 0 v{version}");
                 let current = pipeline.audiences().current().set.clone();
-                let (set, job) = audiences::transact_change(&store, |txn| {
-                    audiences::put_audience(
+                let (set, job) = membership::transact_change(&store, |txn| {
+                    membership::put_audience(
                         txn,
                         &current,
                         audience,

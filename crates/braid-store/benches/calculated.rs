@@ -5,8 +5,8 @@
 use braid_audiences::calculated_attributes::CalculatedSet;
 use braid_audiences::fixtures::calculated_attributes;
 use braid_braze::settings::BrazeSettings;
-use braid_core::audiences::{transact_change, AudienceHandle, AudienceRuntime};
 use braid_core::calculated;
+use braid_core::membership::{transact_change, AudienceHandle, AudienceRuntime};
 use braid_core::pipeline::{Pipeline, PipelineConfig, PipelineReport};
 use braid_core::storage::{AppendRequest, IngestLog};
 use braid_core::{LogRecord, LogRecordKind};

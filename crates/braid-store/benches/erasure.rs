@@ -5,7 +5,7 @@
 //! events and one queued outbox entry.
 
 use braid_braze::wire::{TrackArray, TrackObject, UserRef};
-use braid_core::storage::{StateStore, StateTxn};
+use braid_core::storage::{Maintenance, StateStore, StateTxn};
 use braid_core::{OutboxEntry, OutboxPayload, Profile};
 use braid_mparticle::{IdentityType, Mpid};
 use braid_store::{EmbeddedStore, StoreOptions};

@@ -1,9 +1,9 @@
 //! The embedded storage backend: one data directory, two [redb] files, implementing
-//! braid-core's [`IngestLog`], [`StateStore`] and [`Outbox`] traits.
+//! braid-core's [`IngestLog`], [`StateStore`], [`Outbox`] and [`Maintenance`] traits.
 //!
 //! # Files
 //! - `log.redb` — the ingest log and its de-duplication index. Written only by
-//!   [`IngestLog::append`] (and pruned by [`EmbeddedStore::prune_log_through`]).
+//!   [`IngestLog::append`] (and pruned by [`Maintenance::prune_log_through`]).
 //! - `state.redb` — profiles, the identity index, sent state, the outbox, dead letters,
 //!   history, meta values and the pipeline cursor. One [`StateStore::transact`] is one redb
 //!   write transaction, so a batch's effects *and* the cursor that says it was applied commit
@@ -59,11 +59,11 @@
 //! `len()` on the outbox table: O(1) and always consistent with its contents.
 //!
 //! # Erasure
-//! [`EmbeddedStore::remove_user_everywhere`] deletes a user's profile, identity index
+//! [`Maintenance::remove_user_everywhere`] deletes a user's profile, identity index
 //! entries, sent state, history, outbox entries and dead letters in one transaction.
 //! redb does not zero freed pages (a test shows erased bytes still in the file), and its own
 //! `compact()` relocates pages and truncates the file without promising to scrub the free
-//! space left in the middle. [`EmbeddedStore::compact`] therefore
+//! space left in the middle. [`Maintenance::compact`] therefore
 //! copies the live data of each file into a fresh file, fsyncs it and renames it over the
 //! old one: afterwards the erased bytes are in no file braid holds. (Blocks the filesystem
 //! freed are beyond braid's reach; use an encrypted volume for that.)
@@ -77,13 +77,13 @@ mod scan;
 mod state;
 mod tables;
 
+#[cfg(doc)]
+use braid_core::storage::{IngestLog, Maintenance, Outbox, StateStore};
 use braid_core::storage::{StorageError, StoreResult};
 use parking_lot::RwLock;
 use redb::Database;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-pub use maintenance::Erased;
 
 /// Tuning for [`EmbeddedStore::open`].
 #[derive(Debug, Clone)]
@@ -130,7 +130,7 @@ pub struct EmbeddedStore {
 struct Inner {
     dir: PathBuf,
     options: StoreOptions,
-    /// `RwLock` only so [`EmbeddedStore::compact`] can swap in a rewritten file; every
+    /// `RwLock` only so [`Maintenance::compact`] can swap in a rewritten file; every
     /// other operation takes the read side and relies on redb's own locking.
     log: RwLock<Database>,
     state: RwLock<Database>,
@@ -148,7 +148,7 @@ impl EmbeddedStore {
             return Err(StorageError::Backend("lanes must be at least 1".into()));
         }
         std::fs::create_dir_all(data_dir)
-            .map_err(|e| codec::backend(format!("create {}: {e}", data_dir.display())))?;
+            .map_err(|e| StorageError::operation(format!("create {}", data_dir.display()), e))?;
         // A compaction interrupted by a crash leaves its half-written copy behind; the
         // original is intact because the copy only replaces it by an atomic rename.
         for name in [LOG_FILE, STATE_FILE] {
@@ -218,5 +218,5 @@ fn open_db(path: &Path, cache_bytes: usize) -> StoreResult<Database> {
     Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)
-        .map_err(|e| codec::backend(format!("open {}: {e}", path.display())))
+        .map_err(|e| StorageError::operation(format!("open {}", path.display()), e))
 }

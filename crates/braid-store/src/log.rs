@@ -1,8 +1,9 @@
 //! The ingest log in `log.redb`: group-committed appends, de-duplication by
-//! `(input, source_request_id)` with bounded memory, ordered reads, and pruning.
+//! `(input, source_request_id)` with bounded memory, and ordered reads (pruning is in
+//! `maintenance`).
 
 use crate::codec::{backend, decode, encode};
-use crate::tables::{self, DEDUP, DEDUP_ORDER, HEAD, LOG, LOG_META, PRUNED_THROUGH};
+use crate::tables::{self, DEDUP, DEDUP_ORDER, HEAD, LOG, LOG_META};
 use crate::EmbeddedStore;
 use braid_core::storage::{AppendOutcome, AppendRequest, IngestLog, StoreResult};
 use braid_core::LogRecord;
@@ -110,37 +111,6 @@ impl IngestLog for EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    /// Delete log records at or before `position`, but never past the pipeline cursor, so
-    /// no unapplied record can be lost. Returns how many records were removed. De-dup
-    /// entries are kept: a late retry of a pruned batch is still recognised.
-    pub fn prune_log_through(&self, position: u64) -> StoreResult<u64> {
-        let cursor = self.cursor()?;
-        let through = position.min(cursor);
-        let db = self.inner.log.read();
-        let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
-        let removed;
-        {
-            let mut log = txn.open_table(LOG).map_err(backend)?;
-            let mut meta = txn.open_table(LOG_META).map_err(backend)?;
-            let before = log.len().map_err(backend)?;
-            log.retain_in(..=through, |_, _| false).map_err(backend)?;
-            removed = before - log.len().map_err(backend)?;
-            if through > tables::counter(&meta, PRUNED_THROUGH)? {
-                meta.insert(PRUNED_THROUGH, through).map_err(backend)?;
-            }
-        }
-        txn.commit().map_err(backend)?;
-        Ok(removed)
-    }
-
-    /// Highest position pruned so far (0 when never pruned).
-    pub fn pruned_through(&self) -> StoreResult<u64> {
-        let db = self.inner.log.read();
-        let txn = db.begin_read().map_err(backend)?;
-        let meta = txn.open_table(LOG_META).map_err(backend)?;
-        tables::counter(&meta, PRUNED_THROUGH)
-    }
-
     /// Number of `source_request_id`s currently remembered for de-duplication.
     pub fn dedup_entries(&self) -> StoreResult<u64> {
         let db = self.inner.log.read();

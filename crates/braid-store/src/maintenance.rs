@@ -1,13 +1,14 @@
-//! Erasure and compaction: removing one user from every state table, and rewriting both
-//! files so that erased bytes do not survive in free pages.
+//! Erasure, log pruning and compaction ([`Maintenance`]): removing one user from every
+//! state table, dropping applied log records, and rewriting both files so that erased bytes
+//! do not survive in free pages.
 
 use crate::codec::{backend, user_of};
 use crate::tables::{
     self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, HISTORY, IDENTITIES, LOG, LOG_META, META,
-    OUTBOX, PROFILES, RECHECKS, SENT_STATE,
+    OUTBOX, PROFILES, PRUNED_THROUGH, RECHECKS, SENT_STATE,
 };
 use crate::{open_db, EmbeddedStore, LOG_FILE, STATE_FILE};
-use braid_core::storage::StoreResult;
+use braid_core::storage::{Erased, Maintenance, StateStore, StorageError, StoreResult};
 use braid_mparticle::Mpid;
 use parking_lot::RwLock;
 use redb::{
@@ -15,30 +16,16 @@ use redb::{
     TableDefinition, Value, WriteTransaction,
 };
 
-/// What [`EmbeddedStore::remove_user_everywhere`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Erased {
-    pub profile: bool,
-    pub sent_state: bool,
-    pub identities: u64,
-    pub history: u64,
-    pub outbox: u64,
-    pub dead_letters: u64,
-}
-
 /// Name of the copy a compaction writes before renaming it over `name`.
 pub(crate) fn tmp_name(name: &str) -> String {
     format!("{name}.compacting")
 }
 
-impl EmbeddedStore {
-    /// Delete everything `state.redb` holds about one user, in one durable transaction:
-    /// profile (with its audience memberships), identity index entries pointing at them, sent
-    /// state, history, scheduled audience re-checks, outbox
-    /// entries and dead letters. Identities, outbox and dead letters are scanned in full
-    /// (erasure is rare; this way nothing is missed whatever lane or identity it sits under).
-    /// The log is not touched: prune it and [`compact`](Self::compact) to scrub it.
-    pub fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased> {
+impl Maintenance for EmbeddedStore {
+    /// One durable transaction over `state.redb`. Identities, outbox and dead letters are
+    /// scanned in full (erasure is rare; this way nothing is missed whatever lane or
+    /// identity it sits under).
+    fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased> {
         let db = self.inner.state.read();
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut erased = Erased::default();
@@ -74,10 +61,38 @@ impl EmbeddedStore {
         Ok(erased)
     }
 
+    /// Delete log records at or before `position`, never past the pipeline cursor. De-dup
+    /// entries are kept: a late retry of a pruned batch is still recognised.
+    fn prune_log_through(&self, position: u64) -> StoreResult<u64> {
+        let through = position.min(self.cursor()?);
+        let db = self.inner.log.read();
+        let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
+        let removed;
+        {
+            let mut log = txn.open_table(LOG).map_err(backend)?;
+            let mut meta = txn.open_table(LOG_META).map_err(backend)?;
+            let before = log.len().map_err(backend)?;
+            log.retain_in(..=through, |_, _| false).map_err(backend)?;
+            removed = before - log.len().map_err(backend)?;
+            if through > tables::counter(&meta, PRUNED_THROUGH)? {
+                meta.insert(PRUNED_THROUGH, through).map_err(backend)?;
+            }
+        }
+        txn.commit().map_err(backend)?;
+        Ok(removed)
+    }
+
+    fn pruned_through(&self) -> StoreResult<u64> {
+        let db = self.inner.log.read();
+        let txn = db.begin_read().map_err(backend)?;
+        let meta = txn.open_table(LOG_META).map_err(backend)?;
+        tables::counter(&meta, PRUNED_THROUGH)
+    }
+
     /// Rewrite both files from their live data into fresh files and swap them in, so
     /// deleted bytes (erased users, pruned log records) are physically gone and the files
     /// are as small as they can be. Blocks every other store call while it runs.
-    pub fn compact(&self) -> StoreResult<()> {
+    fn compact(&self) -> StoreResult<()> {
         let opts = &self.inner.options;
         self.rewrite(
             &self.inner.log,
@@ -107,7 +122,9 @@ impl EmbeddedStore {
             },
         )
     }
+}
 
+impl EmbeddedStore {
     fn rewrite(
         &self,
         slot: &RwLock<Database>,
@@ -128,10 +145,11 @@ impl EmbeddedStore {
             to.commit().map_err(backend)?;
         }
         // The rename is atomic: a crash leaves either the old file or the complete copy.
-        std::fs::rename(&tmp, &path).map_err(|e| backend(format!("swap {name}: {e}")))?;
+        std::fs::rename(&tmp, &path)
+            .map_err(|e| StorageError::operation(format!("swap {name}"), e))?;
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(|e| backend(format!("sync {}: {e}", dir.display())))?;
+            .map_err(|e| StorageError::operation(format!("sync {}", dir.display()), e))?;
         // Dropping the old handle (by the assignment) closes the unlinked original.
         *db = open_db(&path, cache_bytes)?;
         tracing::info!(file = name, "compacted");

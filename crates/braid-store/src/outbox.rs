@@ -120,10 +120,7 @@ impl Outbox for EmbeddedStore {
                     let id = tables::next(&mut counters, DEAD_SEQ)?;
                     let bytes = encode_for_user(letter.entry.mpid, letter)?;
                     dead.insert(id, bytes.as_slice()).map_err(backend)?;
-                    if refuses_attributes(&letter.entry) {
-                        // The delta step believed these values reached Braze. Forget what
-                        // was sent for this user so the next change re-sends in full
-                        // instead of being dropped as "unchanged".
+                    if letter.entry.refusal_forgets_sent_state() {
                         sent.remove(letter.entry.mpid).map_err(backend)?;
                     }
                 }
@@ -236,11 +233,4 @@ pub(crate) fn remove_acknowledged(txn: &WriteTransaction, keys: &[OutboxKey]) ->
         outbox.remove(*key).map_err(backend)?;
     }
     Ok(())
-}
-
-fn refuses_attributes(entry: &OutboxEntry) -> bool {
-    matches!(
-        &entry.payload,
-        braid_core::OutboxPayload::Track { object } if object.array == braid_braze::wire::TrackArray::Attributes
-    )
 }

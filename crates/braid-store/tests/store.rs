@@ -1,7 +1,7 @@
 //! Behaviour of the embedded store through braid-core's storage traits.
 
 use braid_core::storage::{
-    lane_of, AppendOutcome, AppendRequest, IngestLog, Outbox, StateStore, StorageError,
+    lane_of, AppendOutcome, AppendRequest, IngestLog, Maintenance, Outbox, StateStore, StorageError,
 };
 use braid_core::{DeadLetter, LogRecord, LogRecordKind, OutboxEntry, OutboxPayload, Profile};
 use braid_mparticle::{IdentityType, Mpid};
@@ -556,7 +556,7 @@ fn removing_a_user_deletes_their_state_outbox_and_dead_letters_only() {
     let erased = store.remove_user_everywhere(Mpid(1)).unwrap();
     assert_eq!(
         erased,
-        braid_store::Erased {
+        braid_core::storage::Erased {
             profile: true,
             sent_state: true,
             identities: 2,
@@ -905,4 +905,42 @@ fn an_erased_user_with_acknowledged_entries_is_not_subtracted_twice_from_depth()
     assert_eq!(store.pending_acknowledgements(), 0);
     assert_eq!(store.depth().unwrap(), 1);
     assert_eq!(external_ids(&store.peek(lane2, 10).unwrap()), vec!["b1"]);
+}
+
+#[test]
+fn storage_errors_keep_their_source_and_say_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the data directory should be: the directory cannot be created.
+    let path = dir.path().join("not-a-dir");
+    std::fs::write(&path, b"x").unwrap();
+    let Err(error) = EmbeddedStore::open(&path.join("data"), StoreOptions::default()) else {
+        panic!("opening under a file must fail");
+    };
+    let message = error.to_string();
+    assert!(message.starts_with("storage backend: create "), "{message}");
+    assert!(message.contains("not-a-dir"), "{message}");
+    let source = std::error::Error::source(&error).expect("the io error is kept");
+    assert!(
+        source.downcast_ref::<std::io::Error>().is_some(),
+        "{source:?}"
+    );
+
+    // A stored value that no longer decodes names what it was and keeps serde's error.
+    let store = EmbeddedStore::open(dir.path(), StoreOptions::default()).unwrap();
+    store
+        .transact(|txn| txn.put_meta(braid_core::membership::JOBS_KEY, &json!("not a list")))
+        .unwrap();
+    let corrupt = store
+        .transact(|txn| braid_core::membership::jobs(txn))
+        .unwrap_err();
+    assert!(
+        matches!(corrupt, StorageError::Corrupt { .. }),
+        "{corrupt:?}"
+    );
+    assert!(corrupt.to_string().contains("audience_jobs"), "{corrupt}");
+    let source = std::error::Error::source(&corrupt).expect("serde's error is kept");
+    assert!(
+        source.downcast_ref::<serde_json::Error>().is_some(),
+        "{source:?}"
+    );
 }

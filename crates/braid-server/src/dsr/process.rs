@@ -10,8 +10,7 @@ use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, Status};
 use super::request::RequestType;
 use super::{lookup, Dsr, DsrError};
 use braid_braze::mapping::external_id;
-use braid_core::storage::{IngestLog, StateStore};
-use braid_store::EmbeddedStore;
+use braid_core::storage::{Erased, IngestLog, Maintenance, StateStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -57,7 +56,10 @@ async fn blocking<T: Send + 'static>(
 
 /// Prune the ingest log through the pipeline cursor, then rewrite both store files, so
 /// nothing removed survives in free pages.
-async fn prune_and_compact(store: &EmbeddedStore) -> Result<(), DsrError> {
+async fn prune_and_compact<S>(store: &S) -> Result<(), DsrError>
+where
+    S: StateStore + Maintenance + Clone,
+{
     let store = store.clone();
     blocking(move || {
         let cursor = store.cursor()?;
@@ -200,7 +202,7 @@ impl Dsr {
         self.persist(&record.id).await?;
 
         let store = self.store.clone();
-        let removed: Vec<braid_store::Erased> = blocking(move || {
+        let removed: Vec<Erased> = blocking(move || {
             mpids
                 .iter()
                 .map(|&mpid| store.remove_user_everywhere(mpid))

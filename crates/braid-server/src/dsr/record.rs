@@ -201,8 +201,8 @@ fn result_key(id: &str) -> String {
     format!("dsr/result/{id}")
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> braid_core::StorageError {
-    braid_core::StorageError::Corrupt(format!("{what}: {e}"))
+fn corrupt(what: &str, e: serde_json::Error) -> braid_core::StorageError {
+    braid_core::StorageError::corrupt(what, e)
 }
 
 /// Every stored request, oldest first.

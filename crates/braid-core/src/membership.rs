@@ -234,7 +234,7 @@ pub(crate) fn load_history(
     txn.history(mpid, since_ms)?
         .into_iter()
         .map(|(_, v)| {
-            serde_json::from_value(v).map_err(|e| StorageError::Corrupt(format!("history: {e}")))
+            serde_json::from_value(v).map_err(|e| StorageError::corrupt("history event", e))
         })
         .collect()
 }
@@ -405,24 +405,21 @@ pub enum AudienceChangeError {
 /// The stored definitions (empty when none were ever stored).
 pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<Audience>> {
     match txn.meta(DEFINITIONS_KEY)? {
-        Some(v) => serde_json::from_value(v)
-            .map_err(|e| StorageError::Corrupt(format!("{DEFINITIONS_KEY}: {e}"))),
+        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(DEFINITIONS_KEY, e)),
         None => Ok(Vec::new()),
     }
 }
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &AudienceSet) -> StoreResult<()> {
     let all: Vec<&Audience> = set.audiences().collect();
-    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(DEFINITIONS_KEY, e))?;
     txn.put_meta(DEFINITIONS_KEY, &value)
 }
 
 /// Every job, pending first (oldest first), then finished ones (newest last).
 pub fn jobs(txn: &mut dyn StateTxn) -> StoreResult<Vec<AudienceJob>> {
     match txn.meta(JOBS_KEY)? {
-        Some(v) => {
-            serde_json::from_value(v).map_err(|e| StorageError::Corrupt(format!("{JOBS_KEY}: {e}")))
-        }
+        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(JOBS_KEY, e)),
         None => Ok(Vec::new()),
     }
 }
@@ -440,7 +437,7 @@ fn put_jobs(txn: &mut dyn StateTxn, mut all: Vec<AudienceJob>) -> StoreResult<()
             }
         });
     }
-    let value = serde_json::to_value(all).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(JOBS_KEY, e))?;
     txn.put_meta(JOBS_KEY, &value)
 }
 
@@ -671,7 +668,7 @@ pub fn run_job_step(
         {
             let without = set
                 .without(job.audience_id)
-                .map_err(|e| StorageError::Corrupt(format!("audience definitions: {e}")))?;
+                .map_err(|e| StorageError::corrupt("audience definitions", e))?;
             put_definitions(txn, &without)?;
             step.new_set = Some(without);
         }

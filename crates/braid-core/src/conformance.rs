@@ -1,0 +1,672 @@
+//! The storage contract as executable checks, run against every backend.
+//!
+//! Each `pub fn` here checks one part of what [`IngestLog`], [`StateStore`], [`Outbox`] and
+//! [`Maintenance`] promise, on a fresh backend made by a factory. A backend's tests run all
+//! of them with [`storage_conformance_tests!`](crate::storage_conformance_tests), which
+//! writes one `#[test]` per check:
+//!
+//! ```ignore
+//! braid_core::storage_conformance_tests!(|lanes| {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let store = MyStore::open(dir.path(), lanes).unwrap();
+//!     (store, dir) // the second value lives as long as the check (a temporary directory)
+//! });
+//! ```
+//!
+//! The in-memory backend ([`crate::memory::MemoryStore`]) is the reference: a check that
+//! it fails is a bug in the check or in the contract. Compiled with the `conformance`
+//! feature (and in braid-core's own tests).
+
+use crate::log::{LogRecord, LogRecordKind};
+use crate::outbox::{DeadLetter, OutboxEntry, OutboxPayload};
+use crate::profile::Profile;
+use crate::storage::{
+    lane_of, AppendOutcome, AppendRequest, Erased, IngestLog, Maintenance, Outbox, StateStore,
+    StateTxn, StorageError, StoreResult,
+};
+use braid_braze::wire::{TrackArray, TrackObject, UserRef};
+use braid_mparticle::{IdentityType, Mpid};
+use serde_json::{json, Value};
+
+/// Everything a complete backend implements.
+pub trait Backend: IngestLog + StateStore + Outbox + Maintenance {}
+impl<T: IngestLog + StateStore + Outbox + Maintenance> Backend for T {}
+
+/// Lanes of the backends the checks make.
+pub const LANES: u32 = 4;
+
+/// Write one `#[test]` per conformance check, each on a backend from `$factory`: an
+/// expression callable as `Fn(u32) -> (store, guard)` (lanes in, a fresh empty store and
+/// whatever must outlive it out).
+#[macro_export]
+macro_rules! storage_conformance_tests {
+    ($factory:expr) => {
+        $crate::storage_conformance_tests!(@each $factory;
+            append_assigns_positions_and_catches_duplicates,
+            read_after_returns_records_in_order,
+            failed_transaction_changes_nothing,
+            identity_index_points_each_value_at_one_profile,
+            profiles_are_walked_in_mpid_order,
+            sent_state_is_kept_per_user,
+            outbox_keeps_order_per_lane,
+            complete_removes_delivered_and_dead_letters_refused,
+            refused_attributes_forget_the_sent_state,
+            dead_letters_replay_onto_the_users_lane,
+            history_is_ordered_and_prunable,
+            rechecks_come_due_earliest_first,
+            meta_values_round_trip,
+            erasure_leaves_nothing_of_the_user,
+            log_pruning_stops_at_the_cursor,
+            compaction_keeps_live_data,
+        );
+    };
+    (@each $factory:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::conformance::$check(&$factory);
+            }
+        )*
+    };
+}
+
+fn record(input: &str, n: i64) -> LogRecord {
+    LogRecord {
+        input: input.to_string(),
+        kind: LogRecordKind::Live,
+        received_ms: 1_700_000_000_000 + n,
+        batch_json: format!(r#"{{"n":{n}}}"#),
+    }
+}
+
+fn request(input: &str, n: i64, source_request_id: Option<&str>) -> AppendRequest {
+    AppendRequest {
+        record: record(input, n),
+        source_request_id: source_request_id.map(str::to_string),
+    }
+}
+
+fn entry(mpid: i64, array: TrackArray, n: i64) -> OutboxEntry {
+    let body = json!({"external_id": format!("c{mpid}"), "n": n});
+    OutboxEntry {
+        mpid,
+        payload: OutboxPayload::Track {
+            object: TrackObject {
+                array,
+                user: UserRef::ExternalId(format!("c{mpid}")),
+                body: body.as_object().cloned().unwrap_or_default(),
+            },
+        },
+        data_points: 1,
+        accepted_ms: 1_700_000_000_000 + n,
+    }
+}
+
+fn letter(entry: OutboxEntry) -> DeadLetter {
+    DeadLetter {
+        entry,
+        reason: "refused".to_string(),
+        status: Some(400),
+        failed_ms: 1_700_000_000_999,
+    }
+}
+
+fn commit<S: StateStore, R>(store: &S, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> R {
+    store.transact(f).expect("transaction commits")
+}
+
+fn entry_ns(entries: &[(u64, OutboxEntry)]) -> Vec<i64> {
+    entries
+        .iter()
+        .map(|(_, e)| e.accepted_ms - 1_700_000_000_000)
+        .collect()
+}
+
+/// Everything one user owns, in every table: what erasure must remove.
+fn add_user<S: Backend>(store: &S, mpid: Mpid) {
+    let email = format!("user{}@example.com", mpid.0);
+    commit(store, |txn| {
+        let mut profile = Profile::new(mpid, 1_700_000_000_000);
+        profile
+            .identities
+            .insert(IdentityType::Email, email.clone());
+        profile.audiences.insert(7, 1_700_000_000_000);
+        txn.put_profile(&profile)?;
+        txn.set_identity_owner(IdentityType::Email, &email, mpid)?;
+        txn.set_identity_owner(IdentityType::CustomerId, &format!("c{}", mpid.0), mpid)?;
+        txn.put_sent_state(mpid, &json!({"plan": "gold"}))?;
+        txn.append_history(mpid, 1_700_000_000_000, &json!({"name": "viewed"}))?;
+        txn.schedule_recheck(mpid, 1_700_000_100_000)?;
+        let lane = lane_of(mpid, LANES);
+        txn.enqueue(
+            lane,
+            &[
+                entry(mpid.0, TrackArray::Attributes, 1),
+                entry(mpid.0, TrackArray::Events, 2),
+            ],
+        )
+    });
+    // One of them refused, so the user has a dead letter too.
+    let lane = lane_of(mpid, LANES);
+    let (seq, refused) = store
+        .peek(lane, 100)
+        .expect("peek")
+        .into_iter()
+        .rev()
+        .find(|(_, e)| e.mpid == mpid.0)
+        .expect("the user's entry is queued");
+    store
+        .complete(lane, &[], vec![(seq, letter(refused))])
+        .expect("complete");
+}
+
+/// Appends get consecutive positions from 1; a repeated `(input, source_request_id)` is a
+/// duplicate of the first position, within one call and across calls, and the same id from
+/// another input is not.
+pub fn append_assigns_positions_and_catches_duplicates<S: Backend, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (store, _guard) = new(LANES);
+    assert_eq!(store.head().expect("head"), 0);
+    let outcomes = store
+        .append(vec![
+            request("web", 1, Some("a")),
+            request("web", 2, None),
+            request("web", 3, Some("a")),
+            request("ios", 4, Some("a")),
+        ])
+        .expect("append");
+    assert_eq!(
+        outcomes,
+        vec![
+            AppendOutcome::Appended(1),
+            AppendOutcome::Appended(2),
+            AppendOutcome::Duplicate(1),
+            AppendOutcome::Appended(3),
+        ]
+    );
+    let again = store
+        .append(vec![request("web", 5, Some("a")), request("web", 6, None)])
+        .expect("append");
+    assert_eq!(
+        again,
+        vec![AppendOutcome::Duplicate(1), AppendOutcome::Appended(4)]
+    );
+    assert_eq!(store.head().expect("head"), 4);
+    assert_eq!(store.append(Vec::new()).expect("empty append"), Vec::new());
+}
+
+/// `read_after` returns records after a position, oldest first, at most `max`, exactly as
+/// appended.
+pub fn read_after_returns_records_in_order<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let requests: Vec<_> = (1..=5).map(|n| request("web", n, None)).collect();
+    store.append(requests).expect("append");
+    let first = store.read_after(0, 2).expect("read");
+    assert_eq!(first, vec![(1, record("web", 1)), (2, record("web", 2))]);
+    let rest = store.read_after(2, 100).expect("read");
+    let positions: Vec<u64> = rest.iter().map(|(p, _)| *p).collect();
+    assert_eq!(positions, vec![3, 4, 5]);
+    assert_eq!(rest[2].1, record("web", 5));
+    assert!(store.read_after(5, 10).expect("read").is_empty());
+    assert!(store.read_after(u64::MAX, 10).expect("read").is_empty());
+}
+
+/// A transaction whose closure fails leaves nothing behind, the cursor included; one that
+/// succeeds commits everything, and the cursor reads the same outside a transaction.
+pub fn failed_transaction_changes_nothing<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let mpid = Mpid(42);
+    let write_all = |txn: &mut dyn StateTxn| -> StoreResult<()> {
+        txn.set_cursor(9)?;
+        txn.put_profile(&Profile::new(mpid, 1))?;
+        txn.set_identity_owner(IdentityType::Email, "a@example.com", mpid)?;
+        txn.put_sent_state(mpid, &json!({"a": 1}))?;
+        txn.enqueue(lane_of(mpid, LANES), &[entry(42, TrackArray::Events, 1)])?;
+        txn.append_history(mpid, 5, &json!({"e": 1}))?;
+        txn.schedule_recheck(mpid, 5)?;
+        txn.put_meta("k", &json!("v"))
+    };
+    let failed = store.transact(|txn| {
+        write_all(txn)?;
+        Err::<(), _>(StorageError::Backend("the caller gave up".into()))
+    });
+    assert!(matches!(failed, Err(StorageError::Backend(_))));
+    assert_eq!(StateStore::cursor(&store).expect("cursor"), 0);
+    assert_eq!(store.depth().expect("depth"), 0);
+    commit(&store, |txn| {
+        assert_eq!(txn.cursor()?, 0);
+        assert_eq!(txn.profile(mpid)?, None);
+        assert_eq!(
+            txn.identity_owner(IdentityType::Email, "a@example.com")?,
+            None
+        );
+        assert_eq!(txn.sent_state(mpid)?, None);
+        assert!(txn.history(mpid, i64::MIN)?.is_empty());
+        assert!(txn.due_rechecks(i64::MAX, 10)?.is_empty());
+        assert_eq!(txn.meta("k")?, None);
+        Ok(())
+    });
+
+    commit(&store, write_all);
+    assert_eq!(StateStore::cursor(&store).expect("cursor"), 9);
+    assert_eq!(store.depth().expect("depth"), 1);
+    commit(&store, |txn| {
+        assert_eq!(txn.cursor()?, 9);
+        assert!(txn.profile(mpid)?.is_some());
+        assert_eq!(txn.meta("k")?, Some(json!("v")));
+        Ok(())
+    });
+}
+
+/// An identity value points at one profile: set, overwritten by a new owner, removed;
+/// the same value under another identity type is a different identity.
+pub fn identity_index_points_each_value_at_one_profile<S: Backend, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        txn.set_identity_owner(IdentityType::Email, "x@example.com", Mpid(1))?;
+        txn.set_identity_owner(IdentityType::CustomerId, "x@example.com", Mpid(2))?;
+        Ok(())
+    });
+    commit(&store, |txn| {
+        let email = txn.identity_owner(IdentityType::Email, "x@example.com")?;
+        assert_eq!(email, Some(Mpid(1)));
+        let customer = txn.identity_owner(IdentityType::CustomerId, "x@example.com")?;
+        assert_eq!(customer, Some(Mpid(2)));
+        txn.set_identity_owner(IdentityType::Email, "x@example.com", Mpid(3))?;
+        let moved = txn.identity_owner(IdentityType::Email, "x@example.com")?;
+        assert_eq!(moved, Some(Mpid(3)));
+        txn.remove_identity(IdentityType::Email, "x@example.com")?;
+        assert_eq!(
+            txn.identity_owner(IdentityType::Email, "x@example.com")?,
+            None
+        );
+        let kept = txn.identity_owner(IdentityType::CustomerId, "x@example.com")?;
+        assert_eq!(kept, Some(Mpid(2)));
+        assert_eq!(txn.identity_owner(IdentityType::Email, "unknown")?, None);
+        Ok(())
+    });
+}
+
+/// Profiles round-trip whole; `profiles_after` walks them in MPID order (negative MPIDs
+/// first) in chunks; the count follows puts and deletes.
+pub fn profiles_are_walked_in_mpid_order<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let mut full = Profile::new(Mpid(5), 10);
+    full.identities
+        .insert(IdentityType::Email, "five@example.com".into());
+    full.audiences.insert(3, 11);
+    full.audience_recheck_ms = Some(99);
+    commit(&store, |txn| {
+        for mpid in [30, -7, 1, i64::MAX] {
+            txn.put_profile(&Profile::new(Mpid(mpid), 1))?;
+        }
+        txn.put_profile(&full)
+    });
+    commit(&store, |txn| {
+        assert_eq!(txn.profile(Mpid(5))?, Some(full.clone()));
+        assert_eq!(txn.profile_count()?, 5);
+        let mpids = |profiles: Vec<Profile>| profiles.iter().map(|p| p.mpid.0).collect::<Vec<_>>();
+        assert_eq!(mpids(txn.profiles_after(None, 3)?), vec![-7, 1, 5]);
+        assert_eq!(
+            mpids(txn.profiles_after(Some(Mpid(5)), 3)?),
+            vec![30, i64::MAX]
+        );
+        assert!(txn.profiles_after(Some(Mpid(i64::MAX)), 3)?.is_empty());
+        txn.delete_profile(Mpid(30))?;
+        assert_eq!(txn.profile(Mpid(30))?, None);
+        assert_eq!(txn.profile_count()?, 4);
+        Ok(())
+    });
+}
+
+/// Sent state is stored, replaced and deleted per user.
+pub fn sent_state_is_kept_per_user<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        txn.put_sent_state(Mpid(1), &json!({"a": 1}))?;
+        txn.put_sent_state(Mpid(2), &json!({"b": 2}))?;
+        txn.put_sent_state(Mpid(1), &json!({"a": 3}))
+    });
+    commit(&store, |txn| {
+        assert_eq!(txn.sent_state(Mpid(1))?, Some(json!({"a": 3})));
+        txn.delete_sent_state(Mpid(1))?;
+        assert_eq!(txn.sent_state(Mpid(1))?, None);
+        assert_eq!(txn.sent_state(Mpid(2))?, Some(json!({"b": 2})));
+        Ok(())
+    });
+}
+
+/// Entries come out of a lane in the order they were queued, across transactions, at most
+/// `max` at a time, and only from their own lane; `depth` counts every lane.
+pub fn outbox_keeps_order_per_lane<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    assert_eq!(store.lane_count(), LANES);
+    commit(&store, |txn| {
+        txn.enqueue(
+            0,
+            &[
+                entry(1, TrackArray::Events, 1),
+                entry(1, TrackArray::Events, 2),
+            ],
+        )?;
+        txn.enqueue(2, &[entry(2, TrackArray::Events, 3)])
+    });
+    commit(&store, |txn| {
+        txn.enqueue(0, &[entry(1, TrackArray::Attributes, 4)])
+    });
+    assert_eq!(entry_ns(&store.peek(0, 10).expect("peek")), vec![1, 2, 4]);
+    assert_eq!(entry_ns(&store.peek(0, 2).expect("peek")), vec![1, 2]);
+    assert_eq!(entry_ns(&store.peek(2, 10).expect("peek")), vec![3]);
+    assert!(store.peek(1, 10).expect("peek").is_empty());
+    assert_eq!(store.depth().expect("depth"), 4);
+    let lane0 = store.peek(0, 10).expect("peek");
+    assert!(lane0.windows(2).all(|w| w[0].0 < w[1].0), "positions rise");
+    assert_eq!(lane0[2].1, entry(1, TrackArray::Attributes, 4));
+}
+
+/// `complete` removes delivered entries and moves refused ones to the dead letters, once
+/// even when completed twice; dead letters list oldest first, in pages.
+pub fn complete_removes_delivered_and_dead_letters_refused<S: Backend, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        let entries: Vec<_> = (1..=4).map(|n| entry(1, TrackArray::Events, n)).collect();
+        txn.enqueue(1, &entries)
+    });
+    let queued = store.peek(1, 10).expect("peek");
+    let seqs: Vec<u64> = queued.iter().map(|(s, _)| *s).collect();
+    store
+        .complete(
+            1,
+            &[seqs[0]],
+            vec![
+                (seqs[1], letter(queued[1].1.clone())),
+                (seqs[2], letter(queued[2].1.clone())),
+            ],
+        )
+        .expect("complete");
+    assert_eq!(entry_ns(&store.peek(1, 10).expect("peek")), vec![4]);
+    assert_eq!(store.depth().expect("depth"), 1);
+    // The same refusal again (a retried completion) lists nothing twice.
+    store
+        .complete(1, &[], vec![(seqs[1], letter(queued[1].1.clone()))])
+        .expect("complete again");
+    let dead = store.dead_letters(0, 10).expect("dead letters");
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0].1, letter(queued[1].1.clone()));
+    assert_eq!(dead[1].1, letter(queued[2].1.clone()));
+    assert!(dead[0].0 < dead[1].0);
+    let page = store.dead_letters(dead[0].0, 10).expect("next page");
+    assert_eq!(page, vec![dead[1].clone()]);
+    assert_eq!(
+        store.dead_letters(0, 1).expect("first page"),
+        vec![dead[0].clone()]
+    );
+    store.complete(1, &[seqs[3]], Vec::new()).expect("deliver");
+    assert!(store.peek(1, 10).expect("peek").is_empty());
+    assert_eq!(store.depth().expect("depth"), 0);
+}
+
+/// Core's rule ([`OutboxEntry::refusal_forgets_sent_state`]): a refused attributes object
+/// deletes its user's sent state in the same commit; a refused event does not.
+pub fn refused_attributes_forget_the_sent_state<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let (attrs_user, events_user) = (Mpid(1), Mpid(2));
+    commit(&store, |txn| {
+        txn.put_sent_state(attrs_user, &json!({"plan": "gold"}))?;
+        txn.put_sent_state(events_user, &json!({"plan": "free"}))?;
+        txn.enqueue(
+            0,
+            &[
+                entry(1, TrackArray::Attributes, 1),
+                entry(2, TrackArray::Events, 2),
+            ],
+        )
+    });
+    let queued = store.peek(0, 10).expect("peek");
+    let refused = queued
+        .iter()
+        .map(|(seq, e)| (*seq, letter(e.clone())))
+        .collect();
+    store.complete(0, &[], refused).expect("complete");
+    commit(&store, |txn| {
+        assert_eq!(txn.sent_state(attrs_user)?, None);
+        assert_eq!(txn.sent_state(events_user)?, Some(json!({"plan": "free"})));
+        Ok(())
+    });
+}
+
+/// Replay moves dead letters back to the end of their user's lane (whatever lane they were
+/// refused on) and out of the dead letters; unknown ids are skipped.
+pub fn dead_letters_replay_onto_the_users_lane<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let mpid = Mpid(77);
+    let lane = lane_of(mpid, LANES);
+    let wrong_lane = (lane + 1) % LANES;
+    commit(&store, |txn| {
+        txn.enqueue(wrong_lane, &[entry(77, TrackArray::Events, 1)])?;
+        txn.enqueue(lane, &[entry(77, TrackArray::Events, 2)])
+    });
+    let (seq, refused) = store.peek(wrong_lane, 1).expect("peek")[0].clone();
+    store
+        .complete(wrong_lane, &[], vec![(seq, letter(refused.clone()))])
+        .expect("complete");
+    let dead = store.dead_letters(0, 10).expect("dead letters");
+    let ids: Vec<u64> = dead.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        store
+            .replay_dead_letters(&[ids[0], ids[0] + 1000])
+            .expect("replay"),
+        1
+    );
+    assert!(store.dead_letters(0, 10).expect("dead letters").is_empty());
+    assert!(store.peek(wrong_lane, 10).expect("peek").is_empty());
+    let replayed = store.peek(lane, 10).expect("peek");
+    assert_eq!(entry_ns(&replayed), vec![2, 1]);
+    assert_eq!(replayed[1].1, refused);
+    assert_eq!(store.replay_dead_letters(&ids).expect("replay again"), 0);
+}
+
+/// History comes back oldest first from `since_ms` (equal timestamps in arrival order),
+/// per user; pruning drops what is older than a time and says how much went.
+pub fn history_is_ordered_and_prunable<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let (user, other) = (Mpid(1), Mpid(2));
+    commit(&store, |txn| {
+        txn.append_history(user, 30, &json!("c"))?;
+        txn.append_history(user, 10, &json!("a"))?;
+        txn.append_history(user, 20, &json!("b1"))?;
+        txn.append_history(other, 15, &json!("other"))?;
+        txn.append_history(user, 20, &json!("b2"))
+    });
+    commit(&store, |txn| {
+        let all: Vec<(i64, Value)> = txn.history(user, i64::MIN)?;
+        let expected = vec![
+            (10, json!("a")),
+            (20, json!("b1")),
+            (20, json!("b2")),
+            (30, json!("c")),
+        ];
+        assert_eq!(all, expected);
+        assert_eq!(txn.history(user, 20)?.len(), 3);
+        assert_eq!(txn.prune_history(user, 20)?, 1);
+        assert_eq!(txn.prune_history(user, 20)?, 0);
+        assert_eq!(txn.history(user, i64::MIN)?.len(), 3);
+        assert_eq!(txn.history(other, i64::MIN)?, vec![(15, json!("other"))]);
+        assert_eq!(txn.prune_history(user, i64::MIN)?, 0);
+        Ok(())
+    });
+}
+
+/// Re-checks come due at or before `now`, earliest first, at most `max`; cancelling one
+/// removes exactly that one.
+pub fn rechecks_come_due_earliest_first<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        txn.schedule_recheck(Mpid(1), 300)?;
+        txn.schedule_recheck(Mpid(2), 100)?;
+        txn.schedule_recheck(Mpid(3), 200)?;
+        txn.schedule_recheck(Mpid(1), 150)
+    });
+    commit(&store, |txn| {
+        assert_eq!(
+            txn.due_rechecks(200, 10)?,
+            vec![(100, Mpid(2)), (150, Mpid(1)), (200, Mpid(3))]
+        );
+        assert_eq!(txn.due_rechecks(1_000, 1)?, vec![(100, Mpid(2))]);
+        assert!(txn.due_rechecks(99, 10)?.is_empty());
+        txn.cancel_recheck(Mpid(1), 150)?;
+        assert_eq!(
+            txn.due_rechecks(1_000, 10)?,
+            vec![(100, Mpid(2)), (200, Mpid(3)), (300, Mpid(1))]
+        );
+        Ok(())
+    });
+}
+
+/// Meta values round-trip, are replaced by a second put, and are absent until put.
+pub fn meta_values_round_trip<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        assert_eq!(txn.meta("settings")?, None);
+        txn.put_meta("settings", &json!({"a": [1, 2]}))?;
+        txn.put_meta("counter", &json!(1))?;
+        txn.put_meta("counter", &json!(2))
+    });
+    commit(&store, |txn| {
+        assert_eq!(txn.meta("settings")?, Some(json!({"a": [1, 2]})));
+        assert_eq!(txn.meta("counter")?, Some(json!(2)));
+        Ok(())
+    });
+}
+
+/// Erasure removes the user from every table and says what it removed; another user is
+/// untouched; erasing again removes nothing.
+pub fn erasure_leaves_nothing_of_the_user<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let (gone, kept) = (Mpid(11), Mpid(12));
+    add_user(&store, gone);
+    add_user(&store, kept);
+    let erased = store.remove_user_everywhere(gone).expect("erase");
+    assert_eq!(
+        erased,
+        Erased {
+            profile: true,
+            sent_state: true,
+            identities: 2,
+            history: 1,
+            outbox: 1,
+            dead_letters: 1,
+        }
+    );
+    let owned_by = |entries: Vec<(u64, OutboxEntry)>, mpid: Mpid| {
+        entries.iter().filter(|(_, e)| e.mpid == mpid.0).count()
+    };
+    let mut queued = Vec::new();
+    for lane in 0..LANES {
+        queued.extend(store.peek(lane, 100).expect("peek"));
+    }
+    assert_eq!(owned_by(queued.clone(), gone), 0);
+    assert_eq!(owned_by(queued, kept), 1);
+    let dead = store.dead_letters(0, 100).expect("dead letters");
+    assert!(dead.iter().all(|(_, d)| d.entry.mpid != gone.0));
+    assert_eq!(dead.len(), 1);
+    commit(&store, |txn| {
+        assert_eq!(txn.profile(gone)?, None);
+        assert_eq!(txn.sent_state(gone)?, None);
+        assert!(txn.history(gone, i64::MIN)?.is_empty());
+        let email = txn.identity_owner(IdentityType::Email, "user11@example.com")?;
+        assert_eq!(email, None);
+        assert_eq!(txn.identity_owner(IdentityType::CustomerId, "c11")?, None);
+        assert_eq!(
+            txn.due_rechecks(i64::MAX, 10)?,
+            vec![(1_700_000_100_000, kept)]
+        );
+        assert!(txn.profile(kept)?.is_some());
+        assert!(txn.sent_state(kept)?.is_some());
+        assert_eq!(txn.history(kept, i64::MIN)?.len(), 1);
+        assert_eq!(
+            txn.identity_owner(IdentityType::CustomerId, "c12")?,
+            Some(kept)
+        );
+        Ok(())
+    });
+    assert_eq!(
+        store.remove_user_everywhere(gone).expect("erase again"),
+        Erased::default()
+    );
+}
+
+/// Pruning removes log records through a position but never past the pipeline cursor;
+/// the head stays, and a pruned batch's `source_request_id` is still a duplicate.
+pub fn log_pruning_stops_at_the_cursor<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    let requests = (1..=5)
+        .map(|n| request("web", n, Some(&format!("r{n}"))))
+        .collect();
+    store.append(requests).expect("append");
+    assert_eq!(store.pruned_through().expect("pruned"), 0);
+    commit(&store, |txn| txn.set_cursor(3));
+    assert_eq!(store.prune_log_through(5).expect("prune"), 3);
+    assert_eq!(store.pruned_through().expect("pruned"), 3);
+    let left: Vec<u64> = store
+        .read_after(0, 10)
+        .expect("read")
+        .iter()
+        .map(|(p, _)| *p)
+        .collect();
+    assert_eq!(left, vec![4, 5]);
+    assert_eq!(store.head().expect("head"), 5);
+    assert_eq!(store.prune_log_through(5).expect("prune again"), 0);
+    assert_eq!(store.prune_log_through(1).expect("prune behind"), 0);
+    assert_eq!(store.pruned_through().expect("pruned"), 3);
+    let retry = store
+        .append(vec![request("web", 2, Some("r2"))])
+        .expect("append");
+    assert_eq!(retry, vec![AppendOutcome::Duplicate(2)]);
+    let next = store.append(vec![request("web", 6, None)]).expect("append");
+    assert_eq!(next, vec![AppendOutcome::Appended(6)]);
+}
+
+/// Compaction keeps every live record: log, state, outbox and dead letters read the same
+/// before and after.
+pub fn compaction_keeps_live_data<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    store
+        .append((1..=3).map(|n| request("web", n, None)).collect())
+        .expect("append");
+    add_user(&store, Mpid(1));
+    add_user(&store, Mpid(2));
+    store.remove_user_everywhere(Mpid(1)).expect("erase");
+    commit(&store, |txn| txn.set_cursor(1));
+    store.prune_log_through(1).expect("prune");
+    let snapshot = |store: &S| {
+        let log = store.read_after(0, 100).expect("read");
+        let mut queued = Vec::new();
+        for lane in 0..LANES {
+            queued.extend(store.peek(lane, 100).expect("peek"));
+        }
+        let dead = store.dead_letters(0, 100).expect("dead letters");
+        let state = commit(store, |txn| {
+            Ok((
+                txn.cursor()?,
+                txn.profiles_after(None, 100)?,
+                txn.sent_state(Mpid(2))?,
+                txn.history(Mpid(2), i64::MIN)?,
+                txn.due_rechecks(i64::MAX, 100)?,
+                txn.identity_owner(IdentityType::CustomerId, "c2")?,
+            ))
+        });
+        (log, queued, dead, state)
+    };
+    let before = snapshot(&store);
+    store.compact().expect("compact");
+    assert_eq!(snapshot(&store), before);
+    assert_eq!(store.head().expect("head"), 3);
+    assert_eq!(store.pruned_through().expect("pruned"), 1);
+}
