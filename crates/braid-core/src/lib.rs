@@ -1,6 +1,7 @@
 //! braid's domain core: who a batch belongs to, what their profile holds, and what must
 //! reach Braze as a result.
 //!
+//! - `clock`: the wall clock in milliseconds, read one way everywhere;
 //! - `profile`: the stored profile of one user;
 //! - `log`: records of the durable ingest log;
 //! - `outbox`: what is waiting for Braze, and dead letters;
@@ -10,8 +11,10 @@
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `calculated`: calculated attributes in the pipeline, their feed to Braze and backfill;
-//! - `pipeline`: applying one log record to the store, in one transaction.
+//! - `pipeline`: applying one log record to the store, in one transaction;
+//! - `secret`: configured keys and secrets that never print.
 
+pub mod clock;
 pub mod log;
 pub mod outbox;
 pub mod profile;
@@ -29,3 +32,6 @@ pub mod calculated;
 pub mod identity;
 pub mod membership;
 pub mod pipeline;
+pub mod secret;
+
+pub use secret::Secret;

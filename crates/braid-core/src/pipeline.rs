@@ -29,7 +29,7 @@ pub struct PipelineConfig {
     pub braze: BrazeSettings,
     /// Whether the Braze output is enabled at all.
     pub forward_to_braze: bool,
-    /// Outbox lanes (must match the store's).
+    /// Outbox lanes: the store's `Outbox::lane_count`, never a separate setting.
     pub lanes: u32,
     /// How long event history is kept for audiences.
     pub history_retention_ms: i64,

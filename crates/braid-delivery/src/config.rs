@@ -2,10 +2,11 @@
 //! requests are batched and paced, and how failures are retried.
 //!
 //! Every field has a default, documented on the field, so an empty section is valid and
-//! means "dry run on US-01 with Braze's documented limits".
+//! means "dry run on US-01". Braze's limits live in `[braze.limits]`, shared with the
+//! mapping.
 
 use braid_braze::instance::BrazeInstance;
-use braid_braze::limits::Limits;
+use braid_core::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,7 +22,7 @@ pub struct DeliveryConfig {
     /// The Braze REST API key (needs `users.track`, `users.identify`, `users.delete`).
     /// Default unset: braid runs in dry-run mode and writes what it would send to
     /// `dry_run_path` instead.
-    pub rest_api_key: Option<String>,
+    pub rest_api_key: Option<Secret>,
     /// `stream` (real-time: flush a lane when a request is full or after `linger_ms`)
     /// or `bulk` (flush every `bulk_interval_ms`, or when full). Default `stream`.
     pub mode: Mode,
@@ -50,9 +51,6 @@ pub struct DeliveryConfig {
     pub dry_run_path: Option<PathBuf>,
     /// Retry backoff for 5xx answers, timeouts and connection errors.
     pub backoff: BackoffConfig,
-    /// Braze's limits: contract shape (`total75`, `per-array75`, `total50`), distinct
-    /// external ids, body size and the object limits the validator checks.
-    pub limits: Limits,
 }
 
 /// Stream or bulk forwarding.
@@ -116,7 +114,6 @@ impl Default for DeliveryConfig {
             auth_probe_interval_ms: 30_000,
             dry_run_path: None,
             backoff: BackoffConfig::default(),
-            limits: Limits::default(),
         }
     }
 }
@@ -129,6 +126,7 @@ impl DeliveryConfig {
     pub fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: &str, problem: &str| Err((key.to_string(), problem.to_string()));
         if let Some(key) = &self.rest_api_key {
+            let key = key.expose();
             if key.trim().is_empty() {
                 return fail("rest_api_key", "is empty; remove it to run in dry-run mode");
             }
@@ -169,20 +167,7 @@ impl DeliveryConfig {
         if !(0.0..=1.0).contains(&self.backoff.jitter) {
             return fail("backoff.jitter", "must be between 0 and 1");
         }
-        if self.limits.max_distinct_external_ids == 0 {
-            return fail("limits.max_distinct_external_ids", "must be greater than 0");
-        }
-        if self.limits.max_body_bytes < 1024 {
-            return fail("limits.max_body_bytes", "must be at least 1024");
-        }
         Ok(())
-    }
-
-    /// Hide the REST key (for printing the configuration).
-    pub fn redact(&mut self) {
-        if self.rest_api_key.is_some() {
-            self.rest_api_key = Some("<redacted>".into());
-        }
     }
 
     /// Whether this configuration sends nothing (no REST key).
@@ -206,7 +191,6 @@ impl DeliveryConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use braid_braze::limits::ContractShape;
 
     #[test]
     fn empty_section_means_dry_run_with_documented_defaults() {
@@ -218,7 +202,6 @@ mod tests {
         assert_eq!(config.linger_ms, 20);
         assert_eq!(config.rate_limit, 3000);
         assert_eq!(config.rate_window_ms, 3000);
-        assert_eq!(config.limits.contract, ContractShape::Total75);
         assert!(config.validate().is_ok());
     }
 
@@ -231,22 +214,20 @@ mod tests {
             "bulk_interval_ms": 5000,
             "max_concurrency": 4,
             "backoff": {"initial_ms": 100},
-            "limits": {"contract": "total50"},
         }))
         .unwrap();
         assert_eq!(config.instance, BrazeInstance::Eu02);
         assert_eq!(config.mode, Mode::Bulk);
         assert_eq!(config.backoff.initial_ms, 100);
         assert_eq!(config.backoff.max_ms, 30_000);
-        assert_eq!(config.limits.contract, ContractShape::Total50);
         assert!(config.validate().is_ok());
     }
 
     #[test]
     fn configuration_round_trips_through_toml() {
+        // The key serialises redacted, so the round trip is of everything else.
         let config = DeliveryConfig {
             instance: BrazeInstance::Kr01,
-            rest_api_key: Some("k".into()),
             max_concurrency: Some(3),
             dry_run_path: Some(PathBuf::from("/tmp/dry.jsonl")),
             ..DeliveryConfig::default()
@@ -288,16 +269,20 @@ mod tests {
     }
 
     #[test]
-    fn redact_hides_the_key_but_keeps_live_mode() {
-        let mut config = DeliveryConfig {
-            rest_api_key: Some("secret".into()),
+    fn the_key_never_prints_but_keeps_live_mode() {
+        let config = DeliveryConfig {
+            rest_api_key: Some("secret-rest-key".into()),
             ..DeliveryConfig::default()
         };
-        config.redact();
-        assert_eq!(config.rest_api_key.as_deref(), Some("<redacted>"));
-        let mut dry = DeliveryConfig::default();
-        dry.redact();
-        assert!(dry.is_dry_run());
+        let printed = format!("{config:?}\n{}", toml::to_string_pretty(&config).unwrap());
+        assert!(!printed.contains("secret-rest-key"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+        assert!(!config.is_dry_run());
+        assert_eq!(
+            config.rest_api_key.as_ref().map(|k| k.expose()),
+            Some("secret-rest-key")
+        );
+        assert!(DeliveryConfig::default().is_dry_run());
     }
 
     #[test]

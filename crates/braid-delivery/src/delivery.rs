@@ -18,15 +18,21 @@
 //! - 401/403: stop every lane, keep everything queued, flag it in [`DeliveryStatus`],
 //!   and probe with a one-entry request every `auth_probe_interval_ms`
 //!   until Braze accepts the key or [`DeliveryHandle::update_api_key`] is called.
+//!
+//! `/users/delete` requests (erasures) go the same way; what became of each one is also
+//! told to whoever subscribed with [`DeliveryHandle::delete_reports`] (data subject
+//! requests), after the outbox has recorded it.
 
-use crate::batch::{Batch, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::config::{DeliveryConfig, Mode};
 use crate::pacer::Pacer;
+use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
 use braid_braze::billing::DataPoints;
+use braid_braze::limits::Limits;
 use braid_braze::response::{classify, FailedObject, Outcome, RateLimitInfo};
 use braid_braze::validate::validate_object;
+use braid_core::clock::now_ms;
 use braid_core::storage::Outbox;
 use braid_core::{DeadLetter, OutboxEntry, OutboxPayload};
 use rand::Rng;
@@ -35,8 +41,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{watch, Notify, Semaphore};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::time::Instant;
 
 /// How long an idle lane sleeps before looking again without being woken (a safety
@@ -60,11 +66,11 @@ pub struct DeliveryStatus {
     pub auth_failed: bool,
     /// Every sender is paused until this time (UNIX ms) after a 429 or an exhausted
     /// rate-limit window.
-    pub paused_until_ms: Option<u64>,
+    pub paused_until_ms: Option<i64>,
     /// The last problem seen (failed request, refused key, storage error).
     pub last_error: Option<String>,
     /// When Braze last accepted a request (UNIX ms).
-    pub last_success_ms: Option<u64>,
+    pub last_success_ms: Option<i64>,
     /// Requests sent (answers of any kind, dry-run lines included).
     pub requests: u64,
     /// Outbox entries acknowledged by Braze (or written in dry run).
@@ -77,6 +83,25 @@ pub struct DeliveryStatus {
     pub rate_limited: u64,
     /// Data points of delivered objects, by kind.
     pub data_points: DataPoints,
+}
+
+/// What became of one `/users/delete` request (or of one part of it, when Braze refused
+/// a request and delivery bisected it). Settled reports are sent after the outbox has
+/// recorded the outcome, so an id reported settled no longer waits there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteReport {
+    /// Braze acknowledged the request (or, in dry run, it was written to the file).
+    Acknowledged { external_ids: Vec<String> },
+    /// Braze refused the id for good; it is in the dead letters with this reason.
+    Refused {
+        external_ids: Vec<String>,
+        reason: String,
+    },
+    /// The request failed for now and is retried (outage, 429, refused key, ...).
+    Retrying {
+        external_ids: Vec<String>,
+        problem: String,
+    },
 }
 
 /// The Braze delivery loop, before it runs. See the module docs.
@@ -93,11 +118,11 @@ pub struct DeliveryHandle {
 struct Shared {
     outbox: Arc<dyn Outbox>,
     config: DeliveryConfig,
+    /// Braze's limits (`[braze.limits]`), shared with the mapping.
+    limits: Limits,
     sender: Sender,
     pacer: Pacer,
     in_flight: Arc<Semaphore>,
-    /// Permits of `in_flight` (`max_concurrency`).
-    concurrency: usize,
     /// Lanes owned by a request being sent.
     busy: Mutex<Vec<bool>>,
     status: Mutex<DeliveryStatus>,
@@ -105,13 +130,17 @@ struct Shared {
     auth: watch::Sender<bool>,
     next_probe_at: Mutex<Instant>,
     wake: watch::Sender<u64>,
+    /// Where [`DeleteReport`]s go, once someone subscribed.
+    delete_reports: Mutex<Option<mpsc::UnboundedSender<DeleteReport>>>,
 }
 
 impl Delivery {
-    /// Prepare delivery of `outbox` to Braze. `data_dir` holds the default dry-run file.
+    /// Prepare delivery of `outbox` to Braze within `limits` (the mapping's, so that both
+    /// read one setting). `data_dir` holds the default dry-run file.
     pub fn new(
         outbox: Arc<dyn Outbox>,
         config: DeliveryConfig,
+        limits: Limits,
         data_dir: &Path,
     ) -> Result<Delivery, DeliveryError> {
         config
@@ -143,14 +172,15 @@ impl Delivery {
             sender,
             pacer,
             in_flight: Arc::new(Semaphore::new(concurrency)),
-            concurrency,
             busy: Mutex::new(vec![false; lane_count as usize]),
             status: Mutex::new(status),
             auth_failed: AtomicBool::new(false),
             auth: watch::Sender::new(false),
             next_probe_at: Mutex::new(Instant::now()),
             wake: watch::Sender::new(0),
+            delete_reports: Mutex::new(None),
             config,
+            limits,
         };
         Ok(Delivery {
             shared: Arc::new(shared),
@@ -210,21 +240,22 @@ impl DeliveryHandle {
         self.shared.wake_all();
     }
 
-    /// Wait until every request in flight when called has finished (answered, completed
-    /// in the outbox, or stopped); requests that would start meanwhile wait too. After an
-    /// erasure has removed a user's entries from the outbox, this is the point from which
-    /// no request can still carry them, so a `/users/delete` sent afterwards cannot be
-    /// overtaken by older data about the user. During a Braze outage it waits as long as
-    /// the outage lasts, which is the order wanted.
-    pub async fn wait_for_requests_in_flight(&self) {
-        let permits = u32::try_from(self.shared.concurrency).unwrap_or(u32::MAX);
-        // Dropping the permits at once lets delivery go on.
-        let _ = self.shared.in_flight.acquire_many(permits).await;
+    /// Hear what becomes of every `/users/delete` request from now on. One subscriber:
+    /// a new call replaces the previous one. Subscribe before [`Delivery::run`] so that
+    /// no report is missed.
+    pub fn delete_reports(&self) -> mpsc::UnboundedReceiver<DeleteReport> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *self
+            .shared
+            .delete_reports
+            .lock()
+            .expect("report lock poisoned") = Some(sender);
+        receiver
     }
 
     /// Use another REST key (config reload): clears an auth failure and resumes at once.
     /// `None` switches to dry run.
-    pub fn update_api_key(&self, key: Option<String>) {
+    pub fn update_api_key(&self, key: Option<braid_core::Secret>) {
         let dry_run = key.is_none();
         self.shared.sender.set_key(key);
         self.shared
@@ -242,7 +273,7 @@ impl Shared {
     fn snapshot(&self) -> DeliveryStatus {
         let mut status = self.status.lock().expect("status lock poisoned").clone();
         status.paused_until_ms = self.pacer.paused_until().map(|until| {
-            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as u64
+            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as i64
         });
         status
     }
@@ -306,6 +337,13 @@ impl Shared {
         *self.next_probe_at.lock().expect("probe lock poisoned")
     }
 
+    fn report_delete(&self, report: DeleteReport) {
+        if let Some(sender) = &*self.delete_reports.lock().expect("report lock poisoned") {
+            // A subscriber that went away (shutdown) has nothing left to learn.
+            let _ = sender.send(report);
+        }
+    }
+
     fn note_error(&self, error: String) {
         self.status.lock().expect("status lock poisoned").last_error = Some(error);
     }
@@ -333,15 +371,14 @@ impl Shared {
     }
 
     fn until_reset(&self, info: &RateLimitInfo) -> Option<Duration> {
-        let now = now_ms();
+        let now = u64::try_from(now_ms()).unwrap_or(0);
         let reset_ms = info.reset_at_unix_s(now / 1000)?.saturating_mul(1000);
         Some(Duration::from_millis(reset_ms.saturating_sub(now)))
     }
 
     fn validator(&self) -> impl Fn(&braid_braze::wire::TrackObject) -> Result<(), String> + '_ {
         move |object| {
-            validate_object(object.array, &object.body, &self.config.limits)
-                .map_err(|e| e.to_string())
+            validate_object(object.array, &object.body, &self.limits).map_err(|e| e.to_string())
         }
     }
 }
@@ -385,7 +422,7 @@ impl Drop for LaneLease {
 
 /// Entries gathered from the free lanes for the next request.
 struct Gathered {
-    batch: Option<Batch>,
+    request: Option<BrazeRequest>,
     refused: Vec<Refusal>,
     /// Send now: the request is full, or a lane's next entry waits for it.
     urgent: bool,
@@ -458,7 +495,7 @@ impl Dispatcher {
                     continue;
                 }
             };
-            if gathered.batch.is_none() && gathered.refused.is_empty() {
+            if gathered.request.is_none() && gathered.refused.is_empty() {
                 drop(permit);
                 pending_since = None;
                 tokio::select! {
@@ -468,7 +505,7 @@ impl Dispatcher {
                 }
                 continue;
             }
-            if gathered.batch.is_some() && !probing && !gathered.urgent {
+            if gathered.request.is_some() && !probing && !gathered.urgent {
                 let now = Instant::now();
                 let deadline = match shared.config.mode {
                     Mode::Stream => {
@@ -487,7 +524,7 @@ impl Dispatcher {
                     continue;
                 }
             }
-            if probing && gathered.batch.is_some() {
+            if probing && gathered.request.is_some() {
                 if !shared.claim_probe() {
                     continue;
                 }
@@ -496,7 +533,7 @@ impl Dispatcher {
             pending_since = None;
             last_flush = Instant::now();
             let mut lanes: Vec<u32> = gathered
-                .batch
+                .request
                 .iter()
                 .flat_map(|b| b.items.iter().map(|i| i.lane))
                 .chain(gathered.refused.iter().map(|r| r.lane))
@@ -519,7 +556,7 @@ impl Dispatcher {
             };
             tasks.spawn(async move {
                 worker
-                    .deliver(gathered.batch, gathered.refused, probing)
+                    .deliver(gathered.request, gathered.refused, probing)
                     .await;
                 drop(lease);
                 drop(permit);
@@ -538,7 +575,7 @@ impl Dispatcher {
 fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult<Gathered> {
     let lanes = shared.outbox.lane_count();
     let busy = shared.busy.lock().expect("busy lock poisoned").clone();
-    let limits = &shared.config.limits;
+    let limits = &shared.limits;
     let mut packer = Packer::new(limits);
     let peek_max = if probing {
         packer = packer.with_max_items(1);
@@ -564,7 +601,7 @@ fn gather(shared: &Shared, probing: bool, start: u32) -> braid_core::StoreResult
     }
     let urgent = packer.is_full() || packer.is_blocking();
     Ok(Gathered {
-        batch: packer.finish(),
+        request: packer.finish(),
         refused,
         urgent,
     })
@@ -613,8 +650,13 @@ impl Worker {
         stopping(&self.shutdown)
     }
 
-    /// Send a batch (bisecting as needed) and complete what settled.
-    async fn deliver(&mut self, batch: Option<Batch>, refusals: Vec<Refusal>, probing: bool) {
+    /// Send a request (bisecting as needed) and complete what settled.
+    async fn deliver(
+        &mut self,
+        request: Option<BrazeRequest>,
+        refusals: Vec<Refusal>,
+        probing: bool,
+    ) {
         let mut delivered: Vec<Item> = Vec::new();
         let mut refused: Vec<(u32, u64, DeadLetter)> = refusals
             .into_iter()
@@ -623,12 +665,18 @@ impl Worker {
                 (r.lane, r.position, dead_letter(r.entry, r.reason, None, "invalid"))
             })
             .collect();
-        let mut queue: VecDeque<Batch> = batch.into_iter().collect();
-        while let Some(mut batch) = queue.pop_front() {
-            match self.settle(&mut batch, probing).await {
-                Settled::Delivered => delivered.extend(batch.items),
+        let mut reports: Vec<DeleteReport> = Vec::new();
+        let mut queue: VecDeque<BrazeRequest> = request.into_iter().collect();
+        while let Some(mut request) = queue.pop_front() {
+            let settled = self.settle(&mut request, probing).await;
+            if request.endpoint == Endpoint::Delete && !request.is_empty() {
+                reports.extend(delete_report(&request, &settled));
+            }
+            match settled {
+                Settled::Delivered => delivered.extend(request.items),
                 Settled::Partial { failed, status } => {
-                    let mut items: Vec<Option<Item>> = batch.items.into_iter().map(Some).collect();
+                    let mut items: Vec<Option<Item>> =
+                        request.items.into_iter().map(Some).collect();
                     for (index, error_type) in failed {
                         if let Some(item) = items.get_mut(index).and_then(Option::take) {
                             tracing::warn!(lane = item.lane, position = item.position, error_type = %error_type, "braze refused an object");
@@ -641,14 +689,14 @@ impl Worker {
                     }
                     delivered.extend(items.into_iter().flatten());
                 }
-                Settled::Rejected { status, message } if batch.len() > 1 => {
-                    tracing::info!(objects = batch.len(), status, message = %message, "braze rejected a request: bisecting");
-                    let (first, second) = batch.split();
+                Settled::Rejected { status, message } if request.len() > 1 => {
+                    tracing::info!(objects = request.len(), status, message = %message, "braze rejected a request: bisecting");
+                    let (first, second) = request.split();
                     queue.push_front(second);
                     queue.push_front(first);
                 }
                 Settled::Rejected { status, message } => {
-                    let item = batch.items.into_iter().next().expect("one item");
+                    let item = request.items.into_iter().next().expect("one item");
                     tracing::warn!(lane = item.lane, position = item.position, status, message = %message, "braze rejected an object");
                     refused.push((
                         item.lane,
@@ -656,13 +704,13 @@ impl Worker {
                         dead_letter(item.entry, message, Some(status), "rejected"),
                     ));
                 }
-                Settled::TooLarge if batch.len() > 1 => {
-                    let (first, second) = batch.split();
+                Settled::TooLarge if request.len() > 1 => {
+                    let (first, second) = request.split();
                     queue.push_front(second);
                     queue.push_front(first);
                 }
                 Settled::TooLarge => {
-                    let item = batch.items.into_iter().next().expect("one item");
+                    let item = request.items.into_iter().next().expect("one item");
                     refused.push((
                         item.lane,
                         item.position,
@@ -677,14 +725,23 @@ impl Worker {
                 Settled::Stopped => break,
             }
         }
-        self.complete(delivered, refused).await;
+        if self.complete(delivered, refused).await {
+            for report in reports {
+                self.shared.report_delete(report);
+            }
+        }
     }
 
     /// Record the result in the outbox, one commit per lane, retrying storage errors
-    /// (a lost completion would only resend, but keep trying while running).
-    async fn complete(&mut self, delivered: Vec<Item>, refused: Vec<(u32, u64, DeadLetter)>) {
+    /// (a lost completion would only resend, but keep trying while running). False when
+    /// shutdown came first and some of it is not recorded.
+    async fn complete(
+        &mut self,
+        delivered: Vec<Item>,
+        refused: Vec<(u32, u64, DeadLetter)>,
+    ) -> bool {
         if delivered.is_empty() && refused.is_empty() {
-            return;
+            return true;
         }
         let delivered_count = delivered.len() as u64;
         let dead = refused.len() as u64;
@@ -698,7 +755,7 @@ impl Worker {
                     braid_braze::billing::object_data_points(object.array, &object.body),
                 );
             }
-            let latency_ms = now.saturating_sub(u64::try_from(item.entry.accepted_ms).unwrap_or(0));
+            let latency_ms = now.saturating_sub(item.entry.accepted_ms).max(0);
             metrics::histogram!("braid_delivery_ack_latency_seconds")
                 .record(latency_ms as f64 / 1000.0);
             per_lane.entry(item.lane).or_default().0.push(item.position);
@@ -728,7 +785,7 @@ impl Worker {
             self.shared
                 .note_error(format!("completing delivered entries: {error}"));
             if self.stopping() {
-                return;
+                return false;
             }
             tokio::time::sleep(self.shared.config.backoff.delay(attempt, 0.0)).await;
             attempt += 1;
@@ -750,29 +807,30 @@ impl Worker {
         status.data_points.attributes += points.attributes;
         status.data_points.events += points.events;
         status.data_points.purchases += points.purchases;
+        true
     }
 
-    /// Send one batch until Braze gives a final answer about it (or we must stop).
+    /// Send one request until Braze gives a final answer about it (or we must stop).
     ///
-    /// Before each retry the batch drops entries that left the outbox meanwhile (an
+    /// Before each retry the request drops entries that left the outbox meanwhile (an
     /// erasure removes a user's entries): nothing about an erased user is sent after the
     /// erasure, even by a request that was already being retried.
-    async fn settle(&mut self, batch: &mut Batch, probing: bool) -> Settled {
-        let mut body = batch.body();
-        let mut points = batch.data_points().total();
-        let endpoint_label = batch.endpoint.path();
+    async fn settle(&mut self, request: &mut BrazeRequest, probing: bool) -> Settled {
+        let mut body = request.body();
+        let mut points = request.data_points().total();
+        let endpoint_label = request.endpoint.path();
         let mut attempt: u32 = 0;
         let mut sent_before = false;
         loop {
             if self.stopping() || (!probing && self.shared.is_auth_failed()) {
                 return Settled::Stopped;
             }
-            if std::mem::replace(&mut sent_before, true) && self.drop_removed(batch).await {
-                if batch.is_empty() {
+            if std::mem::replace(&mut sent_before, true) && self.drop_removed(request).await {
+                if request.is_empty() {
                     return Settled::Delivered;
                 }
-                body = batch.body();
-                points = batch.data_points().total();
+                body = request.body();
+                points = request.data_points().total();
             }
             if !self.shared.sender.is_dry_run() {
                 let started = std::time::Instant::now();
@@ -784,7 +842,11 @@ impl Worker {
             }
             // The request slot (`max_concurrency`) is held by this worker's task.
             let started = std::time::Instant::now();
-            let answer = self.shared.sender.send(batch.endpoint, &body, points).await;
+            let answer = self
+                .shared
+                .sender
+                .send(request.endpoint, &body, points)
+                .await;
             record_stage("send", started);
             self.shared
                 .status
@@ -794,7 +856,7 @@ impl Worker {
             let (status, rate_limit, response) = match answer {
                 Ok(Answer::DryRun) => {
                     metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => "dry_run").increment(1);
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     return Settled::Delivered;
                 }
                 Ok(Answer::Http {
@@ -805,6 +867,7 @@ impl Worker {
                 Err(e) => {
                     metrics::counter!("braid_braze_requests_total", "endpoint" => endpoint_label, "status" => e.reason()).increment(1);
                     tracing::warn!(error = %e, attempt, "braze request failed; retrying");
+                    self.report_retry(request, format!("braze {endpoint_label} failed: {e}"));
                     self.shared.note_error(e.to_string());
                     self.retry_after_backoff(e.reason(), &mut attempt).await;
                     continue;
@@ -814,19 +877,19 @@ impl Worker {
             self.shared.observe_rate_limit(&rate_limit, status);
             match classify(status, &rate_limit, &response) {
                 Outcome::Success => {
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     return Settled::Delivered;
                 }
                 Outcome::PartialSuccess {
                     failed,
                     unattributed,
                 } => {
-                    self.on_accepted(batch);
+                    self.on_accepted(request);
                     for error in &unattributed {
                         tracing::warn!(error = %error, "braze reported an error naming no object");
                     }
                     return Settled::Partial {
-                        failed: locate(batch, &failed),
+                        failed: locate(request, &failed),
                         status,
                     };
                 }
@@ -841,18 +904,34 @@ impl Worker {
                 }
                 Outcome::PayloadTooLarge => return Settled::TooLarge,
                 Outcome::AuthFailure { status, message } => {
+                    self.report_retry(
+                        request,
+                        format!(
+                            "braze answered {status}: {message}; retrying every {} ms",
+                            self.shared.config.auth_probe_interval_ms
+                        ),
+                    );
                     self.shared.auth_failure(status, &message);
                     return Settled::Stopped;
                 }
                 Outcome::RateLimited { .. } => {
+                    self.report_retry(
+                        request,
+                        "braze answered 429: waiting for the rate-limit reset".into(),
+                    );
                     self.count_retry("rate_limited");
                     // The pause is already in the pacer; the retry waits for it there.
                 }
                 Outcome::Retry { status } => {
+                    self.report_retry(request, format!("braze answered {status}; retrying"));
                     self.shared.note_error(format!("braze answered {status}"));
                     self.retry_after_backoff("server_error", &mut attempt).await;
                 }
                 Outcome::NotFound => {
+                    self.report_retry(
+                        request,
+                        "braze answered 404: check the instance; retrying".into(),
+                    );
                     self.shared.note_error(format!(
                         "braze answered 404 for {}{}: check the instance",
                         self.shared.config.instance.rest_url(),
@@ -864,18 +943,17 @@ impl Worker {
         }
     }
 
-    /// Remove from `batch` the items no longer in the outbox; true when any was removed.
+    /// Remove from `request` the items no longer in the outbox; true when any was removed.
     /// A request's items of a lane are a prefix of that lane taken when it was gathered,
     /// and the lane stays leased, so the survivors are among the lane's first
     /// `peek_max` entries.
-    async fn drop_removed(&self, batch: &mut Batch) -> bool {
-        let mut lanes: Vec<u32> = batch.items.iter().map(|i| i.lane).collect();
+    async fn drop_removed(&self, request: &mut BrazeRequest) -> bool {
+        let mut lanes: Vec<u32> = request.items.iter().map(|i| i.lane).collect();
         lanes.sort_unstable();
         lanes.dedup();
         let outbox = self.shared.outbox.clone();
         let peek_max = self
             .shared
-            .config
             .limits
             .contract
             .max_total()
@@ -894,11 +972,11 @@ impl Worker {
             // Cannot tell: send as gathered (at-least-once, as before).
             return false;
         };
-        let before = batch.items.len();
-        batch
+        let before = request.items.len();
+        request
             .items
             .retain(|item| present.contains(&(item.lane, item.position)));
-        let removed = before - batch.items.len();
+        let removed = before - request.items.len();
         if removed > 0 {
             tracing::info!(
                 removed,
@@ -908,13 +986,24 @@ impl Worker {
         removed > 0
     }
 
-    fn on_accepted(&self, _batch: &Batch) {
+    fn on_accepted(&self, _batch: &BrazeRequest) {
         self.shared.auth_recovered_if_failed();
         self.shared
             .status
             .lock()
             .expect("status lock poisoned")
             .last_success_ms = Some(now_ms());
+    }
+
+    /// Tell the subscriber why a `/users/delete` request waits (shown on the data subject
+    /// requests it carries).
+    fn report_retry(&self, request: &BrazeRequest, problem: String) {
+        if request.endpoint == Endpoint::Delete {
+            self.shared.report_delete(DeleteReport::Retrying {
+                external_ids: request.external_ids_to_delete(),
+                problem,
+            });
+        }
     }
 
     fn count_retry(&self, reason: &'static str) {
@@ -950,12 +1039,34 @@ impl Shared {
     }
 }
 
-/// Map Braze's `(input_array, index)` failures to item indexes of the batch.
-fn locate(batch: &Batch, failed: &[FailedObject]) -> Vec<(usize, String)> {
+/// What a settled `/users/delete` request tells the subscriber; `None` while unsettled
+/// (bisecting, shutdown).
+fn delete_report(request: &BrazeRequest, settled: &Settled) -> Option<DeleteReport> {
+    let external_ids = request.external_ids_to_delete();
+    match settled {
+        Settled::Delivered | Settled::Partial { .. } => {
+            Some(DeleteReport::Acknowledged { external_ids })
+        }
+        Settled::Rejected { status, message } if request.len() == 1 => {
+            Some(DeleteReport::Refused {
+                external_ids,
+                reason: format!("braze answered {status}: {message}"),
+            })
+        }
+        Settled::TooLarge if request.len() == 1 => Some(DeleteReport::Refused {
+            external_ids,
+            reason: "braze answered 413: payload too large".into(),
+        }),
+        Settled::Rejected { .. } | Settled::TooLarge | Settled::Stopped => None,
+    }
+}
+
+/// Map Braze's `(input_array, index)` failures to item indexes of the request.
+fn locate(request: &BrazeRequest, failed: &[FailedObject]) -> Vec<(usize, String)> {
     failed
         .iter()
         .filter_map(|f| {
-            let located = batch.locate(f.array, f.index);
+            let located = request.locate(f.array, f.index);
             if located.is_none() {
                 tracing::warn!(
                     array = f.array.as_str(),
@@ -979,7 +1090,7 @@ fn dead_letter(
         entry,
         reason,
         status,
-        failed_ms: now_ms() as i64,
+        failed_ms: now_ms(),
     }
 }
 
@@ -988,10 +1099,4 @@ fn dead_letter(
 fn record_stage(stage: &'static str, started: std::time::Instant) {
     metrics::histogram!("braid_delivery_stage_seconds", "stage" => stage)
         .record(started.elapsed().as_secs_f64());
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -1,7 +1,7 @@
 //! Delivery of braid's Braze outbox to Braze's REST API.
 //!
 //! - `config`: the `[delivery]` section ([`DeliveryConfig`]);
-//! - `batch`: packing a lane's oldest entries into one request (pure);
+//! - `request`: packing lanes' oldest entries into one Braze request ([`request::BrazeRequest`], pure);
 //! - `pacer`: the request budget shared by all lanes, and pauses on 429;
 //! - `sender`: one HTTP request, or one dry-run line;
 //! - `delivery`: the dispatcher that fills requests from free lanes, and the worker that
@@ -31,14 +31,14 @@
 //! | `braid_delivery_ack_latency_seconds` | histogram | | from acceptance (202) to Braze's acknowledgement |
 //! | `braid_delivery_auth_failed` | gauge | | 1 while Braze refuses the REST key |
 
-pub mod batch;
 pub mod config;
 mod delivery;
 pub mod pacer;
+pub mod request;
 mod sender;
 
 pub use config::{BackoffConfig, DeliveryConfig, Mode};
-pub use delivery::{Delivery, DeliveryHandle, DeliveryStatus};
+pub use delivery::{DeleteReport, Delivery, DeliveryHandle, DeliveryStatus};
 
 /// Delivery could not start.
 #[derive(Debug, thiserror::Error)]

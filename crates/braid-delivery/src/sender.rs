@@ -3,8 +3,9 @@
 //! The sender knows nothing about retries or batches: it sends bytes and reports what
 //! came back (status, rate-limit headers, body) or how the transport failed.
 
-use crate::batch::Endpoint;
+use crate::request::Endpoint;
 use braid_braze::response::RateLimitInfo;
+use braid_core::Secret;
 use serde_json::{json, Value};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -57,7 +58,7 @@ impl TransportError {
 pub(crate) struct Sender {
     client: reqwest::Client,
     base_url: String,
-    key: RwLock<Option<String>>,
+    key: RwLock<Option<Secret>>,
     dry_run_path: PathBuf,
     dry_run_file: Mutex<Option<File>>,
 }
@@ -65,7 +66,7 @@ pub(crate) struct Sender {
 impl Sender {
     pub(crate) fn new(
         base_url: &str,
-        key: Option<String>,
+        key: Option<Secret>,
         timeout: Duration,
         dry_run_path: PathBuf,
     ) -> Result<Sender, reqwest::Error> {
@@ -84,7 +85,7 @@ impl Sender {
     }
 
     /// Replace the key; `None` switches to dry run.
-    pub(crate) fn set_key(&self, key: Option<String>) {
+    pub(crate) fn set_key(&self, key: Option<Secret>) {
         *self.key.write().expect("key lock poisoned") = key;
     }
 
@@ -114,7 +115,7 @@ impl Sender {
         let result = self
             .client
             .post(url)
-            .bearer_auth(key)
+            .bearer_auth(key.expose())
             .json(body)
             .send()
             .await;

@@ -7,7 +7,9 @@ mod support;
 
 use braid_braze::limits::{ContractShape, Limits};
 use braid_core::{OutboxEntry, OutboxPayload};
-use braid_delivery::{BackoffConfig, Delivery, DeliveryConfig, DeliveryHandle, DeliveryStatus};
+use braid_delivery::{
+    BackoffConfig, DeleteReport, Delivery, DeliveryConfig, DeliveryHandle, DeliveryStatus,
+};
 use braze_sim::{Faults, SimConfig, SimHandle};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -43,8 +45,12 @@ fn live_config(sim: &SimHandle) -> DeliveryConfig {
 }
 
 fn start(outbox: Arc<MemOutbox>, config: DeliveryConfig) -> Run {
+    start_within(outbox, config, Limits::default())
+}
+
+fn start_within(outbox: Arc<MemOutbox>, config: DeliveryConfig, limits: Limits) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = Delivery::new(outbox.clone(), config, dir.path()).unwrap();
+    let delivery = Delivery::new(outbox.clone(), config, limits, dir.path()).unwrap();
     let handle = delivery.handle();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
@@ -254,11 +260,10 @@ async fn a_request_braze_rejects_whole_is_bisected_until_it_fits() {
         entries.push(attribute(&format!("user-{}", i % 25), "level", json!(i)));
     }
     outbox.push(0, entries);
-    let config = DeliveryConfig {
-        limits: Limits::with_contract(ContractShape::PerArray75),
-        ..live_config(&sim)
-    };
-    let (outbox, status) = start(outbox, config).drained().await;
+    let limits = Limits::with_contract(ContractShape::PerArray75);
+    let (outbox, status) = start_within(outbox, live_config(&sim), limits)
+        .drained()
+        .await;
     assert!(
         outbox.dead().is_empty(),
         "{:?}",
@@ -304,12 +309,11 @@ async fn a_long_429_storm_loses_nothing_and_everyone_waits_for_the_reset() {
     })
     .await;
     let outbox = Arc::new(MemOutbox::new(8));
-    let config = DeliveryConfig {
-        limits: Limits::with_contract(ContractShape::Total50),
-        ..live_config(&sim)
-    };
+    let limits = Limits::with_contract(ContractShape::Total50);
     let total = load(&outbox, 8, 80, 5); // 400 objects, at least 8 requests
-    let (outbox, status) = start(outbox, config).drained().await;
+    let (outbox, status) = start_within(outbox, live_config(&sim), limits)
+        .drained()
+        .await;
     let stats = sim.state().stats();
     assert!(stats.rate_limited > 0, "the storm happened");
     assert_eq!(status.rate_limited, stats.rate_limited);
@@ -330,11 +334,11 @@ async fn pacing_keeps_under_the_configured_limit_so_braze_never_says_429() {
     let config = DeliveryConfig {
         rate_limit: 5,
         rate_window_ms: 1000,
-        limits: Limits::with_contract(ContractShape::Total50),
         ..live_config(&sim)
     };
+    let limits = Limits::with_contract(ContractShape::Total50);
     let total = load(&outbox, 8, 100, 6); // 600 objects: 12 requests at 5 per second
-    let (_, status) = start(outbox, config).drained().await;
+    let (_, status) = start_within(outbox, config, limits).drained().await;
     let stats = sim.state().stats();
     assert_eq!(stats.rate_limited, 0);
     assert_eq!(status.rate_limited, 0);
@@ -615,4 +619,140 @@ async fn a_wrong_url_keeps_everything_queued_and_says_so() {
     assert_eq!(outbox.queued(), total);
     assert!(outbox.dead().is_empty());
     assert_eq!(sim.state().stats().objects_applied, 0);
+}
+
+fn delete(external_id: &str) -> OutboxEntry {
+    OutboxEntry {
+        mpid: 1,
+        payload: OutboxPayload::Delete {
+            external_id: external_id.into(),
+        },
+        data_points: 0,
+        accepted_ms: 0,
+    }
+}
+
+/// Every report until `ids` are all settled (acknowledged or refused), in arrival order.
+async fn reports_until_settled(
+    reports: &mut tokio::sync::mpsc::UnboundedReceiver<DeleteReport>,
+    ids: &[String],
+) -> Vec<DeleteReport> {
+    let mut seen = Vec::new();
+    let mut settled = std::collections::HashSet::new();
+    tokio::time::timeout(GUARD, async {
+        while settled.len() < ids.len() {
+            let report = reports.recv().await.expect("delivery keeps reporting");
+            if let DeleteReport::Acknowledged { external_ids }
+            | DeleteReport::Refused { external_ids, .. } = &report
+            {
+                settled.extend(external_ids.iter().cloned());
+            }
+            seen.push(report);
+        }
+    })
+    .await
+    .expect("every delete settles");
+    seen
+}
+
+#[tokio::test]
+async fn deletes_go_at_most_fifty_ids_per_request_and_each_request_is_reported() {
+    let sim = sim(SimConfig::default()).await;
+    let outbox = Arc::new(MemOutbox::new(4));
+    let ids: Vec<String> = (0..130).map(|i| format!("gone-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        outbox.push((i % 4) as u32, [delete(id)]);
+    }
+    let delivery = Delivery::new(
+        outbox.clone(),
+        live_config(&sim),
+        braid_braze::limits::Limits::default(),
+        &std::env::temp_dir(),
+    );
+    let delivery = delivery.unwrap();
+    let mut reports = delivery.handle().delete_reports();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
+
+    let seen = reports_until_settled(&mut reports, &ids).await;
+    let mut acknowledged = Vec::new();
+    for report in &seen {
+        match report {
+            DeleteReport::Acknowledged { external_ids } => {
+                assert!(external_ids.len() <= 50, "{} ids", external_ids.len());
+                acknowledged.extend(external_ids.iter().cloned());
+            }
+            other => panic!("braze-sim accepts every delete of at most 50 ids: {other:?}"),
+        }
+    }
+    // 130 ids need at least three requests of 50.
+    assert!(seen.len() >= 3, "{} requests", seen.len());
+    let mut deleted = sim.state().stats().deletes;
+    deleted.sort();
+    acknowledged.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(deleted, expected, "braze-sim received each id once");
+    assert_eq!(acknowledged, expected, "each id reported once");
+    assert_eq!(outbox.queued(), 0);
+    assert!(outbox.dead().is_empty());
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn deletes_wait_out_a_5xx_outage_reporting_why_then_go() {
+    let sim = sim(SimConfig {
+        faults: Faults {
+            status_5xx_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    let outbox = Arc::new(MemOutbox::new(2));
+    let ids: Vec<String> = (0..10).map(|i| format!("later-{i}")).collect();
+    outbox.push(0, ids.iter().map(|id| delete(id)));
+    let delivery = Delivery::new(
+        outbox.clone(),
+        live_config(&sim),
+        braid_braze::limits::Limits::default(),
+        &std::env::temp_dir(),
+    );
+    let delivery = delivery.unwrap();
+    let mut reports = delivery.handle().delete_reports();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));
+
+    let mut retries = 0;
+    tokio::time::timeout(GUARD, async {
+        while retries < 3 {
+            match reports.recv().await.expect("delivery keeps reporting") {
+                DeleteReport::Retrying {
+                    external_ids,
+                    problem,
+                } => {
+                    assert_eq!(external_ids, ids);
+                    assert!(problem.contains("braze answered 50"), "{problem}");
+                    retries += 1;
+                }
+                other => panic!("nothing settles during the outage: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("retries are reported");
+    assert_eq!(outbox.queued(), 10, "the deletes stay queued");
+    assert!(sim.state().stats().deletes.is_empty());
+
+    sim.set_faults(Faults::default());
+    let seen = reports_until_settled(&mut reports, &ids).await;
+    assert!(
+        matches!(seen.last(), Some(DeleteReport::Acknowledged { external_ids }) if *external_ids == ids),
+        "{seen:?}"
+    );
+    assert_eq!(sim.state().stats().deletes, ids);
+    assert_eq!(outbox.queued(), 0);
+    stop.send(true).unwrap();
+    task.await.unwrap();
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+use braid_braze::limits::Limits;
 use braid_braze::wire::{AliasRef, AliasToIdentify};
 use braid_core::{OutboxEntry, OutboxPayload};
 use braid_delivery::{Delivery, DeliveryConfig};
@@ -17,7 +18,7 @@ async fn drain(
     config: DeliveryConfig,
     dir: &std::path::Path,
 ) -> braid_delivery::DeliveryStatus {
-    let delivery = Delivery::new(outbox.clone(), config, dir).unwrap();
+    let delivery = Delivery::new(outbox.clone(), config, Limits::default(), dir).unwrap();
     let handle = delivery.handle();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(delivery.run(Arc::new(Notify::new()), stopped));

@@ -7,6 +7,7 @@ use crate::batch::Batch;
 use crate::event::{Event, EventCommon};
 use crate::parse::BatchError;
 use crate::path::Path;
+use serde::{Deserialize, Serialize};
 
 /// Largest request body: under 256 KB.
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
@@ -29,8 +30,10 @@ pub const MAX_EVENT_NAME_CHARS: usize = 256;
 
 /// The limits a batch is checked against. `Default` gives mParticle's documented values;
 /// deployments may raise them (braid has no technical reason for mParticle's numbers,
-/// but Braze-bound data is cheaper and safer within them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// but Braze-bound data is cheaper and safer within them). This is braid's `[limits]`
+/// configuration section: requests over the byte limits are answered 413.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest request body, in bytes.
     pub max_request_bytes: usize,

@@ -3,22 +3,24 @@
 //! (`audiences_api`).
 
 use crate::app::AppState;
-use crate::auth::{check_basic, AuthFailure};
-use crate::ingest::error_response;
+use crate::auth::{AuthFailure, Guard};
+use crate::ingest::errors_body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use braid_core::membership::AudienceChangeError;
 use braid_core::storage::{Outbox, StateStore};
 use braid_mparticle::{IdentityType, Mpid};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-/// The admin routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+/// The admin routes (with the audience API and the data subject request audit trail),
+/// behind the admin credentials.
+pub fn routes(admin: Guard) -> Router<Arc<AppState>> {
+    let routes = Router::new()
         .route("/api/v1/profiles/mpid/{mpid}", get(profile_by_mpid))
         .route(
             "/api/v1/profiles/{identity_type}/{value}",
@@ -29,34 +31,90 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/delivery", get(delivery_status))
         .merge(crate::audiences_api::routes())
         .merge(crate::calculated_api::routes())
+        .merge(crate::dsr::routes::admin_routes());
+    admin.protect(routes)
 }
 
-pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    check_basic(headers, &state.admin)
-        .map(|_| ())
-        .map_err(|f| match f {
-            AuthFailure::Missing => error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "admin credentials required",
-            ),
-            AuthFailure::Wrong => error_response(
-                StatusCode::FORBIDDEN,
-                "FORBIDDEN",
-                "wrong admin credentials",
-            ),
-        })
+/// Why the admin API refused a request. The answer uses the same body as the Events
+/// API: `{"errors":[{"code":"NOT_FOUND","message":"no profile with mpid 7"}]}`.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("admin credentials required")]
+    Unauthorized,
+    #[error("wrong admin credentials")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
-pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
-    error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
+impl AdminError {
+    /// An unexpected failure (storage, a lost task), reported with its message.
+    pub fn internal(e: impl std::fmt::Display) -> AdminError {
+        AdminError::Internal(e.to_string())
+    }
 }
 
-async fn load_profile(state: &AppState, mpid: Mpid) -> Response {
+impl From<AuthFailure> for AdminError {
+    fn from(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Missing => AdminError::Unauthorized,
+            AuthFailure::Wrong => AdminError::Forbidden,
+        }
+    }
+}
+
+impl From<braid_core::StorageError> for AdminError {
+    fn from(e: braid_core::StorageError) -> Self {
+        AdminError::internal(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for AdminError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AdminError::internal(e)
+    }
+}
+
+impl From<AudienceChangeError> for AdminError {
+    fn from(e: AudienceChangeError) -> Self {
+        let message = e.to_string();
+        match e {
+            AudienceChangeError::Invalid(_) => AdminError::BadRequest(message),
+            AudienceChangeError::NotFound(_) => AdminError::NotFound(message),
+            AudienceChangeError::Exists(_) | AudienceChangeError::Busy { .. } => {
+                AdminError::Conflict(message)
+            }
+            AudienceChangeError::Storage(_) => AdminError::Internal(message),
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            AdminError::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            AdminError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            AdminError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            AdminError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+        };
+        errors_body(status, code, &self.to_string())
+    }
+}
+
+async fn load_profile(state: &AppState, mpid: Mpid) -> Result<Response, AdminError> {
     let store = state.store.clone();
-    let found = tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await;
+    let found =
+        tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await??;
     match found {
-        Ok(Ok(Some(profile))) => {
+        Some(profile) => {
             // The look-up shows each calculated value with the time it was computed,
             // not the aggregates it is kept from.
             let summary = state
@@ -69,67 +127,36 @@ async fn load_profile(state: &AppState, mpid: Mpid) -> Response {
                 map.remove("calculated");
                 map.insert("calculated_attributes".into(), summary);
             }
-            (StatusCode::OK, Json(body)).into_response()
+            Ok((StatusCode::OK, Json(body)).into_response())
         }
-        Ok(Ok(None)) => error_response(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no profile with mpid {mpid}"),
-        ),
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
+        None => Err(AdminError::NotFound(format!("no profile with mpid {mpid}"))),
     }
 }
 
 async fn profile_by_mpid(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(mpid): Path<String>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    match mpid.parse::<i64>() {
-        Ok(id) => load_profile(&state, Mpid(id)).await,
-        Err(_) => error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!("mpid: `{mpid}` is not a 64-bit integer"),
-        ),
-    }
+) -> Result<Response, AdminError> {
+    let id = mpid
+        .parse::<i64>()
+        .map_err(|_| AdminError::BadRequest(format!("mpid: `{mpid}` is not a 64-bit integer")))?;
+    load_profile(&state, Mpid(id)).await
 }
 
 async fn profile_by_identity(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((identity_type, value)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let kind: IdentityType = match identity_type.parse() {
-        Ok(k) => k,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                format!("identity_type: {e}"),
-            )
-        }
-    };
+) -> Result<Response, AdminError> {
+    let kind: IdentityType = identity_type
+        .parse()
+        .map_err(|e| AdminError::BadRequest(format!("identity_type: {e}")))?;
     let store = state.store.clone();
     let owner =
         tokio::task::spawn_blocking(move || store.transact(|txn| txn.identity_owner(kind, &value)))
-            .await;
+            .await??;
     match owner {
-        Ok(Ok(Some(mpid))) => load_profile(&state, mpid).await,
-        Ok(Ok(None)) => error_response(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no profile with that {kind}"),
-        ),
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
+        Some(mpid) => load_profile(&state, mpid).await,
+        None => Err(AdminError::NotFound(format!("no profile with that {kind}"))),
     }
 }
 
@@ -147,25 +174,17 @@ fn default_limit() -> usize {
 
 async fn list_dead_letters(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(page): Query<Page>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     let store = state.store.clone();
     let limit = page.limit.min(1000);
-    match tokio::task::spawn_blocking(move || store.dead_letters(page.after, limit)).await {
-        Ok(Ok(items)) => {
-            let items: Vec<_> = items
-                .into_iter()
-                .map(|(id, letter)| json!({"id": id, "dead_letter": letter}))
-                .collect();
-            (StatusCode::OK, Json(json!({"dead_letters": items}))).into_response()
-        }
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
-    }
+    let items =
+        tokio::task::spawn_blocking(move || store.dead_letters(page.after, limit)).await??;
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|(id, letter)| json!({"id": id, "dead_letter": letter}))
+        .collect();
+    Ok((StatusCode::OK, Json(json!({"dead_letters": items}))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -177,23 +196,13 @@ struct ReplayRequest {
 
 async fn replay_dead_letters(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     body: Option<Json<ReplayRequest>>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     let ids = body.map(|Json(b)| b.ids).unwrap_or_default();
     let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || replay(&store, ids)).await;
-    match result {
-        Ok(Ok(n)) => {
-            state.delivery.wake();
-            (StatusCode::OK, Json(json!({"replayed": n}))).into_response()
-        }
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
-    }
+    let replayed = tokio::task::spawn_blocking(move || replay(&store, ids)).await??;
+    state.delivery.wake();
+    Ok((StatusCode::OK, Json(json!({"replayed": replayed}))).into_response())
 }
 
 /// Replay the given dead letters, or all of them when `ids` is empty.
@@ -215,10 +224,7 @@ pub fn replay(store: &braid_store::EmbeddedStore, ids: Vec<u64>) -> braid_core::
     }
 }
 
-async fn delivery_status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+async fn delivery_status(State(state): State<Arc<AppState>>) -> Response {
     let depth = state.store.depth().unwrap_or(0);
     (
         StatusCode::OK,

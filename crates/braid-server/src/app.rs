@@ -1,15 +1,18 @@
-//! Assembling a running braid: store, committer, pipeline worker, delivery and the
-//! HTTP router, with graceful shutdown. Tests use [`Server::start`] on port 0.
+//! Assembling a running braid: credentials, store, committer and pipeline worker,
+//! delivery, data subject requests and the HTTP router, with graceful shutdown (one
+//! grace period shared by every task, see `shutdown`). Tests use [`Server::start`] on
+//! port 0.
 
-use crate::auth::Credential;
+use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
+use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
 use crate::{admin, credentials, dsr, ingest, telemetry, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use braid_core::pipeline::{Pipeline, PipelineConfig};
 use braid_store::{EmbeddedStore, StoreOptions};
@@ -17,15 +20,13 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 /// Shared state of the HTTP handlers.
 pub struct AppState {
     pub config: Config,
     pub inputs: Vec<Credential>,
     pub admin: Vec<Credential>,
-    pub batch_limits: braid_mparticle::limits::Limits,
     pub committer: Committer,
     pub store: EmbeddedStore,
     pub delivery: braid_delivery::DeliveryHandle,
@@ -41,203 +42,100 @@ pub struct AppState {
     /// Wakes the worker when audience work is queued.
     pub audience_work: Arc<Notify>,
     /// The clock ingest stamps batches with and the worker runs time-driven work by.
-    pub clock: crate::clock::Clock,
+    pub clock: braid_core::clock::Clock,
 }
 
 /// A running braid.
 pub struct Server {
     addr: SocketAddr,
     state: Arc<AppState>,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-    http: JoinHandle<()>,
+    shutdown: Shutdown,
+    /// Background tasks, in the order they stop (the committer first: once the HTTP
+    /// server is gone, it drains what was accepted).
+    tasks: Vec<NamedTask>,
+    http: NamedTask,
     /// Credentials created on this first run (to print), if any.
     pub generated: Option<credentials::GeneratedCredentials>,
+}
+
+/// The credentials each API surface accepts: from the config, else generated on the
+/// first run and kept in the data directory.
+struct ApiCredentials {
+    inputs: Vec<Credential>,
+    admin: Vec<Credential>,
+    dsr: Vec<Credential>,
+    /// Set when this run generated them (to print once).
+    generated: Option<credentials::GeneratedCredentials>,
+}
+
+/// The pipeline side: the committer in front of the log, and the worker behind it.
+struct Processing {
+    committer: Committer,
+    ledger: Arc<worker::Ledger>,
+    audiences: braid_core::membership::AudienceHandle,
+    audience_work: Arc<Notify>,
+    /// Notified by the worker when it has queued work for delivery.
+    processed: Arc<Notify>,
+    tasks: Vec<NamedTask>,
 }
 
 impl Server {
     /// Open the store and start everything. Binds `config.server.listen` (port 0 picks
     /// a free port; see [`Server::addr`]).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
-        Server::start_with_clock(config, crate::clock::Clock::system()).await
-    }
-
-    /// [`Server::start`] with a given clock (tests move it forward to let time pass).
-    pub async fn start_with_clock(
-        config: Config,
-        clock: crate::clock::Clock,
-    ) -> anyhow::Result<Server> {
+        let clock = braid_core::clock::Clock::system();
         let prometheus = telemetry::prometheus();
         let data_dir = config.server.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-
-        let mut inputs: Vec<Credential> = config
-            .inputs
-            .iter()
-            .map(|i| Credential {
-                name: i.display_name().to_string(),
-                key: i.key.clone(),
-                secret: i.secret.clone(),
-            })
-            .collect();
-        let mut admin: Vec<Credential> = config
-            .admin
-            .iter()
-            .map(|a| Credential {
-                name: "admin".into(),
-                key: a.key.clone(),
-                secret: a.secret.clone(),
-            })
-            .collect();
-        let mut dsr_credentials: Vec<Credential> = match (&config.dsr.key, &config.dsr.secret) {
-            (Some(key), Some(secret)) => vec![Credential {
-                name: "dsr".into(),
-                key: key.clone(),
-                secret: secret.clone(),
-            }],
-            _ => Vec::new(),
-        };
-        let mut generated = None;
-        if inputs.is_empty() || admin.is_empty() || dsr_credentials.is_empty() {
-            let (creds, created) =
-                credentials::load_or_create(&data_dir).context("loading generated credentials")?;
-            if inputs.is_empty() {
-                inputs.push(Credential {
-                    name: creds.input.display_name().to_string(),
-                    key: creds.input.key.clone(),
-                    secret: creds.input.secret.clone(),
-                });
-            }
-            if admin.is_empty() {
-                admin.push(Credential {
-                    name: "admin".into(),
-                    key: creds.admin.key.clone(),
-                    secret: creds.admin.secret.clone(),
-                });
-            }
-            if dsr_credentials.is_empty() {
-                if let Some(d) = &creds.dsr {
-                    dsr_credentials.push(Credential {
-                        name: "dsr".into(),
-                        key: d.key.clone(),
-                        secret: d.secret.clone(),
-                    });
-                }
-            }
-            if created {
-                generated = Some(creds);
-            }
-        }
-
-        let store_dir = data_dir.clone();
-        let lanes = config.server.lanes;
-        let store = tokio::task::spawn_blocking(move || {
-            EmbeddedStore::open(
-                &store_dir,
-                StoreOptions {
-                    lanes,
-                    ..StoreOptions::default()
-                },
-            )
-        })
-        .await?
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let committed = Arc::new(Notify::new());
-        let processed = Arc::new(Notify::new());
-        let (committer, committer_task) =
-            Committer::start(Arc::new(store.clone()), committed.clone());
-
-        let audiences = load_audiences(&store, &config).await?;
-        let audience_work = Arc::new(Notify::new());
-        let pipeline = Arc::new(Pipeline::with_audiences(
-            PipelineConfig {
-                braze: config.braze.clone(),
-                forward_to_braze: true,
-                lanes,
-                history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
-            },
-            audiences.clone(),
-        ));
-        let ledger = Arc::new(worker::Ledger::default());
-        let worker_task = tokio::spawn(worker::run(
-            store.clone(),
-            pipeline,
-            committed.clone(),
-            processed.clone(),
-            ledger.clone(),
-            worker::AudienceTiming {
-                interval: Duration::from_millis(config.audiences.recheck_interval_ms),
-                chunk: config.audiences.job_chunk,
-                wake: audience_work.clone(),
-                clock: clock.clone(),
-            },
-            shutdown_rx.clone(),
-        ));
+        let credentials = api_credentials(&config)?;
+        let store = open_store(&config).await?;
+        let shutdown = Shutdown::new(Duration::from_secs(config.server.shutdown_grace_secs));
+        let processing = start_processing(&config, &store, &shutdown, &clock).await?;
 
         let delivery = braid_delivery::Delivery::new(
             Arc::new(store.clone()),
             config.delivery.clone(),
+            config.braze.limits.clone(),
             &data_dir,
         )?;
         let delivery_handle = delivery.handle();
-        let dsr = Arc::new(
-            dsr::Dsr::open(
-                config.dsr.clone(),
-                dsr_credentials,
-                store.clone(),
-                &data_dir,
-                config.braze.clone(),
-                &config.delivery,
-                delivery_handle.clone(),
-            )
-            .await
-            .context("starting data subject requests")?,
-        );
-        let delivery_task = tokio::spawn(delivery.run(processed.clone(), shutdown_rx.clone()));
-        let dsr_task = tokio::spawn(dsr::process::run(dsr.clone(), shutdown_rx.clone()));
+        let dsr = open_dsr(&config, credentials.dsr, &store, delivery_handle.clone()).await?;
+        let mut tasks = processing.tasks;
+        tasks.push(NamedTask::spawn(
+            "delivery",
+            delivery.run(processing.processed.clone(), shutdown.subscribe()),
+        ));
+        tasks.push(NamedTask::spawn(
+            "data subject requests",
+            dsr::process::run(dsr.clone(), shutdown.subscribe()),
+        ));
 
         let state = Arc::new(AppState {
-            batch_limits: braid_mparticle::limits::Limits::default(),
             config: config.clone(),
-            inputs,
-            admin,
-            committer,
+            inputs: credentials.inputs,
+            admin: credentials.admin,
+            committer: processing.committer,
             store,
             delivery: delivery_handle,
             prometheus,
-            ledger,
+            ledger: processing.ledger,
             dsr: dsr.clone(),
-            audiences,
+            audiences: processing.audiences,
             audience_changes: tokio::sync::Mutex::new(()),
-            audience_work,
+            audience_work: processing.audience_work,
             clock,
         });
-        let router = router(state.clone());
-        let listener = tokio::net::TcpListener::bind(&config.server.listen)
-            .await
-            .with_context(|| format!("binding {}", config.server.listen))?;
-        let addr = listener.local_addr()?;
+        let (addr, http) = serve_http(&config, router(state.clone()), &shutdown).await?;
         dsr.set_listen_addr(addr);
-        let mut http_shutdown = shutdown_rx.clone();
-        let http = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = http_shutdown.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "http server failed");
-            }
-        });
         tracing::info!(%addr, data_dir = %config.server.data_dir.display(), "braid listening");
         Ok(Server {
             addr,
             state,
             shutdown,
-            tasks: vec![committer_task, worker_task, delivery_task, dsr_task],
+            tasks,
             http,
-            generated,
+            generated: credentials.generated,
         })
     }
 
@@ -251,17 +149,198 @@ impl Server {
         &self.state
     }
 
-    /// Stop accepting, let in-flight requests finish (up to the grace period), let the
-    /// pipeline finish what was committed, stop delivery, and close the store.
-    pub async fn shutdown(self) {
-        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_secs);
-        let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(grace, self.http).await;
+    /// Stop accepting, let in-flight requests finish, let the pipeline finish what was
+    /// committed, stop delivery, and close the store: all within one grace period from
+    /// now (`server.shutdown_grace_secs`). Tasks still running at its end are aborted.
+    pub async fn shutdown(self) -> ShutdownReport {
+        let mut stopping = self.shutdown.begin();
+        stopping.join(self.http).await;
+        // The committer stops once the last handle to it (in the state) is gone.
         drop(self.state);
         for task in self.tasks {
-            let _ = tokio::time::timeout(grace, task).await;
+            stopping.join(task).await;
+        }
+        stopping.finish()
+    }
+}
+
+/// The credentials of inputs, admin and data subject requests.
+fn api_credentials(config: &Config) -> anyhow::Result<ApiCredentials> {
+    let mut inputs: Vec<Credential> = config
+        .inputs
+        .iter()
+        .map(|i| Credential {
+            name: i.display_name().to_string(),
+            key: i.key.clone(),
+            secret: i.secret.clone(),
+        })
+        .collect();
+    let mut admin: Vec<Credential> = config
+        .admin
+        .iter()
+        .map(|a| Credential {
+            name: "admin".into(),
+            key: a.key.clone(),
+            secret: a.secret.clone(),
+        })
+        .collect();
+    let mut dsr: Vec<Credential> = match (&config.dsr.key, &config.dsr.secret) {
+        (Some(key), Some(secret)) => vec![Credential {
+            name: "dsr".into(),
+            key: key.clone(),
+            secret: secret.clone(),
+        }],
+        _ => Vec::new(),
+    };
+    let mut generated = None;
+    if inputs.is_empty() || admin.is_empty() || dsr.is_empty() {
+        let (creds, created) = credentials::load_or_create(&config.server.data_dir)
+            .context("loading generated credentials")?;
+        if inputs.is_empty() {
+            inputs.push(Credential {
+                name: creds.input.display_name().to_string(),
+                key: creds.input.key.clone(),
+                secret: creds.input.secret.clone(),
+            });
+        }
+        if admin.is_empty() {
+            admin.push(Credential {
+                name: "admin".into(),
+                key: creds.admin.key.clone(),
+                secret: creds.admin.secret.clone(),
+            });
+        }
+        if dsr.is_empty() {
+            if let Some(d) = &creds.dsr {
+                dsr.push(Credential {
+                    name: "dsr".into(),
+                    key: d.key.clone(),
+                    secret: d.secret.clone(),
+                });
+            }
+        }
+        if created {
+            generated = Some(creds);
         }
     }
+    Ok(ApiCredentials {
+        inputs,
+        admin,
+        dsr,
+        generated,
+    })
+}
+
+/// Open the embedded store in the data directory.
+async fn open_store(config: &Config) -> anyhow::Result<EmbeddedStore> {
+    let data_dir = config.server.data_dir.clone();
+    let store_dir = data_dir.clone();
+    let lanes = config.server.lanes;
+    tokio::task::spawn_blocking(move || {
+        EmbeddedStore::open(
+            &store_dir,
+            StoreOptions {
+                lanes,
+                ..StoreOptions::default()
+            },
+        )
+    })
+    .await?
+    .with_context(|| format!("opening the store in {}", data_dir.display()))
+}
+
+/// Start the committer and the pipeline worker, with the audiences in force.
+async fn start_processing(
+    config: &Config,
+    store: &EmbeddedStore,
+    shutdown: &Shutdown,
+    clock: &braid_core::clock::Clock,
+) -> anyhow::Result<Processing> {
+    let committed = Arc::new(Notify::new());
+    let processed = Arc::new(Notify::new());
+    let (committer, committer_task) = Committer::start(Arc::new(store.clone()), committed.clone());
+    let committer_task = NamedTask::from_handle("committer", committer_task);
+
+    let audiences = load_audiences(store, config).await?;
+    let audience_work = Arc::new(Notify::new());
+    let pipeline = Arc::new(Pipeline::with_audiences(
+        PipelineConfig {
+            braze: config.braze.clone(),
+            forward_to_braze: true,
+            // The store's lane count, read back so the pipeline cannot disagree with it.
+            lanes: braid_core::storage::Outbox::lane_count(store),
+            history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
+        },
+        audiences.clone(),
+    ));
+    let ledger = Arc::new(worker::Ledger::default());
+    let worker_task = NamedTask::spawn(
+        "pipeline worker",
+        worker::run(
+            store.clone(),
+            pipeline,
+            committed,
+            processed.clone(),
+            ledger.clone(),
+            worker::AudienceTiming {
+                interval: Duration::from_millis(config.audiences.recheck_interval_ms),
+                chunk: config.audiences.job_chunk,
+                wake: audience_work.clone(),
+                clock: clock.clone(),
+            },
+            shutdown.subscribe(),
+        ),
+    );
+    Ok(Processing {
+        committer,
+        ledger,
+        audiences,
+        audience_work,
+        processed,
+        tasks: vec![committer_task, worker_task],
+    })
+}
+
+/// Open data subject requests (their records, keys and forwarding to Braze).
+async fn open_dsr(
+    config: &Config,
+    credentials: Vec<Credential>,
+    store: &EmbeddedStore,
+    delivery: braid_delivery::DeliveryHandle,
+) -> anyhow::Result<Arc<dsr::Dsr>> {
+    let dsr = dsr::Dsr::open(
+        config.dsr.clone(),
+        credentials,
+        store.clone(),
+        &config.server.data_dir,
+        config.braze.clone(),
+        delivery,
+    )
+    .await
+    .context("starting data subject requests")?;
+    Ok(Arc::new(dsr))
+}
+
+/// Bind `server.listen` and serve `router` until shutdown begins.
+async fn serve_http(
+    config: &Config,
+    router: Router,
+    shutdown: &Shutdown,
+) -> anyhow::Result<(SocketAddr, NamedTask)> {
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let mut stop = shutdown.subscribe();
+    let http = NamedTask::spawn("http", async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "http server failed");
+        }
+    });
+    Ok((addr, http))
 }
 
 /// The audiences to put in force: stored ones with the config file's applied on top.
@@ -272,7 +351,7 @@ async fn load_audiences(
     use braid_core::membership::{self, AudienceOutput, AudienceRuntime};
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
-    let now = crate::ingest::now_ms();
+    let now = braid_core::clock::now_ms();
     let calculated_store = store.clone();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
         membership::transact_change(&store, |txn| {
@@ -307,15 +386,16 @@ async fn load_audiences(
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     let max = state.config.limits.max_request_bytes;
+    let inputs = Guard::new::<ingest::IngestError>(state.inputs.clone());
+    let admin = Guard::new::<admin::AdminError>(state.admin.clone());
+    let dsr = Guard::new::<dsr::routes::OpenDsrError>(state.dsr.credentials.clone());
     Router::new()
-        .route("/v2/events", post(ingest::events))
-        .route("/v2/bulkevents", post(ingest::bulk))
-        .route("/v2/bulkevents/historical", post(ingest::bulk_historical))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .merge(admin::routes())
-        .merge(dsr::routes::routes())
+        .merge(ingest::routes(inputs))
+        .merge(admin::routes(admin))
+        .merge(dsr::routes::routes(dsr))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

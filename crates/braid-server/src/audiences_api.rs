@@ -2,17 +2,17 @@
 //! deactivate and delete audiences (durably, with backfill and clean-up jobs whose
 //! progress is shown), and the overflow check behind `braid audiences check`.
 
-use crate::admin::{authorize, internal};
+use crate::admin::AdminError;
 use crate::app::AppState;
-use crate::ingest::{error_response, now_ms};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use braid_audiences::{
     check_overflow, Audience, AudienceSet, AudienceState, Memberships, SendSegmentsAs, UserView,
 };
+use braid_core::clock::now_ms;
 use braid_core::membership::{self, AudienceChangeError, AudienceJob, CleanupThen};
 use braid_core::storage::StateStore;
 use serde::Deserialize;
@@ -62,64 +62,30 @@ pub(crate) fn with_progress(
     v
 }
 
-fn change_error(e: AudienceChangeError) -> Response {
-    let (status, code) = match &e {
-        AudienceChangeError::Invalid(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-        AudienceChangeError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-        AudienceChangeError::Exists(_) | AudienceChangeError::Busy { .. } => {
-            (StatusCode::CONFLICT, "CONFLICT")
-        }
-        AudienceChangeError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
-    };
-    error_response(status, code, e.to_string())
+fn parse_audience(body: Value) -> Result<Audience, AdminError> {
+    Audience::from_json(body).map_err(|e| AdminError::BadRequest(e.to_string()))
 }
 
-fn parse_audience(body: Value) -> Result<Audience, Response> {
-    Audience::from_json(body)
-        .map_err(|e| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()))
+fn parse_id(id: &str) -> Result<u64, AdminError> {
+    id.parse()
+        .map_err(|_| AdminError::BadRequest(format!("id: `{id}` is not a non-negative integer")))
 }
 
-/// Check admin credentials, then read a numeric id from the path.
-fn authorized_id(state: &AppState, headers: &HeaderMap, id: &str) -> Result<u64, Response> {
-    authorize(state, headers)?;
-    parse_id(id)
-}
-
-pub(crate) fn parse_id(id: &str) -> Result<u64, Response> {
-    id.parse().map_err(|_| {
-        error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!("id: `{id}` is not a non-negative integer"),
-        )
-    })
-}
-
-async fn all_jobs(state: &AppState) -> Result<Vec<AudienceJob>, Response> {
+async fn all_jobs(state: &AppState) -> Result<Vec<AudienceJob>, AdminError> {
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.transact(|txn| membership::jobs(txn))).await {
-        Ok(Ok(jobs)) => Ok(jobs),
-        Ok(Err(e)) => Err(internal(e)),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(tokio::task::spawn_blocking(move || store.transact(|txn| membership::jobs(txn))).await??)
 }
 
-async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+async fn list(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
     let runtime = state.audiences.current();
-    let jobs = match all_jobs(&state).await {
-        Ok(j) => j,
-        Err(r) => return r,
-    };
+    let jobs = all_jobs(&state).await?;
     let audiences: Vec<&Audience> = runtime.set.audiences().collect();
     let pending: Vec<Value> = jobs
         .iter()
         .filter(|j| !j.is_finished())
         .map(job_json)
         .collect();
-    (
+    Ok((
         StatusCode::OK,
         Json(json!({
             "audiences": audiences,
@@ -128,21 +94,17 @@ async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
             "sync": runtime.output.sync,
         })),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn get_one(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let id = match authorized_id(&state, &headers, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, AdminError> {
+    let id = parse_id(&id)?;
     match state.audiences.current().set.get(id) {
-        Some(a) => (StatusCode::OK, Json(json!(a))).into_response(),
-        None => change_error(AudienceChangeError::NotFound(id)),
+        Some(a) => Ok((StatusCode::OK, Json(json!(a))).into_response()),
+        None => Err(AudienceChangeError::NotFound(id).into()),
     }
 }
 
@@ -156,7 +118,7 @@ async fn apply_change(
         ) -> Result<(AudienceSet, Option<AudienceJob>), AudienceChangeError>
         + Send
         + 'static,
-) -> Result<(AudienceSet, Option<AudienceJob>), Response> {
+) -> Result<(AudienceSet, Option<AudienceJob>), AdminError> {
     let _serialised = state.audience_changes.lock().await;
     let current = state.audiences.current();
     let store = state.store.clone();
@@ -172,9 +134,8 @@ async fn apply_change(
             Ok((set, job))
         })
     })
-    .await
-    .map_err(internal)?;
-    let (set, job) = outcome.map_err(change_error)?;
+    .await?;
+    let (set, job) = outcome?;
     state.audiences.replace_set(set.clone());
     if let Some(job) = &job {
         tracing::info!(job = job.id, audience = job.audience_id, kind = ?job.kind, "audience job queued");
@@ -201,37 +162,23 @@ fn changed_response(
 
 async fn create(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let audience = match parse_audience(body) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> Result<Response, AdminError> {
+    let audience = parse_audience(body)?;
     let id = audience.id;
-    match apply_change(&state, move |txn, set, now| {
+    let (set, job) = apply_change(&state, move |txn, set, now| {
         membership::put_audience(txn, set, audience, false, now)
     })
-    .await
-    {
-        Ok((set, job)) => changed_response(StatusCode::CREATED, &set, id, job),
-        Err(r) => r,
-    }
+    .await?;
+    Ok(changed_response(StatusCode::CREATED, &set, id, job))
 }
 
 async fn replace(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Json(mut body): Json<Value>,
-) -> Response {
-    let id = match authorized_id(&state, &headers, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, AdminError> {
+    let id = parse_id(&id)?;
     if let Value::Object(map) = &mut body {
         match map.get("id") {
             None => {
@@ -239,26 +186,18 @@ async fn replace(
             }
             Some(v) if v.as_u64() == Some(id) => {}
             Some(v) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    format!("id: {v} does not match the audience in the path ({id})"),
-                )
+                return Err(AdminError::BadRequest(format!(
+                    "id: {v} does not match the audience in the path ({id})"
+                )))
             }
         }
     }
-    let audience = match parse_audience(body) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match apply_change(&state, move |txn, set, now| {
+    let audience = parse_audience(body)?;
+    let (set, job) = apply_change(&state, move |txn, set, now| {
         membership::put_audience(txn, set, audience, true, now)
     })
-    .await
-    {
-        Ok((set, job)) => changed_response(StatusCode::OK, &set, id, job),
-        Err(r) => r,
-    }
+    .await?;
+    Ok(changed_response(StatusCode::OK, &set, id, job))
 }
 
 #[derive(Deserialize)]
@@ -270,82 +209,52 @@ struct CleanupQuery {
 
 async fn retire(
     state: Arc<AppState>,
-    headers: HeaderMap,
     id: String,
     then: CleanupThen,
     cleanup: bool,
-) -> Response {
-    let id = match authorized_id(&state, &headers, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match apply_change(&state, move |txn, set, now| {
+) -> Result<Response, AdminError> {
+    let id = parse_id(&id)?;
+    let (set, job) = apply_change(&state, move |txn, set, now| {
         membership::retire_audience(txn, set, id, then, cleanup, now)
     })
-    .await
-    {
-        Ok((set, job)) => {
-            let status = if job.is_some() {
-                StatusCode::ACCEPTED
-            } else {
-                StatusCode::OK
-            };
-            changed_response(status, &set, id, job)
-        }
-        Err(r) => r,
-    }
+    .await?;
+    let status = if job.is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok(changed_response(status, &set, id, job))
 }
 
 async fn delete(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<CleanupQuery>,
-) -> Response {
-    retire(state, headers, id, CleanupThen::Delete, q.cleanup).await
+) -> Result<Response, AdminError> {
+    retire(state, id, CleanupThen::Delete, q.cleanup).await
 }
 
 async fn deactivate(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<CleanupQuery>,
-) -> Response {
-    retire(state, headers, id, CleanupThen::Deactivate, q.cleanup).await
+) -> Result<Response, AdminError> {
+    retire(state, id, CleanupThen::Deactivate, q.cleanup).await
 }
 
-async fn list_jobs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    match all_jobs(&state).await {
-        Ok(jobs) => {
-            let jobs: Vec<Value> = jobs.iter().map(job_json).collect();
-            (StatusCode::OK, Json(json!({"jobs": jobs}))).into_response()
-        }
-        Err(r) => r,
-    }
+async fn list_jobs(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
+    let jobs: Vec<Value> = all_jobs(&state).await?.iter().map(job_json).collect();
+    Ok((StatusCode::OK, Json(json!({"jobs": jobs}))).into_response())
 }
 
 async fn get_job(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(job): Path<String>,
-) -> Response {
-    let wanted = match authorized_id(&state, &headers, &job) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match all_jobs(&state).await {
-        Ok(jobs) => match jobs.iter().find(|j| j.id == wanted) {
-            Some(j) => (StatusCode::OK, Json(job_json(j))).into_response(),
-            None => error_response(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                format!("no audience job {wanted}"),
-            ),
-        },
-        Err(r) => r,
+) -> Result<Response, AdminError> {
+    let wanted = parse_id(&job)?;
+    match all_jobs(&state).await?.iter().find(|j| j.id == wanted) {
+        Some(j) => Ok((StatusCode::OK, Json(job_json(j))).into_response()),
+        None => Err(AdminError::NotFound(format!("no audience job {wanted}"))),
     }
 }
 
@@ -363,38 +272,24 @@ const CHECK_CHUNK: usize = 1000;
 
 async fn check(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     body: Option<Json<Value>>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     let request: CheckRequest = match body {
         None => CheckRequest::default(),
-        Some(Json(v)) => match serde_json::from_value(v) {
-            Ok(r) => r,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()),
-        },
+        Some(Json(v)) => {
+            serde_json::from_value(v).map_err(|e| AdminError::BadRequest(e.to_string()))?
+        }
     };
     let runtime = state.audiences.current();
     let mut set = runtime.set.clone();
     let mut trying = Vec::new();
     for (i, v) in request.definitions.into_iter().enumerate() {
-        let audience = match Audience::from_json(v) {
-            Ok(a) => a,
-            Err(e) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    format!("definitions[{i}]: {e}"),
-                )
-            }
-        };
+        let audience = Audience::from_json(v)
+            .map_err(|e| AdminError::BadRequest(format!("definitions[{i}]: {e}")))?;
         trying.push(audience.id);
-        set = match set.with_audience(audience) {
-            Ok(s) => s,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()),
-        };
+        set = set
+            .with_audience(audience)
+            .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     }
     let limits = runtime.output.limits;
     let store = state.store.clone();
@@ -402,12 +297,7 @@ async fn check(
     let check_set = set.clone();
     let population =
         tokio::task::spawn_blocking(move || population(&store, &check_set, evaluate, now_ms()))
-            .await;
-    let population = match population {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
-    };
+            .await??;
     let found = check_overflow(&set, population.iter(), limits);
     let forms: Vec<Value> = found
         .by_form()
@@ -422,7 +312,7 @@ async fn check(
         })
         .collect();
     let configured: SendSegmentsAs = runtime.output.send_segments_as;
-    (
+    Ok((
         StatusCode::OK,
         Json(json!({
             "users": found.users,
@@ -435,7 +325,7 @@ async fn check(
             "array_dropped_by_audience": found.array_dropped_by_audience,
         })),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Every profile's memberships: as stored, or (`evaluate`) as `set` would make them now.

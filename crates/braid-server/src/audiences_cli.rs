@@ -62,13 +62,13 @@ pub enum AudienceAction {
 pub struct AdminClient {
     base: String,
     key: String,
-    secret: String,
+    secret: braid_core::Secret,
     http: reqwest::Client,
 }
 
 impl AdminClient {
     /// A client for `base` (`http://host:port`) with admin credentials.
-    pub fn new(base: String, key: String, secret: String) -> Self {
+    pub fn new(base: String, key: String, secret: braid_core::Secret) -> Self {
         AdminClient {
             base,
             key,
@@ -87,7 +87,7 @@ impl AdminClient {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
-            .basic_auth(&self.key, Some(&self.secret));
+            .basic_auth(&self.key, Some(self.secret.expose()));
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -2,23 +2,23 @@
 //! list, create, replace and delete definitions (durably, with a backfill job whose
 //! progress is shown, and a plain note when history retention limits it).
 
-use crate::admin::{authorize, internal};
+use crate::admin::AdminError;
 use crate::app::AppState;
-use crate::audiences_api::{parse_id, with_progress};
-use crate::ingest::{error_response, now_ms};
+use crate::audiences_api::with_progress;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use braid_audiences::calculated_attributes::{parse_calculated_attribute, CalculatedAttribute};
 use braid_audiences::{AudienceSet, CalculatedSet};
 use braid_core::calculated::{self, CalculatedChangeError, CalculatedJob};
+use braid_core::clock::now_ms;
 use braid_core::storage::{StateStore, StateTxn};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The calculated-attribute routes.
+/// The calculated-attribute routes (behind the admin guard with the other admin routes).
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/calculated-attributes", get(list).post(create))
@@ -28,6 +28,20 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/v1/calculated-attributes/{name}",
             get(get_one).put(replace).delete(delete),
         )
+}
+
+impl From<CalculatedChangeError> for AdminError {
+    fn from(e: CalculatedChangeError) -> Self {
+        let message = e.to_string();
+        match e {
+            CalculatedChangeError::Invalid(_) | CalculatedChangeError::InUse { .. } => {
+                AdminError::BadRequest(message)
+            }
+            CalculatedChangeError::NotFound(_) => AdminError::NotFound(message),
+            CalculatedChangeError::Exists(_) => AdminError::Conflict(message),
+            CalculatedChangeError::Storage(_) => AdminError::Internal(message),
+        }
+    }
 }
 
 /// At start-up: the stored calculated attributes with the config file's applied on top,
@@ -69,65 +83,39 @@ fn job_json(job: &CalculatedJob) -> Value {
     with_progress(job, job.processed, job.total, job.is_finished())
 }
 
-fn change_error(e: CalculatedChangeError) -> Response {
-    let (status, code) = match &e {
-        CalculatedChangeError::Invalid(_) | CalculatedChangeError::InUse { .. } => {
-            (StatusCode::BAD_REQUEST, "BAD_REQUEST")
-        }
-        CalculatedChangeError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-        CalculatedChangeError::Exists(_) => (StatusCode::CONFLICT, "CONFLICT"),
-        CalculatedChangeError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
-    };
-    error_response(status, code, e.to_string())
-}
-
-fn parse(body: Value) -> Result<CalculatedAttribute, Response> {
+fn parse(body: Value) -> Result<CalculatedAttribute, AdminError> {
     parse_calculated_attribute(body, "calculated attribute")
-        .map_err(|e| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string()))
+        .map_err(|e| AdminError::BadRequest(e.to_string()))
 }
 
-async fn all_jobs(state: &AppState) -> Result<Vec<CalculatedJob>, Response> {
+async fn all_jobs(state: &AppState) -> Result<Vec<CalculatedJob>, AdminError> {
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.transact(|txn| calculated::jobs(txn))).await {
-        Ok(Ok(jobs)) => Ok(jobs),
-        Ok(Err(e)) => Err(internal(e)),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(tokio::task::spawn_blocking(move || store.transact(|txn| calculated::jobs(txn))).await??)
 }
 
-async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+async fn list(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
     let runtime = state.audiences.current();
-    let jobs = match all_jobs(&state).await {
-        Ok(j) => j,
-        Err(r) => return r,
-    };
+    let jobs = all_jobs(&state).await?;
     let definitions: Vec<_> = runtime.calculated.definitions().collect();
     let pending: Vec<Value> = jobs
         .iter()
         .filter(|j| !j.is_finished())
         .map(job_json)
         .collect();
-    (
+    Ok((
         StatusCode::OK,
         Json(json!({"calculated_attributes": definitions, "pending_jobs": pending})),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn get_one(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     match state.audiences.current().calculated.get(&name) {
-        Some(a) => (StatusCode::OK, Json(json!(a))).into_response(),
-        None => change_error(CalculatedChangeError::NotFound(name)),
+        Some(a) => Ok((StatusCode::OK, Json(json!(a))).into_response()),
+        None => Err(CalculatedChangeError::NotFound(name).into()),
     }
 }
 
@@ -144,7 +132,7 @@ type Change = dyn FnOnce(
 async fn apply_change(
     state: &Arc<AppState>,
     change: Box<Change>,
-) -> Result<(CalculatedSet, Option<CalculatedJob>), Response> {
+) -> Result<(CalculatedSet, Option<CalculatedJob>), AdminError> {
     // Audience and calculated-attribute changes share one lock: audiences read
     // calculated attributes, and both swap the same runtime.
     let _serialised = state.audience_changes.lock().await;
@@ -153,7 +141,7 @@ async fn apply_change(
     // How far back the history kept so far reaches: the setting or an audience's window.
     let retention_ms = (i64::from(state.config.server.history_retention_days) * 86_400_000)
         .max(current.set.retain_window_ms());
-    let outcome = tokio::task::spawn_blocking(move || {
+    let (set, job) = tokio::task::spawn_blocking(move || {
         braid_core::membership::transact_change(&store, |txn| {
             change(
                 txn,
@@ -164,9 +152,7 @@ async fn apply_change(
             )
         })
     })
-    .await
-    .map_err(internal)?;
-    let (set, job) = outcome.map_err(change_error)?;
+    .await??;
     state.audiences.replace_calculated(set.clone());
     if let Some(job) = &job {
         tracing::info!(job = job.id, attribute = %job.attribute, "calculated attribute backfill queued");
@@ -193,41 +179,25 @@ fn changed_response(
 
 async fn create(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let definition = match parse(body) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+) -> Result<Response, AdminError> {
+    let definition = parse(body)?;
     let name = definition.name.clone();
-    let change = Box::new(
-        move |txn: &mut dyn StateTxn,
-              set: &CalculatedSet,
-              audiences: &AudienceSet,
-              retention,
-              now| {
+    let (set, job) = apply_change(
+        &state,
+        Box::new(move |txn, set, audiences, retention, now| {
             calculated::put_attribute(txn, set, audiences, definition, false, retention, now)
-        },
-    );
-    match apply_change(&state, change).await {
-        Ok((set, job)) => changed_response(StatusCode::CREATED, &set, &name, job),
-        Err(r) => r,
-    }
+        }),
+    )
+    .await?;
+    Ok(changed_response(StatusCode::CREATED, &set, &name, job))
 }
 
 async fn replace(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     Json(mut body): Json<Value>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     if let Value::Object(map) = &mut body {
         match map.get("name") {
             None => {
@@ -235,89 +205,54 @@ async fn replace(
             }
             Some(v) if v.as_str() == Some(name.as_str()) => {}
             Some(v) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    format!(
-                        "name: {v} does not match the calculated attribute in the path ({name:?})"
-                    ),
-                )
+                return Err(AdminError::BadRequest(format!(
+                    "name: {v} does not match the calculated attribute in the path ({name:?})"
+                )))
             }
         }
     }
-    let definition = match parse(body) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let change = Box::new(
-        move |txn: &mut dyn StateTxn,
-              set: &CalculatedSet,
-              audiences: &AudienceSet,
-              retention,
-              now| {
+    let definition = parse(body)?;
+    let (set, job) = apply_change(
+        &state,
+        Box::new(move |txn, set, audiences, retention, now| {
             calculated::put_attribute(txn, set, audiences, definition, true, retention, now)
-        },
-    );
-    match apply_change(&state, change).await {
-        Ok((set, job)) => changed_response(StatusCode::OK, &set, &name, job),
-        Err(r) => r,
-    }
+        }),
+    )
+    .await?;
+    Ok(changed_response(StatusCode::OK, &set, &name, job))
 }
 
 async fn delete(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
+) -> Result<Response, AdminError> {
     let target = name.clone();
-    let change = Box::new(
-        move |txn: &mut dyn StateTxn, set: &CalculatedSet, audiences: &AudienceSet, _, _| {
+    apply_change(
+        &state,
+        Box::new(move |txn, set, audiences, _, _| {
             calculated::delete_attribute(txn, set, audiences, &target)
-        },
-    );
-    match apply_change(&state, change).await {
-        Ok(_) => (StatusCode::OK, Json(json!({"deleted": name}))).into_response(),
-        Err(r) => r,
-    }
+        }),
+    )
+    .await?;
+    Ok((StatusCode::OK, Json(json!({"deleted": name}))).into_response())
 }
 
-async fn list_jobs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    match all_jobs(&state).await {
-        Ok(jobs) => {
-            let jobs: Vec<Value> = jobs.iter().map(job_json).collect();
-            (StatusCode::OK, Json(json!({"jobs": jobs}))).into_response()
-        }
-        Err(r) => r,
-    }
+async fn list_jobs(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
+    let jobs: Vec<Value> = all_jobs(&state).await?.iter().map(job_json).collect();
+    Ok((StatusCode::OK, Json(json!({"jobs": jobs}))).into_response())
 }
 
 async fn get_job(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(job): Path<String>,
-) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
-        return r;
-    }
-    let wanted = match parse_id(&job) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match all_jobs(&state).await {
-        Ok(jobs) => match jobs.iter().find(|j| j.id == wanted) {
-            Some(j) => (StatusCode::OK, Json(job_json(j))).into_response(),
-            None => error_response(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                format!("no calculated attribute job {wanted}"),
-            ),
-        },
-        Err(r) => r,
+) -> Result<Response, AdminError> {
+    let wanted: u64 = job.parse().map_err(|_| {
+        AdminError::BadRequest(format!("job: `{job}` is not a non-negative integer"))
+    })?;
+    match all_jobs(&state).await?.iter().find(|j| j.id == wanted) {
+        Some(j) => Ok((StatusCode::OK, Json(job_json(j))).into_response()),
+        None => Err(AdminError::NotFound(format!(
+            "no calculated attribute job {wanted}"
+        ))),
     }
 }

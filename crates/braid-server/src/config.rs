@@ -4,8 +4,13 @@
 //! then environment variables `BRAID_<SECTION>__<KEY>` (for example
 //! `BRAID_SERVER__LISTEN=0.0.0.0:8080`). `braid check-config` loads and validates the
 //! same way `braid serve` does, and names the key and the problem on error.
+//!
+//! Each setting has one home: Braze's limits are `[braze.limits]` (the mapping and
+//! delivery both read them), mParticle's are `[limits]` (`braid_mparticle::Limits`), and
+//! every key, secret and token is a [`Secret`], which never prints.
 
 use braid_braze::settings::BrazeSettings;
+use braid_core::Secret;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -17,7 +22,8 @@ use std::path::{Path, PathBuf};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
-    pub limits: LimitsConfig,
+    /// mParticle's Events API limits (answered 413 / 400 when exceeded).
+    pub limits: braid_mparticle::Limits,
     /// Ingest credentials. Empty: braid generates one input on first run and keeps it
     /// in `<data_dir>/credentials.json`.
     pub inputs: Vec<InputConfig>,
@@ -39,7 +45,8 @@ pub struct Config {
 /// `[audiences]`: audience evaluation and the audience output. The connection settings
 /// carry mParticle's names; braid sends memberships through the main Braze output, so
 /// the ones that name a workspace may be left unset (they default to the main output's)
-/// and must match it when set.
+/// and must match it when set. They are checked on load and then forgotten: the main
+/// output's settings are the only copy kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AudiencesConfig {
@@ -58,12 +65,12 @@ pub struct AudiencesConfig {
     pub job_chunk: usize,
     /// mParticle's "API Key" of the audience output; informational (the main output's
     /// app group is used).
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// mParticle's "API Key Operating System"; informational for audiences (membership
     /// attributes carry no push tokens).
     pub api_key_operating_system: Option<braid_braze::settings::OperatingSystem>,
     /// Must equal `delivery.rest_api_key` when set.
-    pub workspace_rest_api_key: Option<String>,
+    pub workspace_rest_api_key: Option<Secret>,
     /// Must equal `braze.external_identity_type` when set.
     pub external_identity_type: Option<braid_braze::settings::ExternalIdentityType>,
     /// Must equal `braze.email_identity_type` when set.
@@ -74,6 +81,18 @@ pub struct AudiencesConfig {
     /// start-up, replacing a stored audience with the same id; audiences created through
     /// the admin API are kept alongside.
     pub definitions: Vec<braid_audiences::Audience>,
+}
+
+impl AudiencesConfig {
+    /// Drop the copies of main-output settings once they are checked, so that the main
+    /// output's (`delivery.rest_api_key`, `delivery.instance`, `braze.*_identity_type`)
+    /// are the only ones kept and read.
+    fn forget_main_output_copies(&mut self) {
+        self.workspace_rest_api_key = None;
+        self.external_identity_type = None;
+        self.email_identity_type = None;
+        self.braze_instance = None;
+    }
 }
 
 impl Default for AudiencesConfig {
@@ -105,7 +124,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Outbox lanes: users are spread over lanes, each delivered in order. Default 16.
     pub lanes: u32,
-    /// Seconds to let in-flight requests finish on SIGTERM. Default 30.
+    /// Seconds shutdown may take in all (requests, pipeline, delivery), shared by
+    /// every task from the signal on. Default 30.
     pub shutdown_grace_secs: u64,
     /// Event history kept for audiences, in days. Default 30.
     pub history_retention_days: u32,
@@ -126,28 +146,6 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[limits]`: request and batch size limits, mParticle's by default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest request body in bytes. Default 262144 (256 KB).
-    pub max_request_bytes: usize,
-    /// Largest single batch in bytes. Default 131072 (128 KB).
-    pub max_batch_bytes: usize,
-    /// Most batches in one bulk request. Default 100.
-    pub max_bulk_batches: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_request_bytes: braid_mparticle::limits::MAX_REQUEST_BYTES,
-            max_batch_bytes: braid_mparticle::limits::MAX_BATCH_BYTES,
-            max_bulk_batches: braid_mparticle::limits::MAX_BULK_BATCHES,
-        }
-    }
-}
-
 /// `[[inputs]]`: one mParticle input (key and secret, as a platform feed has).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,7 +154,7 @@ pub struct InputConfig {
     #[serde(default)]
     pub name: Option<String>,
     pub key: String,
-    pub secret: String,
+    pub secret: Secret,
 }
 
 impl InputConfig {
@@ -171,7 +169,7 @@ impl InputConfig {
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     pub key: String,
-    pub secret: String,
+    pub secret: Secret,
 }
 
 /// A configuration problem: the key and what is wrong with it.
@@ -183,25 +181,79 @@ pub enum ConfigError {
     Invalid { key: String, problem: String },
 }
 
+/// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
+/// `BRAID_<SECTION>__<KEY>` for these are configuration.
+pub const SECTIONS: [&str; 8] = [
+    "server",
+    "limits",
+    "inputs",
+    "admin",
+    "braze",
+    "delivery",
+    "dsr",
+    "audiences",
+];
+
+/// The prefix of configuration environment variables.
+const ENV_PREFIX: &str = "BRAID_";
+
+/// Variables with the prefix that belong to the command line, not to the configuration.
+const CLI_VARIABLES: [&str; 1] = ["BRAID_CONFIG"];
+
+/// `BRAID_` environment variables that are not settings and were left alone (a deploy
+/// script's `BRAID_URL`, say). They are reported once, as a warning, never an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IgnoredEnv(pub Vec<String>);
+
+impl IgnoredEnv {
+    /// The one warning to give, if any variable was ignored.
+    pub fn warning(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| {
+            format!(
+                "ignoring environment variable(s) {}: not a braid setting (settings are BRAID_<SECTION>__<KEY> for the sections {})",
+                self.0.join(", "),
+                SECTIONS.join(", ")
+            )
+        })
+    }
+}
+
+/// Whether a variable name, without the `BRAID_` prefix, names a setting.
+fn is_setting(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECTIONS.iter().any(|section| {
+        name == *section
+            || name
+                .strip_prefix(section)
+                .is_some_and(|rest| rest.starts_with("__"))
+    })
+}
+
 impl Config {
-    /// Load defaults, then the file (if any), then `BRAID_*` environment variables.
+    /// Load defaults, then the file (if any), then `BRAID_<SECTION>__<KEY>` environment
+    /// variables. Other `BRAID_` variables are ignored; [`Config::load_noting_ignored`]
+    /// says which.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_noting_ignored(file).map(|(config, _)| config)
+    }
+
+    /// [`Config::load`], also returning the `BRAID_` variables that were not settings.
+    pub fn load_noting_ignored(file: Option<&Path>) -> Result<(Config, IgnoredEnv), ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            if !path.exists() {
-                return Err(ConfigError::Load(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
-            }
-            figment = figment.merge(Toml::file(path));
+            figment = figment.merge(Toml::string(&read_config_file(path)?));
         }
-        figment = figment.merge(Env::prefixed("BRAID_").split("__"));
-        let config: Config = figment
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                .filter(|name| is_setting(name.as_str()))
+                .split("__"),
+        );
+        let mut config: Config = figment
             .extract()
-            .map_err(|e| ConfigError::Load(describe_figment_error(e)))?;
+            .map_err(|e| ConfigError::Load(describe_figment_error(e, file)))?;
         config.validate()?;
-        Ok(config)
+        config.audiences.forget_main_output_copies();
+        Ok((config, ignored_env()))
     }
 
     /// Checks that serde cannot express.
@@ -266,6 +318,18 @@ impl Config {
                 ));
             }
         }
+        if self.braze.limits.max_distinct_external_ids == 0 {
+            return Err(invalid(
+                "braze.limits.max_distinct_external_ids",
+                "must be greater than 0".into(),
+            ));
+        }
+        if self.braze.limits.max_body_bytes < 1024 {
+            return Err(invalid(
+                "braze.limits.max_body_bytes",
+                "must be at least 1024".into(),
+            ));
+        }
         self.delivery
             .validate()
             .map_err(|(key, problem)| invalid(&format!("delivery.{key}"), problem))?;
@@ -275,6 +339,8 @@ impl Config {
         self.validate_audiences()
     }
 
+    /// Checks of `[audiences]`. Its copies of main-output settings must equal the main
+    /// output's; a mismatch is named.
     fn validate_audiences(&self) -> Result<(), ConfigError> {
         let invalid = |key: &str, problem: String| ConfigError::Invalid {
             key: format!("audiences.{key}"),
@@ -350,14 +416,49 @@ impl Config {
     }
 }
 
-fn describe_figment_error(e: figment::Error) -> String {
+/// The file's text. Read here rather than by figment, whose file provider silently
+/// skips anything that is not a regular file: `--config <(cat braid.toml)` and
+/// `--config /dev/stdin` are pipes, and must be read like any file.
+fn read_config_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::Load(if e.kind() == std::io::ErrorKind::NotFound {
+            format!("config file {} does not exist", path.display())
+        } else {
+            format!("config file {} cannot be read: {e}", path.display())
+        })
+    })
+}
+
+/// The `BRAID_` variables in the environment that are neither settings nor the command
+/// line's own.
+fn ignored_env() -> IgnoredEnv {
+    let mut names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            name.get(..ENV_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
+                && !is_setting(&name[ENV_PREFIX.len()..])
+                && !CLI_VARIABLES.iter().any(|v| v.eq_ignore_ascii_case(name))
+        })
+        .collect();
+    names.sort();
+    IgnoredEnv(names)
+}
+
+fn describe_figment_error(e: figment::Error, file: Option<&Path>) -> String {
     e.into_iter()
         .map(|err| {
             let key = err.path.join(".");
             let source = err
                 .metadata
                 .as_ref()
-                .map(|m| format!(" (from {})", m.name))
+                .map(|m| match file {
+                    // The file is given to figment as a string; name it as the file.
+                    Some(path) if m.name.ends_with("source string") => {
+                        format!(" (from config file {})", path.display())
+                    }
+                    _ => format!(" (from {})", m.name),
+                })
                 .unwrap_or_default();
             if key.is_empty() {
                 format!("{}{source}", err.kind)

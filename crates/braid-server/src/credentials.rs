@@ -2,7 +2,7 @@
 //! subject request credentials), braid creates a key and secret once, keeps them in
 //! `<data_dir>/credentials.json`, and reuses them on every later start.
 
-use crate::config::{AdminConfig, InputConfig};
+use braid_core::Secret;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -11,18 +11,37 @@ use std::path::Path;
 /// What `credentials.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GeneratedCredentials {
-    pub input: InputConfig,
-    pub admin: AdminConfig,
+    pub input: GeneratedCredential,
+    pub admin: GeneratedCredential,
     /// Credentials of the data subject request API (`/v3/...`). Absent in files written
     /// before it existed; added on the next start.
     #[serde(default)]
-    pub dsr: Option<AdminConfig>,
+    pub dsr: Option<GeneratedCredential>,
 }
 
-fn new_dsr_credentials() -> AdminConfig {
-    AdminConfig {
+/// One generated key and secret. The file is the one place a secret is written in
+/// clear (readable by its owner only); everywhere else it prints redacted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeneratedCredential {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub key: String,
+    #[serde(serialize_with = "braid_core::secret::serialize_exposed")]
+    pub secret: Secret,
+}
+
+impl GeneratedCredential {
+    /// The name used in logs, metrics and de-duplication.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.key)
+    }
+}
+
+fn new_dsr_credentials() -> GeneratedCredential {
+    GeneratedCredential {
+        name: None,
         key: format!("dsr-{}", random_token(20)),
-        secret: random_token(40),
+        secret: random_token(40).into(),
     }
 }
 
@@ -50,14 +69,15 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<(GeneratedCredentials,
         return Ok((creds, true));
     }
     let creds = GeneratedCredentials {
-        input: InputConfig {
+        input: GeneratedCredential {
             name: Some("default".into()),
             key: random_token(24),
-            secret: random_token(40),
+            secret: random_token(40).into(),
         },
-        admin: AdminConfig {
+        admin: GeneratedCredential {
+            name: None,
             key: "admin".into(),
-            secret: random_token(40),
+            secret: random_token(40).into(),
         },
         dsr: Some(new_dsr_credentials()),
     };

@@ -7,93 +7,141 @@
 //! logged, good ones are accepted.
 
 use crate::app::AppState;
-use crate::auth::{check_basic, AuthFailure};
+use crate::auth::{AuthFailure, Authenticated, Guard};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::post;
+use axum::{Extension, Json, Router};
 use braid_core::storage::{AppendOutcome, AppendRequest};
 use braid_core::{LogRecord, LogRecordKind};
 use braid_mparticle::BatchError;
 use serde_json::json;
 use std::sync::Arc;
 
-/// mParticle's error body: `{"errors":[{"code":"BAD_REQUEST","message":...}]}`.
-pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = json!({"errors": [{"code": code, "message": message.into()}]});
+/// The Events API routes, behind the inputs' credentials; every answer (refusals
+/// included) is counted in `braid_ingest_requests_total`.
+pub fn routes(inputs: Guard) -> Router<Arc<AppState>> {
+    let routes = Router::new()
+        .route("/v2/events", post(events))
+        .route("/v2/bulkevents", post(bulk))
+        .route("/v2/bulkevents/historical", post(bulk_historical));
+    inputs
+        .protect(routes)
+        .route_layer(middleware::from_fn(count_requests))
+}
+
+async fn count_requests(path: MatchedPath, request: Request, next: Next) -> Response {
+    let route = match path.as_str() {
+        "/v2/events" => "events",
+        "/v2/bulkevents" => "bulkevents",
+        _ => "bulkevents_historical",
+    };
+    let response = next.run(request).await;
+    metrics::counter!("braid_ingest_requests_total", "route" => route, "status" => response.status().as_u16().to_string()).increment(1);
+    response
+}
+
+/// Why the Events API refused a request. The answer is mParticle's error body:
+/// `{"errors":[{"code":"BAD_REQUEST","message":"events[1].data.event_name: missing"}]}`.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("missing or malformed basic authorization header")]
+    Unauthorized,
+    #[error("unknown input key or wrong secret")]
+    Forbidden,
+    #[error("request body exceeds {max} bytes")]
+    BodyTooLarge { max: usize },
+    /// The body could not be read (the extractor's own explanation).
+    #[error("{0}")]
+    UnreadableBody(String),
+    #[error("{0}")]
+    BatchTooLarge(BatchError),
+    #[error("{0}")]
+    InvalidBatch(BatchError),
+    #[error("$: expected a JSON array of batches ({0})")]
+    NotAnArray(serde_json::Error),
+    #[error("batch not stored, retry later: {0}")]
+    NotStored(String),
+}
+
+impl IngestError {
+    /// The HTTP status and mParticle's error code.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            IngestError::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            IngestError::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            IngestError::BodyTooLarge { .. } | IngestError::BatchTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            }
+            IngestError::UnreadableBody(_)
+            | IngestError::InvalidBatch(_)
+            | IngestError::NotAnArray(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            IngestError::NotStored(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+        }
+    }
+}
+
+impl From<AuthFailure> for IngestError {
+    fn from(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Missing => IngestError::Unauthorized,
+            AuthFailure::Wrong => IngestError::Forbidden,
+        }
+    }
+}
+
+impl IntoResponse for IngestError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let mut response = errors_body(status, code, &self.to_string());
+        if matches!(self, IngestError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"braid\""),
+            );
+        }
+        response
+    }
+}
+
+/// mParticle's error body, `{"errors":[{"code":"BAD_REQUEST","message":...}]}`; the
+/// admin API answers with it too.
+pub(crate) fn errors_body(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"errors": [{"code": code, "message": message}]});
     (status, Json(body)).into_response()
 }
 
-fn auth_error(failure: AuthFailure) -> Response {
-    match failure {
-        AuthFailure::Missing => {
-            let mut r = error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "missing or malformed basic authorization header",
-            );
-            r.headers_mut().insert(
-                "www-authenticate",
-                "Basic realm=\"braid\"".parse().expect("static header"),
-            );
-            r
+fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, IngestError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            IngestError::BodyTooLarge {
+                max: state.config.limits.max_request_bytes,
+            }
+        } else {
+            IngestError::UnreadableBody(rejection.body_text())
         }
-        AuthFailure::Wrong => error_response(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "unknown input key or wrong secret",
-        ),
-    }
+    })
 }
 
-fn body_or_error(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
-    match body {
-        Ok(b) => Ok(b),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!(
-                    "request body exceeds {} bytes",
-                    state.config.limits.max_request_bytes
-                ),
-            ))
-        }
-        Err(rejection) => Err(error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            rejection.body_text(),
-        )),
-    }
-}
-
-fn record_request(route: &'static str, status: StatusCode) {
-    metrics::counter!("braid_ingest_requests_total", "route" => route, "status" => status.as_u16().to_string()).increment(1);
-}
-
-/// Parse and validate one batch's bytes; returns the error to report for it.
-fn check_batch(
-    state: &AppState,
-    raw: &[u8],
-) -> Result<braid_mparticle::Batch, (StatusCode, BatchError)> {
+/// Parse and validate one batch's bytes.
+fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, IngestError> {
     if raw.len() > state.config.limits.max_batch_bytes {
-        return Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            BatchError {
-                path: "$".into(),
-                reason: format!(
-                    "batch is {} bytes, at most {} allowed",
-                    raw.len(),
-                    state.config.limits.max_batch_bytes
-                ),
-            },
-        ));
+        return Err(IngestError::BatchTooLarge(BatchError {
+            path: "$".into(),
+            reason: format!(
+                "batch is {} bytes, at most {} allowed",
+                raw.len(),
+                state.config.limits.max_batch_bytes
+            ),
+        }));
     }
-    let batch = braid_mparticle::parse_batch(raw).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    braid_mparticle::validate_batch(&batch, &state.batch_limits)
-        .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+    let batch = braid_mparticle::parse_batch(raw).map_err(IngestError::InvalidBatch)?;
+    braid_mparticle::validate_batch(&batch, &state.config.limits)
+        .map_err(IngestError::InvalidBatch)?;
     Ok(batch)
 }
 
@@ -121,63 +169,27 @@ fn append_request(
     }
 }
 
-/// Milliseconds since the UNIX epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 async fn commit(
     state: &AppState,
     requests: Vec<AppendRequest>,
-) -> Result<Vec<AppendOutcome>, Response> {
-    state.committer.append(requests).await.map_err(|e| {
-        error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            format!("batch not stored, retry later: {e}"),
-        )
-    })
+) -> Result<Vec<AppendOutcome>, IngestError> {
+    state
+        .committer
+        .append(requests)
+        .await
+        .map_err(IngestError::NotStored)
 }
 
 /// `POST /v2/events`: one batch.
 pub async fn events(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(Authenticated(input)): Extension<Authenticated>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let response = events_inner(&state, &headers, body).await;
-    record_request("events", response.status());
-    response
-}
-
-async fn events_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let input = match check_basic(headers, &state.inputs) {
-        Ok(name) => name.to_string(),
-        Err(f) => return auth_error(f),
-    };
-    let body = match body_or_error(state, body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let batch = match check_batch(state, &body) {
-        Ok(b) => b,
-        Err((status, e)) => {
-            tracing::info!(input = %input, error = %e, "batch refused");
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "PAYLOAD_TOO_LARGE"
-            } else {
-                "BAD_REQUEST"
-            };
-            return error_response(status, code, e.to_string());
-        }
-    };
+) -> Result<Response, IngestError> {
+    let body = read_body(&state, body)?;
+    let batch = check_batch(&state, &body).inspect_err(|e| {
+        tracing::info!(input = %input, error = %e, "batch refused");
+    })?;
     let request = append_request(
         state.clock.now_ms(),
         &input,
@@ -185,79 +197,47 @@ async fn events_inner(
         &batch,
         &body,
     );
-    match commit(state, vec![request]).await {
-        Ok(outcomes) => {
-            let duplicate = matches!(outcomes.first(), Some(AppendOutcome::Duplicate(_)));
-            if duplicate {
-                metrics::counter!("braid_ingest_duplicate_batches_total").increment(1);
-            }
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({"accepted": 1, "duplicates": u8::from(duplicate)})),
-            )
-                .into_response()
-        }
-        Err(r) => r,
+    let outcomes = commit(&state, vec![request]).await?;
+    let duplicate = matches!(outcomes.first(), Some(AppendOutcome::Duplicate(_)));
+    if duplicate {
+        metrics::counter!("braid_ingest_duplicate_batches_total").increment(1);
     }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": 1, "duplicates": u8::from(duplicate)})),
+    )
+        .into_response())
 }
 
 /// `POST /v2/bulkevents`: up to 100 batches, forwarded.
 pub async fn bulk(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(Authenticated(input)): Extension<Authenticated>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let response = bulk_inner(&state, &headers, body, LogRecordKind::Live).await;
-    record_request("bulkevents", response.status());
-    response
+) -> Result<Response, IngestError> {
+    bulk_of_kind(&state, &input, body, LogRecordKind::Live).await
 }
 
 /// `POST /v2/bulkevents/historical`: like bulk, stored but never forwarded.
 pub async fn bulk_historical(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(Authenticated(input)): Extension<Authenticated>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let response = bulk_inner(&state, &headers, body, LogRecordKind::Historical).await;
-    record_request("bulkevents_historical", response.status());
-    response
+) -> Result<Response, IngestError> {
+    bulk_of_kind(&state, &input, body, LogRecordKind::Historical).await
 }
 
-async fn bulk_inner(
+async fn bulk_of_kind(
     state: &AppState,
-    headers: &HeaderMap,
+    input: &str,
     body: Result<Bytes, BytesRejection>,
     kind: LogRecordKind,
-) -> Response {
-    let input = match check_basic(headers, &state.inputs) {
-        Ok(name) => name.to_string(),
-        Err(f) => return auth_error(f),
-    };
-    let body = match body_or_error(state, body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(&body) {
-        Ok(items) => items,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                format!("$: expected a JSON array of batches ({e})"),
-            );
-        }
-    };
-    let max = state.config.limits.max_bulk_batches;
-    if items.len() > max {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!(
-                "$: {} batches in one request, at most {max} allowed",
-                items.len()
-            ),
-        );
-    }
+) -> Result<Response, IngestError> {
+    let body = read_body(state, body)?;
+    let items: Vec<&serde_json::value::RawValue> =
+        serde_json::from_slice(&body).map_err(IngestError::NotAnArray)?;
+    braid_mparticle::limits::check_bulk_len(items.len(), &state.config.limits)
+        .map_err(IngestError::InvalidBatch)?;
     let mut requests = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, raw) in items.iter().enumerate() {
@@ -266,15 +246,15 @@ async fn bulk_inner(
             Ok(batch) => {
                 requests.push(append_request(
                     state.clock.now_ms(),
-                    &input,
+                    input,
                     kind,
                     &batch,
                     bytes,
                 ));
             }
-            Err((_, e)) => {
+            Err(e) => {
                 tracing::info!(input = %input, index, error = %e, "batch in bulk request refused");
-                metrics::counter!("braid_ingest_rejected_batches_total", "input" => input.clone())
+                metrics::counter!("braid_ingest_rejected_batches_total", "input" => input.to_string())
                     .increment(1);
                 rejected.push(json!({"index": index, "code": "BAD_REQUEST", "message": format!("[{index}].{e}")}));
             }
@@ -283,21 +263,16 @@ async fn bulk_inner(
     let mut duplicates = 0usize;
     let accepted = requests.len();
     if !requests.is_empty() {
-        match commit(state, requests).await {
-            Ok(outcomes) => {
-                duplicates = outcomes
-                    .iter()
-                    .filter(|o| matches!(o, AppendOutcome::Duplicate(_)))
-                    .count();
-                metrics::counter!("braid_ingest_duplicate_batches_total")
-                    .increment(duplicates as u64);
-            }
-            Err(r) => return r,
-        }
+        let outcomes = commit(state, requests).await?;
+        duplicates = outcomes
+            .iter()
+            .filter(|o| matches!(o, AppendOutcome::Duplicate(_)))
+            .count();
+        metrics::counter!("braid_ingest_duplicate_batches_total").increment(duplicates as u64);
     }
-    (
+    Ok((
         StatusCode::ACCEPTED,
         Json(json!({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})),
     )
-        .into_response()
+        .into_response())
 }

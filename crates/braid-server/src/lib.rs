@@ -3,7 +3,7 @@
 //!
 //! - `config`: the TOML configuration and its environment overrides;
 //! - `credentials`: first-run input and admin credentials;
-//! - `auth`: HTTP Basic checks in constant time;
+//! - `auth`: HTTP Basic checks in constant time, as a layer per sub-router;
 //! - `ingest`: `/v2/events`, `/v2/bulkevents`, `/v2/bulkevents/historical`;
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
@@ -11,15 +11,11 @@
 //! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
 //! - `audiences_cli`: `braid audiences ...`, a client of that API;
-//! - `clock`: the one clock ingest and the worker read (movable in tests);
 //! - `calculated_api`: `/api/v1/calculated-attributes...` (definitions, backfill jobs);
 //! - `calculated_cli`: `braid calculated-attributes ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
+//! - `shutdown`: one signal and one grace period for every background task;
 //! - `app`: wiring it all together, start and graceful shutdown.
-
-// Handlers return `Result<_, Response>` so an early answer is a `?` away; the size of
-// `Response` in the error variant is irrelevant next to an HTTP round trip.
-#![allow(clippy::result_large_err)]
 
 pub mod admin;
 pub mod app;
@@ -28,12 +24,12 @@ pub mod audiences_cli;
 pub mod auth;
 pub mod calculated_api;
 pub mod calculated_cli;
-pub mod clock;
 pub mod committer;
 pub mod config;
 pub mod credentials;
 pub mod dsr;
 pub mod ingest;
+pub mod shutdown;
 pub mod telemetry;
 pub mod worker;
 

@@ -1,6 +1,7 @@
 //! The `braid` command line.
 
 use anyhow::Context;
+use braid_core::Secret;
 use braid_server::config::Config;
 use braid_server::{telemetry, Server};
 use clap::{Parser, Subcommand};
@@ -112,7 +113,7 @@ fn main() -> anyhow::Result<()> {
 fn admin_endpoint(
     path: Option<PathBuf>,
     url: Option<String>,
-) -> anyhow::Result<(String, String, String)> {
+) -> anyhow::Result<(String, String, Secret)> {
     let config = load(path)?;
     let base = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
     let (key, secret) = match &config.admin {
@@ -125,17 +126,28 @@ fn admin_endpoint(
     Ok((base, key, secret))
 }
 
+/// Load the configuration for a command that is not `serve`; stray `BRAID_` variables
+/// are named on stderr.
 fn load(config: Option<PathBuf>) -> anyhow::Result<Config> {
-    Config::load(config.as_deref()).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+    let (config, ignored) = Config::load_noting_ignored(config.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    if let Some(warning) = ignored.warning() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
-    match Config::load(path.as_deref()) {
-        Ok(config) => {
+    match Config::load_noting_ignored(path.as_deref()) {
+        Ok((config, ignored)) => {
+            if let Some(warning) = ignored.warning() {
+                eprintln!("warning: {warning}");
+            }
             println!("configuration is valid");
+            // Secrets serialise as `<redacted>`.
             println!(
                 "{}",
-                toml::to_string_pretty(&redacted(config)).context("rendering the configuration")?
+                toml::to_string_pretty(&config).context("rendering the configuration")?
             );
             Ok(())
         }
@@ -146,23 +158,13 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
     }
 }
 
-fn redacted(mut config: Config) -> Config {
-    for input in &mut config.inputs {
-        input.secret = "<redacted>".into();
-    }
-    if let Some(admin) = &mut config.admin {
-        admin.secret = "<redacted>".into();
-    }
-    config.delivery.redact();
-    if config.dsr.secret.is_some() {
-        config.dsr.secret = Some("<redacted>".into());
-    }
-    config
-}
-
 fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = load(path.clone())?;
+    let (config, ignored) = Config::load_noting_ignored(path.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     telemetry::init_logging(config.server.log_format == "json");
+    if let Some(warning) = ignored.warning() {
+        tracing::warn!(variables = ?ignored.0, "{warning}");
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         // Listen for signals before anything starts, so an early SIGTERM is a clean stop.
@@ -190,12 +192,14 @@ fn print_first_run(
     creds: &braid_server::credentials::GeneratedCredentials,
 ) {
     let file = config.server.data_dir.join("credentials.json");
-    let (key, secret) = (&creds.input.key, &creds.input.secret);
-    let (admin_key, admin_secret) = (&creds.admin.key, &creds.admin.secret);
+    // Printing generated credentials once, on the run that made them, is the point here.
+    let (key, secret) = (&creds.input.key, creds.input.secret.expose());
+    let (admin_key, admin_secret) = (&creds.admin.key, creds.admin.secret.expose());
     let dsr = match &creds.dsr {
         Some(d) if config.dsr.key.is_none() => format!(
             "  data subject requests (/v3/requests): key {}   secret {}\n",
-            d.key, d.secret
+            d.key,
+            d.secret.expose()
         ),
         _ => String::new(),
     };
@@ -258,10 +262,6 @@ fn reload(path: Option<&std::path::Path>, server: &Server) {
                 .state()
                 .delivery
                 .update_api_key(config.delivery.rest_api_key.clone());
-            server
-                .state()
-                .dsr
-                .update_api_key(config.delivery.rest_api_key.clone());
             tracing::info!("configuration reloaded: braze rest key applied; other changes take effect on restart");
         }
         Err(e) => {
@@ -289,7 +289,7 @@ fn dead_letters(
                             "{base}/api/v1/dead-letters?after={after}&limit={}",
                             (limit - printed).min(1000)
                         ))
-                        .basic_auth(&key, Some(&secret))
+                        .basic_auth(&key, Some(secret.expose()))
                         .send()
                         .await?
                         .error_for_status()?
@@ -309,7 +309,7 @@ fn dead_letters(
             DeadLetterAction::Replay { ids } => {
                 let answer: serde_json::Value = client
                     .post(format!("{base}/api/v1/dead-letters/replay"))
-                    .basic_auth(&key, Some(&secret))
+                    .basic_auth(&key, Some(secret.expose()))
                     .json(&serde_json::json!({"ids": ids}))
                     .send()
                     .await?

@@ -89,7 +89,7 @@ pub struct AudienceTiming {
     /// Notified when the admin API queues a job.
     pub wake: Arc<Notify>,
     /// What "now" is for re-checks and jobs.
-    pub clock: crate::clock::Clock,
+    pub clock: braid_core::clock::Clock,
 }
 
 /// One step of audience work; returns whether there was any.

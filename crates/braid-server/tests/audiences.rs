@@ -5,6 +5,7 @@
 mod common;
 
 use braid_audiences::{Audience, SendSegmentsAs};
+use braid_core::clock::now_ms;
 use braid_server::config::Config;
 use braze_sim::{SimConfig, SimHandle};
 use common::*;
@@ -42,10 +43,6 @@ fn event(customer_id: &str, name: &str, ts_ms: i64) -> Value {
     json!({"user_identities": {"customer_id": customer_id},
         "events": [{"event_type": "custom_event", "data": {"event_name": name, "custom_event_type": "other",
             "timestamp_unixtime_ms": ts_ms}}]})
-}
-
-fn now_ms() -> i64 {
-    braid_server::ingest::now_ms()
 }
 
 async fn send(braid: &TestBraid, body: Value) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 async fn with_sim(key: &str) -> (SimHandle, TestBraid) {
     let key = key.to_string();
     start_with_sim(SimConfig::default(), move |c| {
-        c.delivery.rest_api_key = Some(key);
+        c.delivery.rest_api_key = Some(key.into());
         c.delivery.auth_probe_interval_ms = 200;
     })
     .await

@@ -29,7 +29,7 @@ fn definition(value: Value) -> CalculatedAttribute {
 }
 
 fn now_ms() -> i64 {
-    braid_server::ingest::now_ms()
+    braid_core::clock::now_ms()
 }
 
 fn purchase(customer_id: &str, amount: f64, ts_ms: i64) -> Value {
@@ -102,7 +102,7 @@ async fn wait_job(braid: &TestBraid, job: u64) -> Value {
     panic!("calculated attribute job {job} did not finish");
 }
 
-fn clock(braid: &TestBraid) -> braid_server::clock::Clock {
+fn clock(braid: &TestBraid) -> braid_core::clock::Clock {
     braid.server.as_ref().unwrap().state().clock.clone()
 }
 

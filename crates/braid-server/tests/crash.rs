@@ -112,7 +112,7 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
                     let mut body = common::batch(&format!("crash-{n}"), "Crash Test");
                     body["source_request_id"] = serde_json::json!(format!("crash-req-{n}"));
                     body["events"][0]["data"]["timestamp_unixtime_ms"] =
-                        serde_json::json!(now_ms());
+                        serde_json::json!(braid_core::clock::now_ms());
                     let sent = client
                         .post(format!("{base}/v2/events"))
                         .basic_auth(common::KEY, Some(common::SECRET))
@@ -248,11 +248,4 @@ async fn sigkill_under_load_loses_no_accepted_batch() {
         duplicated.is_empty(),
         "batches applied more than once: {duplicated:?}"
     );
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }

@@ -17,7 +17,6 @@ const DSR_SECRET: &str = "dsr-secret-123";
 fn with_dsr(c: &mut Config) {
     c.dsr.key = Some(DSR_KEY.into());
     c.dsr.secret = Some(DSR_SECRET.into());
-    c.dsr.forward_interval_ms = 50;
 }
 
 async fn with_sim(edit: impl FnOnce(&mut Config) + Send + 'static) -> (SimHandle, TestBraid) {

@@ -442,3 +442,82 @@ async fn faults_in_phases_lose_nothing_keep_order_and_count_dead_letters() {
     braid.stop().await;
     sim.shutdown().await;
 }
+
+/// Braze hangs on every call, so at shutdown delivery's request is still in flight when
+/// the one grace period ends: delivery is aborted and named, every other task stops in
+/// time, and the batch delivery was holding is still queued and reaches Braze from the
+/// next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_aborts_delivery_stuck_past_the_one_grace_period_and_loses_nothing() {
+    const WAIT: Duration = Duration::from_secs(120);
+    let sim = braze_sim::start(SimConfig {
+        seed: Some(11),
+        ..SimConfig::default()
+    })
+    .expect("sim starts");
+    sim.set_faults(Faults {
+        timeout_rate: 1.0,
+        ..Faults::default()
+    });
+    let url = sim.base_url();
+    let point_at_sim = move |c: &mut braid_server::Config| {
+        c.delivery.instance = url.parse().expect("custom url");
+        c.delivery.rest_api_key = Some("sim-key".into());
+        // Longer than braze-sim's hang: only the shutdown deadline ends the call.
+        c.delivery.request_timeout_ms = 600_000;
+        c.delivery.linger_ms = 5;
+        c.server.shutdown_grace_secs = 1;
+    };
+    let mut braid = start_with(point_at_sim.clone()).await;
+    assert_eq!(
+        braid
+            .post("/v2/events", &common::batch("stuck-1", "Held"))
+            .await
+            .0,
+        202
+    );
+    wait_for("braze-sim to hold delivery's call", WAIT, || {
+        sim.state().stats().timeouts >= 1
+    })
+    .await;
+
+    let server = braid.server.take().expect("running");
+    let report = server.shutdown().await;
+    assert_eq!(report.aborted, vec!["delivery"]);
+    assert_eq!(
+        report.finished,
+        vec![
+            "http",
+            "committer",
+            "pipeline worker",
+            "data subject requests"
+        ]
+    );
+
+    sim.set_faults(Faults::default());
+    // The aborted delivery's in-flight sends are dropped as the runtime gets to them;
+    // the store opens again once the last of them has let go of it.
+    let started = Instant::now();
+    let mut attempts = 0;
+    let again = loop {
+        let mut config = test_config(braid.dir.path());
+        point_at_sim(&mut config);
+        attempts += 1;
+        match braid_server::Server::start(config).await {
+            Ok(server) => break server,
+            Err(e) if started.elapsed() < WAIT => {
+                eprintln!("restart attempt {attempts}: {e:#}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("no restart after {attempts} attempts: {e:#}"),
+        }
+    };
+    wait_for("the held batch to reach braze-sim", WAIT, || {
+        sim.state()
+            .user("stuck-1")
+            .is_some_and(|u| u.events.iter().any(|e| e["name"] == "Held"))
+    })
+    .await;
+    again.shutdown().await;
+    sim.shutdown().await;
+}

@@ -122,6 +122,88 @@ async fn missing_credentials_get_401_and_wrong_ones_403() {
     braid.stop().await;
 }
 
+/// Each API surface's credentials are checked by a layer in front of its routes, and
+/// each refuses in its own error body; refusals still count as ingest requests, open
+/// routes stay open, and a path no route matches is a 404, not a refusal.
+#[tokio::test]
+async fn each_surface_refuses_in_its_own_body() {
+    let braid = start().await;
+    let send = |method: reqwest::Method, path: &str, auth: Option<(&str, &str)>| {
+        let mut request = braid
+            .client
+            .request(method, format!("{}{path}", braid.base));
+        if let Some((key, secret)) = auth {
+            request = request.basic_auth(key, Some(secret));
+        }
+        async move {
+            let r = request.send().await.expect("request");
+            let status = r.status().as_u16();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            (status, challenge, body)
+        }
+    };
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+
+    let (status, challenge, body) = send(post.clone(), "/v2/bulkevents", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge.as_deref(), Some("Basic realm=\"braid\""));
+    assert_eq!(
+        body,
+        json!({"errors": [{"code": "UNAUTHORIZED", "message": "missing or malformed basic authorization header"}]})
+    );
+    let (status, _, body) = send(post.clone(), "/v2/events", Some((KEY, "nope"))).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({"errors": [{"code": "FORBIDDEN", "message": "unknown input key or wrong secret"}]})
+    );
+
+    let (status, _, body) = send(get.clone(), "/api/v1/delivery", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        json!({"errors": [{"code": "UNAUTHORIZED", "message": "admin credentials required"}]})
+    );
+    let (status, _, body) = send(get.clone(), "/api/v1/dsr/requests", Some((KEY, SECRET))).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({"errors": [{"code": "FORBIDDEN", "message": "wrong admin credentials"}]})
+    );
+
+    let (status, _, body) = send(get.clone(), "/v3/requests/abc", None).await;
+    assert_eq!(status, 401);
+    let message = "data subject request credentials required (HTTP Basic)";
+    assert_eq!(
+        body,
+        json!({"error": {"code": 401, "message": message,
+            "errors": [{"domain": "opendsr", "reason": "Unauthorized", "message": message}]}})
+    );
+    let (status, _, body) = send(post, "/v3/requests", Some((ADMIN_KEY, ADMIN_SECRET))).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["errors"][0]["reason"], "Forbidden");
+
+    let (status, _, body) = send(get.clone(), "/v3/discovery", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["api_version"], "3.0");
+    let (status, _, _) = send(get, "/api/v1/no-such-route", None).await;
+    assert_eq!(status, 404);
+
+    let metrics = braid.metrics().await;
+    let refused = metrics.lines().find(|line| {
+        line.starts_with("braid_ingest_requests_total{")
+            && line.contains("route=\"bulkevents\"")
+            && line.contains("status=\"401\"")
+    });
+    assert!(refused.is_some(), "401 not counted:\n{metrics}");
+    braid.stop().await;
+}
+
 #[tokio::test]
 async fn malformed_input_names_the_json_path() {
     let braid = start().await;

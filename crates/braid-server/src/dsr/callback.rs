@@ -49,10 +49,10 @@ fn destination_name(status: DestinationStatus) -> &'static str {
 }
 
 impl Dsr {
-    /// When braid expects to finish a request received at `received_ms`: after one
-    /// forwarding interval, plus an hour of slack for retries.
+    /// When braid expects to finish a request received at `received_ms`: once its
+    /// processing delay has passed, plus an hour of slack for Braze's retries.
     pub fn expected_completion_ms(&self, received_ms: i64) -> i64 {
-        received_ms + self.config.forward_interval_ms as i64 + 3_600_000
+        received_ms + self.config.processing_delay_ms as i64 + 3_600_000
     }
 
     /// The status document of a request. `base_url` builds `results_url`.

@@ -1,6 +1,8 @@
-//! The `[dsr]` section: credentials of the data subject request API, how erasures are
-//! forwarded to Braze, and how long access results are kept.
+//! The `[dsr]` section: credentials of the data subject request API, when work on a
+//! request starts, and how long access results are kept. (Erasures reach Braze through
+//! delivery, under the `[delivery]` settings.)
 
+use braid_core::Secret;
 use serde::{Deserialize, Serialize};
 
 /// Data subject requests (OpenDSR / mParticle DSR API v3).
@@ -11,12 +13,7 @@ pub struct DsrConfig {
     /// braid generates a key and secret on first run (in `<data_dir>/credentials.json`).
     pub key: Option<String>,
     /// The secret that goes with `key` (at least 8 characters).
-    pub secret: Option<String>,
-    /// Erasures are forwarded to Braze as `/users/delete` once this many external ids
-    /// are waiting. Default 1000.
-    pub forward_batch_size: usize,
-    /// ... or once the oldest waiting id has waited this long, in ms. Default 60000.
-    pub forward_interval_ms: u64,
+    pub secret: Option<Secret>,
     /// How long a new request stays `pending` (and can be cancelled) before work on it
     /// starts, in ms. Default 0: work starts at once.
     pub processing_delay_ms: u64,
@@ -37,8 +34,6 @@ impl Default for DsrConfig {
         DsrConfig {
             key: None,
             secret: None,
-            forward_batch_size: 1000,
-            forward_interval_ms: 60_000,
             processing_delay_ms: 0,
             results_retention_hours: 168,
             public_url: None,
@@ -63,12 +58,6 @@ impl DsrConfig {
             (Some(_), None) => return fail("secret", "is required when key is set"),
             (None, Some(_)) => return fail("key", "is required when secret is set"),
             (None, None) => {}
-        }
-        if self.forward_batch_size == 0 {
-            return fail("forward_batch_size", "must be greater than 0");
-        }
-        if self.forward_interval_ms == 0 {
-            return fail("forward_interval_ms", "must be greater than 0");
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -107,11 +96,6 @@ mod tests {
             ..DsrConfig::default()
         };
         assert_eq!(short.validate().unwrap_err().0, "secret");
-        let zero = DsrConfig {
-            forward_batch_size: 0,
-            ..DsrConfig::default()
-        };
-        assert_eq!(zero.validate().unwrap_err().0, "forward_batch_size");
         let url = DsrConfig {
             public_url: Some("braid.example.com".into()),
             ..DsrConfig::default()

@@ -6,8 +6,8 @@
 //! - `request`: reading and validating `POST /v3/requests` (both identity forms);
 //! - `record`: the stored request, its statuses and the audit trail;
 //! - `lookup`: finding the person's profiles (raw and hashed identities), the export;
-//! - `process`: the background task that works requests through their states;
-//! - `forward`: batching erased external ids into `/users/delete` and retrying;
+//! - `process`: the background task that works requests through their states and
+//!   hands erasures to delivery as `/users/delete` entries;
 //! - `callback`: signed status callbacks;
 //! - `signing`: the RSA key pair and certificate;
 //! - `routes`: the HTTP handlers.
@@ -22,17 +22,16 @@
 //!    remove each profile everywhere (profile, identity index, sent state, history,
 //!    audience memberships (held in the profile), outbox entries, dead letters), prune
 //!    the ingest log through the cursor and compact both files, so the bytes are gone.
-//! 4. The forwarder waits until no Braze request that was in flight at the erasure can
-//!    still be sent, then deletes the external ids in Braze, at most 50 per request,
-//!    when `forward_batch_size` ids wait or the oldest has waited `forward_interval_ms`.
-//!    Failures are retried as delivery retries them; the request stays `in_progress`
-//!    meanwhile.
+//! 4. Each external id is queued in the outbox as a `Delete` entry on its profile's lane,
+//!    behind any request of that lane still in flight. Delivery sends them as
+//!    `/users/delete` (at most 50 ids per request) with its retries and dry run, and
+//!    reports each request's outcome; the request stays `in_progress` until every id is
+//!    acknowledged (or refused for good).
 //! 5. `completed`: identities are dropped from the record (salted hashes stay), the store
 //!    is compacted again, callbacks are sent.
 
 pub mod callback;
 pub mod config;
-pub mod forward;
 pub mod lookup;
 pub mod process;
 pub mod record;
@@ -86,7 +85,12 @@ pub struct Dsr {
     signer: OnceCell<Arc<Signer>>,
     /// Wakes the processor (new request, cancel).
     pub(crate) wake: Notify,
-    pub(crate) forwarder: forward::Forwarder,
+    /// Delivery, which sends the erasures' `/users/delete` requests.
+    pub(crate) delivery: braid_delivery::DeliveryHandle,
+    /// What delivery reports about those requests, until the processor takes it.
+    pub(crate) delete_reports: parking_lot::Mutex<
+        Option<tokio::sync::mpsc::UnboundedReceiver<braid_delivery::DeleteReport>>,
+    >,
     pub(crate) http: reqwest::Client,
     /// The last callback task of each unfinished request (callbacks go out in order).
     pub(crate) callback_chains:
@@ -98,15 +102,15 @@ pub struct Dsr {
 }
 
 impl Dsr {
-    /// Load stored requests and prepare the service.
+    /// Load stored requests and prepare the service. Call before delivery runs, so that
+    /// no report about a `/users/delete` request is missed.
     pub async fn open(
         config: DsrConfig,
         credentials: Vec<Credential>,
         store: EmbeddedStore,
         data_dir: &Path,
         braze: BrazeSettings,
-        delivery: &braid_delivery::DeliveryConfig,
-        delivery_handle: braid_delivery::DeliveryHandle,
+        delivery: braid_delivery::DeliveryHandle,
     ) -> Result<Dsr, DsrError> {
         let salt = load_or_create_salt(data_dir)?;
         let loader = store.clone();
@@ -114,7 +118,6 @@ impl Dsr {
             .await
             .map_err(|e| DsrError::Task(e.to_string()))??;
         let records = records.into_iter().map(|r| (r.id.clone(), r)).collect();
-        let forwarder = forward::Forwarder::new(delivery, data_dir, delivery_handle)?;
         Ok(Dsr {
             config,
             credentials,
@@ -126,7 +129,8 @@ impl Dsr {
             persist_lock: tokio::sync::Mutex::new(()),
             signer: OnceCell::new(),
             wake: Notify::new(),
-            forwarder,
+            delete_reports: parking_lot::Mutex::new(Some(delivery.delete_reports())),
+            delivery,
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
@@ -187,12 +191,6 @@ impl Dsr {
     /// A copy of one record.
     pub fn record(&self, id: &str) -> Option<DsrRecord> {
         self.records.lock().get(id).cloned()
-    }
-
-    /// Use another Braze REST key for forwarding (config reload); `None` is dry run.
-    pub fn update_api_key(&self, key: Option<String>) {
-        self.forwarder.set_key(key);
-        self.wake.notify_one();
     }
 }
 

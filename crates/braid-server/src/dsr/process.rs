@@ -1,28 +1,39 @@
 //! The background work on requests: a processor that moves them through their states
-//! and does the local part (erasure in the store, or the access export), and a
-//! forwarder loop that batches erased external ids into Braze `/users/delete` calls.
+//! and does the local part (erasure in the store, or the access export), and a listener
+//! that hears from delivery what became of the erasures' `/users/delete` requests.
 //!
-//! The two loops touch a record in different phases (the processor until its local part
-//! is done, the forwarder afterwards), so they never race on one record.
+//! An erasure hands its Braze external ids to delivery as `Delete` outbox entries, on
+//! each profile's lane after the profile's data was removed, so delivery sends them with
+//! its one client, retries and dry-run path, and nothing about the person can follow the
+//! delete. The request completes once delivery reports every id acknowledged (or refused
+//! for good); during an outage it stays `in_progress`, showing delivery's last problem.
 
-use super::forward::{Forwarded, MAX_IDS_PER_DELETE};
-use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, Status};
+use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, PendingDelete, Status};
 use super::request::RequestType;
 use super::{lookup, Dsr, DsrError};
 use braid_braze::mapping::external_id;
-use braid_core::storage::{Erased, IngestLog, Maintenance, StateStore};
+use braid_core::clock::now_ms;
+use braid_core::storage::{lane_of, Erased, IngestLog, Maintenance, Outbox, StateStore};
+use braid_core::{OutboxEntry, OutboxPayload};
+use braid_delivery::DeleteReport;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::watch;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 
 /// How often the processor looks at its requests without being woken (the pipeline
 /// cursor it waits for is not signalled to it).
 const POLL: Duration = Duration::from_millis(200);
 
-/// Run the processor and the forwarder until `shutdown` turns true.
+/// Run the processor and the listener to delivery's delete reports until `shutdown`
+/// turns true.
 pub async fn run(dsr: Arc<Dsr>, shutdown: watch::Receiver<bool>) {
-    let forwarder = tokio::spawn(forward_loop(dsr.clone(), shutdown.clone()));
+    let reports = dsr.delete_reports.lock().take();
+    let listener =
+        reports.map(|reports| tokio::spawn(listen(dsr.clone(), reports, shutdown.clone())));
+    if let Err(e) = dsr.queue_waiting_deletes_again().await {
+        tracing::error!(error = %e, "queueing the erasures that wait for braze failed");
+    }
     let mut stop = shutdown;
     loop {
         if let Err(e) = dsr.step().await {
@@ -37,13 +48,27 @@ pub async fn run(dsr: Arc<Dsr>, shutdown: watch::Receiver<bool>) {
             break;
         }
     }
-    let _ = forwarder.await;
+    if let Some(listener) = listener {
+        let _ = listener.await;
+    }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// Apply delivery's delete reports to the requests until shutdown.
+async fn listen(
+    dsr: Arc<Dsr>,
+    mut reports: mpsc::UnboundedReceiver<DeleteReport>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let report = tokio::select! {
+            report = reports.recv() => report,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let Some(report) = report else { return };
+        if let Err(e) = dsr.on_delete_report(report).await {
+            tracing::error!(error = %e, "recording braze's answer to an erasure failed");
+        }
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -168,36 +193,42 @@ impl Dsr {
         Ok(())
     }
 
-    /// Remove the subject from the store. Their Braze external ids are recorded durably
-    /// first, so a crash between the two steps cannot lose what Braze must delete.
-    /// Returns true when nothing is left to forward (the request can complete).
+    /// Remove the subject from the store, then queue the deletes for Braze. Their Braze
+    /// external ids are recorded durably first, so a crash between the steps cannot lose
+    /// what Braze must delete. Returns true when nothing is left to delete in Braze (the
+    /// request can complete).
     async fn erase_locally(&self, record: &DsrRecord) -> Result<bool, DsrError> {
         let (store, identities, settings) = (
             self.store.clone(),
             record.identities.clone(),
             self.braze.clone(),
         );
-        let (mpids, external_ids) = blocking(move || {
+        let (mpids, deletes) = blocking(move || {
             let mpids = lookup::find_profiles(&store, &identities)?;
-            let external_ids = store.transact(|txn| {
-                let mut ids = Vec::new();
+            let deletes = store.transact(|txn| {
+                let mut deletes = Vec::new();
                 for &mpid in &mpids {
                     if let Some(profile) = txn.profile(mpid)? {
-                        ids.extend(external_id(&settings, mpid, &profile.identities));
+                        deletes.extend(external_id(&settings, mpid, &profile.identities).map(
+                            |external_id| PendingDelete {
+                                external_id,
+                                mpid: mpid.0,
+                            },
+                        ));
                     }
                 }
-                Ok(ids)
+                Ok(deletes)
             })?;
-            Ok((mpids, external_ids))
+            Ok((mpids, deletes))
         })
         .await?;
         self.update(&record.id, |r| {
-            for id in external_ids {
-                if !r.braze.pending_external_ids.contains(&id) {
-                    r.braze.pending_external_ids.push(id);
+            for delete in deletes {
+                if !r.braze.pending_deletes.contains(&delete) {
+                    r.braze.pending_deletes.push(delete);
                 }
             }
-            r.braze.external_ids = r.braze.pending_external_ids.len() as u32;
+            r.braze.external_ids = r.braze.pending_deletes.len() as u32;
         });
         self.persist(&record.id).await?;
 
@@ -220,19 +251,81 @@ impl Dsr {
         }
         metrics::counter!("braid_dsr_profiles_erased_total").increment(u64::from(local.profiles));
         let now = now_ms();
+        // Marked done before the deletes are queued: delivery may report on them at once.
         let updated = self.update(&record.id, |r| {
             r.local = local;
             r.local_done = true;
-            if r.braze.pending_external_ids.is_empty() {
-                // Nobody braid knows was ever named in Braze: nothing to forward.
+            if r.braze.pending_deletes.is_empty() {
+                // Nobody braid knows was ever named in Braze: nothing to delete there.
                 r.braze.status = DestinationStatus::Skipped;
                 r.scrub();
             } else {
                 r.braze.ready_ms = Some(now);
             }
         });
+        if let Some(record) = updated
+            .as_ref()
+            .filter(|r| !r.braze.pending_deletes.is_empty())
+        {
+            self.queue_deletes(record.braze.pending_deletes.clone())
+                .await?;
+        }
         self.persist(&record.id).await?;
         Ok(updated.is_some_and(|r| r.braze.status == DestinationStatus::Skipped))
+    }
+
+    /// Queue `/users/delete` entries for delivery, each on its profile's lane (behind
+    /// whatever of that lane is in flight, so no older request can overtake it).
+    async fn queue_deletes(&self, deletes: Vec<PendingDelete>) -> Result<(), DsrError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let lanes = Outbox::lane_count(&store);
+            let accepted_ms = now_ms();
+            let mut per_lane: BTreeMap<u32, Vec<OutboxEntry>> = BTreeMap::new();
+            for delete in deletes {
+                per_lane
+                    .entry(lane_of(braid_mparticle::Mpid(delete.mpid), lanes))
+                    .or_default()
+                    .push(OutboxEntry {
+                        mpid: delete.mpid,
+                        payload: OutboxPayload::Delete {
+                            external_id: delete.external_id,
+                        },
+                        data_points: 0,
+                        accepted_ms,
+                    });
+            }
+            store.transact(|txn| {
+                for (lane, entries) in &per_lane {
+                    txn.enqueue(*lane, entries)?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        self.delivery.wake();
+        Ok(())
+    }
+
+    /// After a restart: queue again the deletes of requests still waiting for Braze. An
+    /// acknowledgement that arrived just before the stop may not have been recorded, so
+    /// Braze may see such an id twice, which is harmless (at-least-once, as delivery).
+    pub(crate) async fn queue_waiting_deletes_again(&self) -> Result<(), DsrError> {
+        let waiting: Vec<PendingDelete> = self
+            .records
+            .lock()
+            .values()
+            .filter(|r| r.status == Status::InProgress && r.local_done)
+            .flat_map(|r| r.braze.pending_deletes.iter().cloned())
+            .collect();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(
+            external_ids = waiting.len(),
+            "queueing again the braze deletes of unfinished erasures"
+        );
+        self.queue_deletes(waiting).await
     }
 
     /// Store the subject's data for download; the request can then complete.
@@ -282,148 +375,78 @@ impl Dsr {
         Ok(!expired.is_empty())
     }
 
-    /// Requests whose external ids wait for Braze: `(id, ids, ready since)`.
-    fn waiting_for_braze(&self) -> Vec<(String, Vec<String>, i64)> {
-        let records = self.records.lock();
-        let mut waiting: Vec<_> = records
-            .values()
-            .filter(|r| {
-                r.status == Status::InProgress
-                    && r.local_done
-                    && r.braze.status == DestinationStatus::Pending
-                    && !r.braze.pending_external_ids.is_empty()
-            })
-            .map(|r| {
-                (
-                    r.id.clone(),
-                    r.braze.pending_external_ids.clone(),
-                    r.braze.ready_ms.unwrap_or(r.received_ms),
-                )
-            })
-            .collect();
-        waiting.sort_by_key(|w| w.2);
-        waiting
-    }
-
-    /// Forward what waits, if the batch is full or the oldest id has waited long enough.
-    /// Returns false when shutdown interrupted it.
-    async fn forward_due(
-        self: &Arc<Self>,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<bool, DsrError> {
-        let waiting = self.waiting_for_braze();
-        let Some(oldest) = waiting.iter().map(|w| w.2).min() else {
-            return Ok(true);
-        };
-        let total: usize = waiting.iter().map(|w| w.1.len()).sum();
-        let due = total >= self.config.forward_batch_size
-            || now_ms() - oldest >= self.config.forward_interval_ms as i64;
-        if !due {
-            return Ok(true);
-        }
-        tokio::select! {
-            _ = self.forwarder.wait_for_earlier_requests() => {}
-            _ = shutdown.changed() => return Ok(false),
-        }
-        // Each external id once, with every request that asked for it.
-        let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut order = Vec::new();
-        for (id, external_ids, _) in &waiting {
-            for external in external_ids {
-                let entry = owners.entry(external.clone()).or_default();
-                if entry.is_empty() {
-                    order.push(external.clone());
-                }
-                entry.push(id.clone());
-            }
-        }
-        let mut touched: Vec<String> = waiting.iter().map(|w| w.0.clone()).collect();
-        touched.dedup();
-        for chunk in order.chunks(MAX_IDS_PER_DELETE) {
-            let mut chunk_owners: Vec<String> = chunk
-                .iter()
-                .flat_map(|e| owners[e].iter().cloned())
-                .collect();
-            chunk_owners.sort();
-            chunk_owners.dedup();
-            let note = |problem: String| {
-                for id in &chunk_owners {
+    /// Record what delivery reported about one `/users/delete` request on every request
+    /// whose ids it carried; complete those with nothing left to wait for.
+    async fn on_delete_report(self: &Arc<Self>, report: DeleteReport) -> Result<(), DsrError> {
+        let (external_ids, settled) = match &report {
+            DeleteReport::Acknowledged { external_ids } => (external_ids, None),
+            DeleteReport::Refused {
+                external_ids,
+                reason,
+            } => (external_ids, Some(reason.as_str())),
+            DeleteReport::Retrying {
+                external_ids,
+                problem,
+            } => {
+                let owners = self.owners_of(external_ids);
+                for id in &owners {
                     self.update(id, |r| r.braze.error = Some(problem.clone()));
                 }
-            };
-            let outcome = self.forwarder.send(chunk, shutdown, note).await;
-            let now = now_ms();
-            match outcome {
-                Forwarded::Stopped => return Ok(false),
-                Forwarded::Sent => {
-                    for id in &chunk_owners {
-                        self.update(id, |r| {
-                            r.braze.pending_external_ids.retain(|e| !chunk.contains(e));
-                            r.braze.requests += 1;
-                            if r.braze.status == DestinationStatus::Pending {
-                                r.braze.error = None;
-                                if r.braze.pending_external_ids.is_empty() {
-                                    r.braze.status = DestinationStatus::Sent;
-                                    r.braze.finished_ms = Some(now);
-                                }
-                            }
-                        });
-                    }
-                }
-                Forwarded::Refused(reason) => {
-                    tracing::error!(reason = %reason, "braze refused a /users/delete request");
-                    for id in &chunk_owners {
-                        self.update(id, |r| {
-                            r.braze.pending_external_ids.retain(|e| !chunk.contains(e));
-                            r.braze.requests += 1;
-                            r.braze.status = DestinationStatus::Failed;
-                            r.braze.error = Some(reason.clone());
-                            r.braze.finished_ms = Some(now);
-                        });
-                    }
-                }
+                return Ok(());
             }
+        };
+        if let Some(reason) = settled {
+            tracing::error!(reason = %reason, "braze refused a /users/delete request");
+        } else {
+            metrics::counter!("braid_dsr_braze_forwarded_total")
+                .increment(external_ids.len() as u64);
         }
+        let now = now_ms();
         let mut finished = Vec::new();
-        for id in &touched {
-            let done = self.update(id, |r| {
-                if matches!(
-                    r.braze.status,
-                    DestinationStatus::Sent | DestinationStatus::Failed
-                ) {
+        for id in self.owners_of(external_ids) {
+            let updated = self.update(&id, |r| {
+                r.braze
+                    .pending_deletes
+                    .retain(|d| !external_ids.contains(&d.external_id));
+                r.braze.requests += 1;
+                match settled {
+                    None if r.braze.status == DestinationStatus::Pending => r.braze.error = None,
+                    None => {}
+                    Some(reason) => {
+                        r.braze.status = DestinationStatus::Failed;
+                        r.braze.error = Some(reason.to_string());
+                    }
+                }
+                if r.braze.pending_deletes.is_empty() {
+                    if r.braze.status == DestinationStatus::Pending {
+                        r.braze.status = DestinationStatus::Sent;
+                    }
+                    r.braze.finished_ms = Some(now);
                     r.scrub();
                 }
             });
-            self.persist(id).await?;
-            if done.is_some_and(|r| r.braze.status != DestinationStatus::Pending) {
-                finished.push(id.clone());
+            self.persist(&id).await?;
+            if updated.is_some_and(|r| r.braze.finished_ms.is_some() && r.local_done) {
+                finished.push(id);
             }
         }
-        metrics::counter!("braid_dsr_braze_forwarded_total").increment(order.len() as u64);
         if !finished.is_empty() {
             // The records no longer hold identities or external ids: scrub the old bytes,
             // then say completed.
             prune_and_compact(&self.store).await?;
             self.complete(&finished).await?;
         }
-        Ok(true)
+        Ok(())
     }
-}
 
-async fn forward_loop(dsr: Arc<Dsr>, mut shutdown: watch::Receiver<bool>) {
-    let tick = Duration::from_millis(dsr.config.forward_interval_ms.clamp(20, 1000));
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        match dsr.forward_due(&mut shutdown).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => tracing::error!(error = %e, "forwarding erasures to braze failed; retrying"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => {}
-        }
+    /// Unfinished requests waiting for Braze to delete any of `external_ids`.
+    fn owners_of(&self, external_ids: &[String]) -> Vec<String> {
+        self.ids_where(|r| {
+            r.status == Status::InProgress
+                && r.braze
+                    .pending_deletes
+                    .iter()
+                    .any(|d| external_ids.contains(&d.external_id))
+        })
     }
 }

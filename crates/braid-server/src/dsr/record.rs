@@ -49,9 +49,10 @@ pub enum DestinationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrazeForward {
     pub status: DestinationStatus,
-    /// External ids still to delete (personal data: emptied once sent or failed).
+    /// External ids still to delete, each with the profile it named (personal data:
+    /// emptied once sent or failed).
     #[serde(default)]
-    pub pending_external_ids: Vec<String>,
+    pub pending_deletes: Vec<PendingDelete>,
     /// How many external ids were (or are to be) deleted.
     pub external_ids: u32,
     /// `/users/delete` requests that carried this request's ids.
@@ -64,11 +65,19 @@ pub struct BrazeForward {
     pub error: Option<String>,
 }
 
+/// One external id to delete in Braze, and the profile it named (whose outbox lane
+/// carries the delete, after everything else queued for that profile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDelete {
+    pub external_id: String,
+    pub mpid: i64,
+}
+
 impl Default for BrazeForward {
     fn default() -> Self {
         BrazeForward {
             status: DestinationStatus::Pending,
-            pending_external_ids: Vec::new(),
+            pending_deletes: Vec::new(),
             external_ids: 0,
             requests: 0,
             ready_ms: None,
@@ -160,7 +169,7 @@ impl DsrRecord {
     /// Drop every identity value and external id (the hashes and counts stay).
     pub fn scrub(&mut self) {
         self.identities.clear();
-        self.braze.pending_external_ids.clear();
+        self.braze.pending_deletes.clear();
     }
 
     /// Mark finished, scrubbed.

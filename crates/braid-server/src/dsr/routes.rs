@@ -18,7 +18,7 @@ use super::record::{DsrRecord, Status};
 use super::request::{self, IdentityFormat, RequestType};
 use super::Dsr;
 use crate::app::AppState;
-use crate::auth::{check_basic, AuthFailure};
+use crate::auth::{AuthFailure, Guard};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -26,46 +26,83 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
+use braid_core::clock::now_ms;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The routes, for the main router.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+/// The OpenDSR routes: requests behind the data subject request credentials, discovery
+/// and the certificate open to all.
+pub fn routes(dsr: Guard) -> Router<Arc<AppState>> {
+    let requests = Router::new()
         .route("/v3/requests", axum::routing::post(create))
         .route("/v3/requests/{id}", get(status).delete(cancel))
-        .route("/v3/requests/{id}/results", get(results))
+        .route("/v3/requests/{id}/results", get(results));
+    dsr.protect(requests)
         .route("/v3/discovery", get(discovery))
         .route("/v3/certificate.pem", get(certificate))
-        .route("/api/v1/dsr/requests", get(audit_trail))
 }
 
-/// OpenDSR's error body.
-fn error(status: StatusCode, reason: &str, message: impl Into<String>) -> Response {
-    let message = message.into();
-    let body = json!({"error": {
-        "code": status.as_u16(),
-        "message": message,
-        "errors": [{"domain": "opendsr", "reason": reason, "message": message}],
-    }});
-    (status, axum::Json(body)).into_response()
+/// The audit trail, for the admin router (admin credentials and error body).
+pub fn admin_routes() -> Router<Arc<AppState>> {
+    Router::new().route("/api/v1/dsr/requests", get(audit_trail))
 }
 
-fn authorize(dsr: &Dsr, headers: &HeaderMap) -> Result<(), Response> {
-    check_basic(headers, &dsr.credentials)
-        .map(|_| ())
-        .map_err(|failure| match failure {
-            AuthFailure::Missing => error(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "data subject request credentials required (HTTP Basic)",
-            ),
-            AuthFailure::Wrong => error(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "wrong data subject request credentials",
-            ),
-        })
+/// Why an OpenDSR request was refused, answered with OpenDSR's error body:
+/// `{"error": {"code": 404, "message": "...", "errors": [{"domain": "opendsr",
+/// "reason": "NotFound", "message": "..."}]}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenDsrError {
+    #[error("data subject request credentials required (HTTP Basic)")]
+    Unauthorized,
+    #[error("wrong data subject request credentials")]
+    Forbidden,
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl OpenDsrError {
+    fn internal(e: impl std::fmt::Display) -> OpenDsrError {
+        OpenDsrError::Internal(e.to_string())
+    }
+
+    fn no_request(id: &str) -> OpenDsrError {
+        OpenDsrError::NotFound(format!("no request with subject_request_id {id}"))
+    }
+}
+
+impl From<AuthFailure> for OpenDsrError {
+    fn from(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Missing => OpenDsrError::Unauthorized,
+            AuthFailure::Wrong => OpenDsrError::Forbidden,
+        }
+    }
+}
+
+impl IntoResponse for OpenDsrError {
+    fn into_response(self) -> Response {
+        let (status, reason) = match &self {
+            OpenDsrError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            OpenDsrError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
+            OpenDsrError::Validation(_) => (StatusCode::BAD_REQUEST, "Validation"),
+            OpenDsrError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            OpenDsrError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            OpenDsrError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
+        };
+        let message = self.to_string();
+        let body = json!({"error": {
+            "code": status.as_u16(),
+            "message": message,
+            "errors": [{"domain": "opendsr", "reason": reason, "message": message}],
+        }});
+        (status, axum::Json(body)).into_response()
+    }
 }
 
 /// A JSON answer signed with the processor key.
@@ -101,33 +138,19 @@ fn base_url(dsr: &Dsr, headers: &HeaderMap) -> String {
         .unwrap_or_else(|| dsr.default_base_url())
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
-    error(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string())
-}
-
-async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, OpenDsrError> {
     let dsr = &state.dsr;
-    if let Err(r) = authorize(dsr, &headers) {
-        return r;
-    }
-    let new = match request::parse(&body) {
-        Ok(new) => new,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "Validation", e.to_string()),
-    };
-    let now = super::process::now_ms();
+    let new = request::parse(&body).map_err(|e| OpenDsrError::Validation(e.to_string()))?;
+    let now = now_ms();
     let record = DsrRecord::new(new, &dsr.salt, now);
     let id = record.id.clone();
     {
         let mut records = dsr.records.lock();
         if let Some(existing) = records.get(&id) {
-            return error(
-                StatusCode::CONFLICT,
-                "Conflict",
-                format!(
-                    "a request with subject_request_id {id} already exists ({:?})",
-                    existing.status
-                ),
-            );
+            return Err(OpenDsrError::Conflict(format!(
+                "a request with subject_request_id {id} already exists ({:?})",
+                existing.status
+            )));
         }
         let duplicate = records.values().find(|r| {
             !r.status.is_final()
@@ -135,20 +158,16 @@ async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
                 && same_set(&r.identity_hashes, &record.identity_hashes)
         });
         if let Some(other) = duplicate {
-            return error(
-                StatusCode::CONFLICT,
-                "Conflict",
-                format!(
-                    "request {} of the same type for the same identities is still in flight",
-                    other.id
-                ),
-            );
+            return Err(OpenDsrError::Conflict(format!(
+                "request {} of the same type for the same identities is still in flight",
+                other.id
+            )));
         }
         records.insert(id.clone(), record);
     }
     if let Err(e) = dsr.persist(&id).await {
         dsr.records.lock().remove(&id);
-        return internal(e);
+        return Err(OpenDsrError::internal(e));
     }
     metrics::counter!("braid_dsr_requests_total").increment(1);
     dsr.wake.notify_one();
@@ -161,7 +180,7 @@ async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
         "subject_request_id": id,
         "api_version": API_VERSION,
     });
-    signed(dsr, StatusCode::CREATED, &answer).await
+    Ok(signed(dsr, StatusCode::CREATED, &answer).await)
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -174,71 +193,46 @@ fn same_set(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-fn not_found(id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "NotFound",
-        format!("no request with subject_request_id {id}"),
-    )
-}
-
 async fn status(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, OpenDsrError> {
     let dsr = &state.dsr;
-    if let Err(r) = authorize(dsr, &headers) {
-        return r;
-    }
     let id = id.to_ascii_lowercase();
-    match dsr.record(&id) {
-        Some(record) => {
-            let doc = dsr.status_document(&record, &base_url(dsr, &headers));
-            signed(dsr, StatusCode::OK, &doc).await
-        }
-        None => not_found(&id),
-    }
+    let record = dsr
+        .record(&id)
+        .ok_or_else(|| OpenDsrError::no_request(&id))?;
+    let doc = dsr.status_document(&record, &base_url(dsr, &headers));
+    Ok(signed(dsr, StatusCode::OK, &doc).await)
 }
 
 async fn cancel(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, OpenDsrError> {
     let dsr = &state.dsr;
-    if let Err(r) = authorize(dsr, &headers) {
-        return r;
-    }
     let id = id.to_ascii_lowercase();
-    let now = super::process::now_ms();
-    let outcome = {
+    let now = now_ms();
+    let cancelled = {
         let mut records = dsr.records.lock();
         match records.get_mut(&id) {
-            None => Err(not_found(&id)),
+            None => return Err(OpenDsrError::no_request(&id)),
             Some(r) if r.status == Status::Pending => {
                 r.finish(Status::Cancelled, now);
-                Ok(Some(r.clone()))
+                Some(r.clone())
             }
-            Some(r) if r.status == Status::Cancelled => Ok(None),
-            Some(r) => Err(error(
-                StatusCode::CONFLICT,
-                "Conflict",
-                format!(
-                    "request {id} is {:?} and can no longer be cancelled; only pending requests can",
-                    r.status
-                ),
-            )),
+            Some(r) if r.status == Status::Cancelled => None,
+            Some(r) => {
+                return Err(OpenDsrError::Conflict(format!(
+                "request {id} is {:?} and can no longer be cancelled; only pending requests can",
+                r.status
+            )))
+            }
         }
-    };
-    let cancelled = match outcome {
-        Ok(cancelled) => cancelled,
-        Err(response) => return response,
     };
     if let Some(record) = cancelled {
-        if let Err(e) = dsr.persist(&id).await {
-            return internal(e);
-        }
+        dsr.persist(&id).await.map_err(OpenDsrError::internal)?;
         dsr.request_scrub();
         dsr.send_callbacks(&record);
     }
@@ -248,22 +242,18 @@ async fn cancel(
         "received_time": super::callback::rfc3339(now),
         "api_version": API_VERSION,
     });
-    signed(dsr, StatusCode::ACCEPTED, &answer).await
+    Ok(signed(dsr, StatusCode::ACCEPTED, &answer).await)
 }
 
 async fn results(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, OpenDsrError> {
     let dsr = &state.dsr;
-    if let Err(r) = authorize(dsr, &headers) {
-        return r;
-    }
     let id = id.to_ascii_lowercase();
-    let Some(record) = dsr.record(&id) else {
-        return not_found(&id);
-    };
+    let record = dsr
+        .record(&id)
+        .ok_or_else(|| OpenDsrError::no_request(&id))?;
     if !record.results_available {
         let why = if record.request_type == RequestType::Erasure {
             "an erasure has no results"
@@ -272,19 +262,16 @@ async fn results(
         } else {
             "the results are not ready yet"
         };
-        return error(StatusCode::NOT_FOUND, "NotFound", why);
+        return Err(OpenDsrError::NotFound(why.to_string()));
     }
     let store = dsr.store.clone();
-    let loaded = tokio::task::spawn_blocking(move || super::record::load_result(&store, &id)).await;
+    let loaded = tokio::task::spawn_blocking(move || super::record::load_result(&store, &id))
+        .await
+        .map_err(OpenDsrError::internal)?
+        .map_err(OpenDsrError::internal)?;
     match loaded {
-        Ok(Ok(Some(result))) => signed(dsr, StatusCode::OK, &result).await,
-        Ok(Ok(None)) => error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "the results were deleted",
-        ),
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
+        Some(result) => Ok(signed(dsr, StatusCode::OK, &result).await),
+        None => Err(OpenDsrError::NotFound("the results were deleted".into())),
     }
 }
 
@@ -312,22 +299,17 @@ async fn discovery(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Re
     signed(dsr, StatusCode::OK, &doc).await
 }
 
-async fn certificate(State(state): State<Arc<AppState>>) -> Response {
-    match state.dsr.signer().await {
-        Ok(signer) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/x-pem-file")],
-            signer.certificate_pem().to_string(),
-        )
-            .into_response(),
-        Err(e) => internal(e),
-    }
+async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, OpenDsrError> {
+    let signer = state.dsr.signer().await.map_err(OpenDsrError::internal)?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        signer.certificate_pem().to_string(),
+    )
+        .into_response())
 }
 
-async fn audit_trail(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = crate::admin::authorize(&state, &headers) {
-        return r;
-    }
+async fn audit_trail(State(state): State<Arc<AppState>>) -> Response {
     let mut records: Vec<DsrRecord> = state.dsr.records.lock().values().cloned().collect();
     records.sort_by_key(|r| r.received_ms);
     let trail: Vec<Value> = records
@@ -335,7 +317,7 @@ async fn audit_trail(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         .map(|mut r| {
             // In-flight requests still hold identities; the trail never shows them.
             r.identities.clear();
-            r.braze.pending_external_ids.clear();
+            r.braze.pending_deletes.clear();
             serde_json::to_value(r).unwrap_or(Value::Null)
         })
         .collect();

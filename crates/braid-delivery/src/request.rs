@@ -4,7 +4,7 @@
 //! fits one request of one endpoint (contract shape, distinct external ids, body size;
 //! 50 entries for `/users/identify` and `/users/delete`) and says whether the request is
 //! full. A prefix, never a selection, so a user's entries reach Braze in order: a track
-//! batch ends where an identify or delete entry of the lane begins. Entries the
+//! request ends where an identify or delete entry of the lane begins. Entries the
 //! validator refuses are set aside as dead letters without taking room in the request.
 
 use braid_braze::billing::{object_data_points, DataPoints};
@@ -61,7 +61,7 @@ pub struct Item {
 /// Entries that go to Braze in one request: prefixes of one or more lanes, each lane's
 /// entries in lane order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
+pub struct BrazeRequest {
     pub endpoint: Endpoint,
     pub items: Vec<Item>,
 }
@@ -232,9 +232,9 @@ impl<'a> Packer<'a> {
     }
 
     /// The request, if anything was taken.
-    pub fn finish(self) -> Option<Batch> {
+    pub fn finish(self) -> Option<BrazeRequest> {
         let endpoint = self.endpoint?;
-        Some(Batch {
+        Some(BrazeRequest {
             endpoint,
             items: self.items,
         })
@@ -245,11 +245,11 @@ impl<'a> Packer<'a> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
     /// The next request, if any entry is sendable.
-    pub batch: Option<Batch>,
-    /// Entries inside the batch's range that must not be sent.
+    pub request: Option<BrazeRequest>,
+    /// Entries inside the request's range that must not be sent.
     pub refused: Vec<Refusal>,
-    /// The batch cannot grow: a limit was reached or an entry of another endpoint
-    /// follows it. A batch that is not full may be held back (linger) for more entries.
+    /// The request cannot grow: a limit was reached or an entry of another endpoint
+    /// follows it. A request that is not full may be held back (linger) for more entries.
     pub full: bool,
 }
 
@@ -265,7 +265,7 @@ pub fn plan(
     let (refused, cut) = packer.offer(0, entries, validate);
     let full = cut != Cut::Exhausted || packer.is_full();
     Plan {
-        batch: packer.finish(),
+        request: packer.finish(),
         refused,
         full,
     }
@@ -284,13 +284,13 @@ fn object_bytes(object: &TrackObject) -> usize {
     serde_json::to_vec(&object.body).map_or(usize::MAX / 2, |v| v.len() + 1)
 }
 
-impl Batch {
+impl BrazeRequest {
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
-    /// Whether the batch has no entries.
+    /// Whether the request has no entries.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -329,21 +329,26 @@ impl Batch {
                     .collect();
                 json!({ "aliases_to_identify": aliases })
             }
-            Endpoint::Delete => {
-                let ids: Vec<&str> = self
-                    .items
-                    .iter()
-                    .filter_map(|item| match &item.entry.payload {
-                        OutboxPayload::Delete { external_id } => Some(external_id.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                json!({ "external_ids": ids })
-            }
+            Endpoint::Delete => json!({ "external_ids": self.external_ids_to_delete() }),
         }
     }
 
-    /// The item an answer's `input_array`/`index` points at (a track batch's objects are
+    /// The external ids a `/users/delete` request deletes, each once (an erasure queued
+    /// again after a restart may repeat an id still waiting).
+    pub fn external_ids_to_delete(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.items
+            .iter()
+            .filter_map(|item| match &item.entry.payload {
+                OutboxPayload::Delete { external_id } => Some(external_id),
+                _ => None,
+            })
+            .filter(|id| seen.insert(*id))
+            .cloned()
+            .collect()
+    }
+
+    /// The item an answer's `input_array`/`index` points at (a track request's objects are
     /// regrouped by array in the body, so the index is within that array).
     pub fn locate(&self, array: TrackArray, index: usize) -> Option<usize> {
         if self.endpoint != Endpoint::Track {
@@ -360,19 +365,19 @@ impl Batch {
     }
 
     /// Split into two halves, order kept (for bisecting a rejected request).
-    pub fn split(mut self) -> (Batch, Batch) {
+    pub fn split(mut self) -> (BrazeRequest, BrazeRequest) {
         let tail = self.items.split_off(self.items.len() / 2);
         let endpoint = self.endpoint;
         (
             self,
-            Batch {
+            BrazeRequest {
                 endpoint,
                 items: tail,
             },
         )
     }
 
-    /// What the batch costs in data points if every object is applied.
+    /// What the request costs in data points if every object is applied.
     pub fn data_points(&self) -> DataPoints {
         let mut points = DataPoints::default();
         for item in &self.items {
@@ -464,7 +469,7 @@ mod tests {
     }
 
     fn positions(plan: &Plan) -> Vec<u64> {
-        plan.batch
+        plan.request
             .as_ref()
             .unwrap()
             .items
@@ -494,15 +499,15 @@ mod tests {
         assert!(!packer.is_full());
         assert_eq!(packer.offer(1, lane1, &accept_all).1, Cut::Limit);
         assert!(packer.is_full());
-        let batch = packer.finish().unwrap();
-        let from1: Vec<u64> = batch
+        let request = packer.finish().unwrap();
+        let from1: Vec<u64> = request
             .items
             .iter()
             .filter(|i| i.lane == 1)
             .map(|i| i.position)
             .collect();
         assert_eq!(from1, (100..135).collect::<Vec<_>>());
-        assert_eq!(batch.items.iter().filter(|i| i.lane == 0).count(), 40);
+        assert_eq!(request.items.iter().filter(|i| i.lane == 0).count(), 40);
     }
 
     #[test]
@@ -580,7 +585,7 @@ mod tests {
             &Limits::with_contract(ContractShape::Total50),
             &accept_all,
         );
-        assert_eq!(plan.batch.unwrap().len(), 50);
+        assert_eq!(plan.request.unwrap().len(), 50);
         assert!(plan.full);
     }
 
@@ -597,7 +602,7 @@ mod tests {
             &accept_all,
         );
         // The 76th attribute (entry 151) ends the prefix: 75 attributes + 75 events.
-        assert_eq!(plan.batch.unwrap().len(), 150);
+        assert_eq!(plan.request.unwrap().len(), 150);
         assert!(plan.full);
     }
 
@@ -633,9 +638,9 @@ mod tests {
                 .collect(),
         );
         let plan = plan(entries, &limits, &accept_all);
-        let batch = plan.batch.unwrap();
-        assert!(serde_json::to_vec(&batch.body()).unwrap().len() < 1024);
-        assert_eq!(batch.len(), 4);
+        let request = plan.request.unwrap();
+        assert!(serde_json::to_vec(&request.body()).unwrap().len() < 1024);
+        assert_eq!(request.len(), 4);
         assert!(plan.full);
     }
 
@@ -664,15 +669,15 @@ mod tests {
             track("a", TrackArray::Events, "after"),
         ]);
         let first = plan(entries.clone(), &Limits::default(), &accept_all);
-        assert_eq!(first.batch.as_ref().unwrap().endpoint, Endpoint::Track);
+        assert_eq!(first.request.as_ref().unwrap().endpoint, Endpoint::Track);
         assert_eq!(positions(&first), vec![1, 2]);
         assert!(
             first.full,
-            "the batch must flush now, the delete waits behind it"
+            "the request must flush now, the delete waits behind it"
         );
 
         let second = plan(entries[2..].to_vec(), &Limits::default(), &accept_all);
-        assert_eq!(second.batch.as_ref().unwrap().endpoint, Endpoint::Delete);
+        assert_eq!(second.request.as_ref().unwrap().endpoint, Endpoint::Delete);
         assert_eq!(positions(&second), vec![3]);
         assert!(second.full);
     }
@@ -681,10 +686,10 @@ mod tests {
     fn identifies_are_grouped_up_to_fifty() {
         let entries = numbered((0..60).map(|i| identify(&format!("u{i}"))).collect());
         let plan = plan(entries, &Limits::default(), &accept_all);
-        let batch = plan.batch.unwrap();
-        assert_eq!(batch.endpoint, Endpoint::Identify);
-        assert_eq!(batch.len(), 50);
-        let body = batch.body();
+        let request = plan.request.unwrap();
+        assert_eq!(request.endpoint, Endpoint::Identify);
+        assert_eq!(request.len(), 50);
+        let body = request.body();
         assert_eq!(body["aliases_to_identify"].as_array().unwrap().len(), 50);
         assert_eq!(body["aliases_to_identify"][0]["external_id"], "u0");
         assert_eq!(
@@ -701,7 +706,7 @@ mod tests {
             &accept_all,
         );
         assert_eq!(
-            plan.batch.unwrap().body(),
+            plan.request.unwrap().body(),
             json!({"external_ids": ["a", "b"]})
         );
     }
@@ -724,9 +729,9 @@ mod tests {
         assert_eq!(plan.refused.len(), 1);
         assert_eq!(plan.refused[0].position, 4);
         assert_eq!(plan.refused[0].reason, "event name is bad");
-        let batch = plan.batch.unwrap();
-        assert_eq!(batch.len(), 75);
-        assert_eq!(batch.items.last().unwrap().position, 76);
+        let request = plan.request.unwrap();
+        assert_eq!(request.len(), 75);
+        assert_eq!(request.items.last().unwrap().position, 76);
     }
 
     #[test]
@@ -737,16 +742,16 @@ mod tests {
             track("b", TrackArray::Events, "e2"),
             track("b", TrackArray::Purchases, "p"),
         ]);
-        let batch = plan(entries, &Limits::default(), &accept_all)
-            .batch
+        let request = plan(entries, &Limits::default(), &accept_all)
+            .request
             .unwrap();
-        let body = batch.body();
+        let body = request.body();
         assert_eq!(body["events"][1]["name"], "e2");
         assert_eq!(body["attributes"].as_array().unwrap().len(), 1);
-        assert_eq!(batch.locate(TrackArray::Events, 1), Some(2));
-        assert_eq!(batch.locate(TrackArray::Attributes, 0), Some(1));
-        assert_eq!(batch.locate(TrackArray::Purchases, 0), Some(3));
-        assert_eq!(batch.locate(TrackArray::Purchases, 1), None);
+        assert_eq!(request.locate(TrackArray::Events, 1), Some(2));
+        assert_eq!(request.locate(TrackArray::Attributes, 0), Some(1));
+        assert_eq!(request.locate(TrackArray::Purchases, 0), Some(3));
+        assert_eq!(request.locate(TrackArray::Purchases, 1), None);
     }
 
     #[test]
@@ -756,10 +761,10 @@ mod tests {
                 .map(|_| track("u", TrackArray::Events, "e"))
                 .collect(),
         );
-        let batch = plan(entries, &Limits::default(), &accept_all)
-            .batch
+        let request = plan(entries, &Limits::default(), &accept_all)
+            .request
             .unwrap();
-        let (a, b) = batch.split();
+        let (a, b) = request.split();
         let all: Vec<u64> = a.items.iter().chain(&b.items).map(|i| i.position).collect();
         assert_eq!(all, (1..=7).collect::<Vec<_>>());
         assert_eq!((a.len(), b.len()), (3, 4));
@@ -772,10 +777,10 @@ mod tests {
             track("a", TrackArray::Events, "e"),
             track("a", TrackArray::Purchases, "p"),
         ]);
-        let batch = plan(entries, &Limits::default(), &accept_all)
-            .batch
+        let request = plan(entries, &Limits::default(), &accept_all)
+            .request
             .unwrap();
-        let points = batch.data_points();
+        let points = request.data_points();
         assert_eq!(
             (points.attributes, points.events, points.purchases),
             (1, 1, 1)
@@ -800,18 +805,18 @@ mod tests {
             }).collect());
             let n = entries.len();
             let plan = plan(entries, &limits, &accept_all);
-            let batch = plan.batch.unwrap();
-            let got: Vec<u64> = batch.items.iter().map(|i| i.position).collect();
-            proptest::prop_assert_eq!(got, (1..=batch.len() as u64).collect::<Vec<_>>());
-            let body = batch.body();
+            let request = plan.request.unwrap();
+            let got: Vec<u64> = request.items.iter().map(|i| i.position).collect();
+            proptest::prop_assert_eq!(got, (1..=request.len() as u64).collect::<Vec<_>>());
+            let body = request.body();
             let count = |k: &str| body.get(k).and_then(Value::as_array).map_or(0, Vec::len);
             proptest::prop_assert!(limits.contract.fits(count("attributes"), count("events"), count("purchases")));
-            let ids: HashSet<String> = batch.items.iter().map(|i| match &i.entry.payload {
+            let ids: HashSet<String> = request.items.iter().map(|i| match &i.entry.payload {
                 OutboxPayload::Track { object } => object.user.key(),
                 _ => unreachable!(),
             }).collect();
             proptest::prop_assert!(ids.len() <= 75);
-            proptest::prop_assert!(batch.len() == n || plan.full);
+            proptest::prop_assert!(request.len() == n || plan.full);
         }
     }
 }
