@@ -183,7 +183,7 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 8] = [
+pub const SECTIONS: [&str; 9] = [
     "server",
     "limits",
     "inputs",
@@ -192,6 +192,7 @@ pub const SECTIONS: [&str; 8] = [
     "delivery",
     "dsr",
     "audiences",
+    "calculated_attributes",
 ];
 
 /// The prefix of configuration environment variables.
