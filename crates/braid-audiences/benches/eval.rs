@@ -60,11 +60,13 @@ fn bench(c: &mut Criterion) {
     identities.insert(IdentityType::CustomerId, "c1".into());
     let history: Vec<EventRecord> = (0..200).map(record).collect();
     let memberships: BTreeSet<u64> = BTreeSet::new();
+    let calculated = braid_audiences::CalculatedValues::default();
     let user = UserView {
         attributes: &attributes,
         identities: &identities,
         history: &history,
         memberships: &memberships,
+        calculated: &calculated,
     };
     let current = set.evaluate_user(&user, None, NOW).apply(&memberships);
     let user = UserView {

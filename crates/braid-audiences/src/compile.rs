@@ -143,6 +143,11 @@ pub(crate) enum Node {
         window_ms: i64,
         test: ValueTest,
     },
+    /// A test on a calculated attribute's current value.
+    CalculatedAttribute {
+        name: String,
+        test: ValueTest,
+    },
 }
 
 /// What an audience's result depends on.
@@ -160,6 +165,8 @@ pub(crate) struct Deps {
     pub time_sensitive: bool,
     /// Longest event window.
     pub max_window_ms: i64,
+    /// Calculated attributes read, with the path of the leaf.
+    pub calculated: Vec<(String, String)>,
 }
 
 /// Compiles one audience's criteria, collecting every error.
@@ -282,6 +289,24 @@ impl<'a> Compiler<'a> {
                     op: op?,
                     value: pt.value,
                     window_ms: window_ms?,
+                })
+            }
+            Criteria::CalculatedAttribute(ca) => {
+                let p = format!("{path}.calculated_attribute");
+                if ca.name.trim().is_empty() {
+                    self.err(format!("{p}.name"), "must not be empty");
+                    return None;
+                }
+                let test = self.test(ca.op, ca.value.as_ref(), ca.days, &p)?;
+                if matches!(test, ValueTest::WithinLast(_)) {
+                    self.deps.time_sensitive = true;
+                }
+                self.deps
+                    .calculated
+                    .push((ca.name.clone(), format!("{p}.name")));
+                Some(Node::CalculatedAttribute {
+                    name: ca.name.clone(),
+                    test,
                 })
             }
             Criteria::Calculated(cc) => {
@@ -435,6 +460,17 @@ impl<'a> Compiler<'a> {
                 }
             },
         }
+    }
+
+    /// Compile an event filter (`name`, `kind`, `where`) at `path`.
+    pub(crate) fn event_filter(
+        &mut self,
+        name: Option<&str>,
+        kind: Option<EventKindTag>,
+        filters: &[AttributeCriterion],
+        path: &str,
+    ) -> Option<EventFilter> {
+        self.filter(name, kind, filters, path)
     }
 
     fn filter(

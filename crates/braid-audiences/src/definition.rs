@@ -36,6 +36,7 @@
 //! | `purchased` | `sku` and/or `name`, optional count as for `event`, `within_days` |
 //! | `purchase_total` | `op` (numeric), `value`, `within_days` |
 //! | `calculated` | `function`, `of` (event attribute, or `$amount`), event `name` / `kind` / `where`, `within_days`, `op`, `value` |
+//! | `calculated_attribute` | a calculated attribute's `name`, `op`, `value` or `days` |
 //!
 //! Semantic checks (operator/value combinations, membership cycles, unknown ids) happen
 //! when the definitions are compiled into an [`crate::AudienceSet`].
@@ -117,6 +118,25 @@ pub enum Criteria {
     PurchaseTotal(PurchaseTotalCriterion),
     /// A value calculated over the user's events within a window.
     Calculated(CalculatedCriterion),
+    /// A test on one of the user's calculated attributes.
+    CalculatedAttribute(CalculatedAttributeCriterion),
+}
+
+/// "The calculated attribute `name` `op` `value`": reads the value braid keeps for the
+/// user (see `calculated_attributes`); a user without the value does not match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalculatedAttributeCriterion {
+    /// The calculated attribute's name.
+    pub name: String,
+    /// The test, as for user attributes.
+    pub op: AttributeOp,
+    /// Operand of every operator except `exists` and `within_last_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Scalar>,
+    /// Operand of `within_last_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
 }
 
 /// Operators of value tests. String tests ignore case; numeric tests read numbers sent as

@@ -16,6 +16,7 @@
 //! Time windows are inclusive: an event at exactly `now - within_days × 24 h` counts, one
 //! millisecond earlier does not. Events stamped in the future count as recent.
 
+use crate::calculated_attributes::CalculatedValues;
 use crate::compile::{Compiler, Deps, EventFilter, Node, Of, ValueTest};
 use crate::definition::{
     audience_label, Audience, AudienceState, CalcFunction, DefinitionError, DefinitionErrors,
@@ -37,6 +38,8 @@ pub struct UserView<'a> {
     pub history: &'a [EventRecord],
     /// Audiences the user is currently in (before this evaluation).
     pub memberships: &'a BTreeSet<u64>,
+    /// The user's calculated attributes (after the batch).
+    pub calculated: &'a CalculatedValues,
 }
 
 /// Audiences entered and left by one evaluation, each in ascending id order.
@@ -74,6 +77,8 @@ pub struct Change {
     pub event_names: BTreeSet<String>,
     /// Kinds of new history records. Fill with [`Change::record_event`].
     pub event_kinds: BTreeSet<EventKindTag>,
+    /// Calculated attributes whose value changed.
+    pub calculated: BTreeSet<String>,
 }
 
 impl Change {
@@ -89,6 +94,7 @@ impl Change {
             && self.identity_types.is_empty()
             && self.event_names.is_empty()
             && self.event_kinds.is_empty()
+            && self.calculated.is_empty()
     }
 }
 
@@ -123,6 +129,7 @@ pub struct AudienceSet {
     by_event_name: HashMap<String, Vec<usize>>,
     by_event_kind: HashMap<EventKindTag, Vec<usize>>,
     any_event: Vec<usize>,
+    by_calculated: HashMap<String, Vec<usize>>,
     retain_window_ms: i64,
 }
 
@@ -236,6 +243,9 @@ impl AudienceSet {
             if deps.any_event {
                 set.any_event.push(idx);
             }
+            for (name, _) in &deps.calculated {
+                set.by_calculated.entry(name.clone()).or_default().push(idx);
+            }
             set.retain_window_ms = set.retain_window_ms.max(deps.max_window_ms);
             set.compiled.push(Compiled {
                 id,
@@ -268,6 +278,23 @@ impl AudienceSet {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// Calculated attributes that non-deleted audiences read, with the audience and the
+    /// field path of each reference (to refuse references to unknown attributes).
+    pub fn calculated_references(&self) -> Vec<(u64, String, String)> {
+        let mut out = Vec::new();
+        for a in self.audiences.values() {
+            if a.state == AudienceState::Deleted {
+                continue;
+            }
+            let mut c = Compiler::new("audience");
+            c.node(&a.criteria, "criteria");
+            for (name, path) in c.deps.calculated {
+                out.push((a.id, name, path));
+            }
+        }
+        out
     }
 
     /// One audience by id, in any state.
@@ -339,6 +366,11 @@ impl AudienceSet {
         }
         if !change.event_names.is_empty() || !change.event_kinds.is_empty() {
             hit.extend(&self.any_event);
+        }
+        for n in &change.calculated {
+            if let Some(v) = self.by_calculated.get(n) {
+                hit.extend(v);
+            }
         }
         self.close_over_dependents(hit)
     }
@@ -552,12 +584,12 @@ fn find_attr<'a>(map: &'a AttributeMap, key_lc: &str) -> Option<&'a AttributeVal
         .or_else(|| map.iter().find(|(k, _)| eq_ci(k, key_lc)).map(|(_, v)| v))
 }
 
-fn find_json<'a>(map: &'a Map<String, Value>, key_lc: &str) -> Option<&'a Value> {
+pub(crate) fn find_json<'a>(map: &'a Map<String, Value>, key_lc: &str) -> Option<&'a Value> {
     map.get(key_lc)
         .or_else(|| map.iter().find(|(k, _)| eq_ci(k, key_lc)).map(|(_, v)| v))
 }
 
-fn record_matches(f: &EventFilter, r: &EventRecord, now_ms: i64) -> bool {
+pub(crate) fn record_matches(f: &EventFilter, r: &EventRecord, now_ms: i64) -> bool {
     f.kind.is_none_or(|k| r.kind.tag() == k)
         && f.name.as_deref().is_none_or(|n| eq_ci(&r.name, n))
         && f.filters.iter().all(|(k, t)| {
@@ -636,6 +668,10 @@ fn eval_node(node: &Node, user: &UserView, now_ms: i64) -> bool {
             test,
         } => calculate(user.history, filter, *function, of, *window_ms, now_ms)
             .is_some_and(|v| test_value(test, v.view(), now_ms)),
+        Node::CalculatedAttribute { name, test } => user
+            .calculated
+            .value(name)
+            .is_some_and(|v| test_value(test, from_json(v), now_ms)),
     }
 }
 
@@ -751,7 +787,23 @@ fn expiry_of(node: &Node, user: &UserView, now_ms: i64, best: &mut Option<i64>) 
                 consider(best, t + w + 1, now_ms); // and leaves it
             }
         }
-        Node::Attr { .. } | Node::Identity(_) | Node::Member(_) => {}
+        Node::CalculatedAttribute {
+            name,
+            test: ValueTest::WithinLast(w),
+        } => {
+            if let Some(t) = user
+                .calculated
+                .value(name)
+                .and_then(|v| as_instant(from_json(v)))
+            {
+                consider(best, t, now_ms);
+                consider(best, t + w + 1, now_ms);
+            }
+        }
+        Node::Attr { .. }
+        | Node::Identity(_)
+        | Node::Member(_)
+        | Node::CalculatedAttribute { .. } => {}
         Node::Events {
             filter, window_ms, ..
         }

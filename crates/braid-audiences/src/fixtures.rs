@@ -48,3 +48,48 @@ pub fn hundred_mixed_audiences() -> Vec<Audience> {
         })
         .collect()
 }
+
+/// `n` active calculated attributes over the same events, cycling through every
+/// calculation and the three window kinds (lifetime, 7 and 30 days, since a date):
+/// attribute `i` reads `Event {i % 20}` (its `category` attribute where the calculation
+/// needs a value), or purchases (`$amount`) for every seventh. Names `calc0` … .
+pub fn calculated_attributes(n: usize) -> Vec<crate::calculated_attributes::StoredAttribute> {
+    const FUNCTIONS: [&str; 11] = [
+        "count",
+        "sum",
+        "average",
+        "min",
+        "max",
+        "first",
+        "last",
+        "first_time",
+        "last_time",
+        "unique",
+        "most_frequent",
+    ];
+    (0..n)
+        .map(|i| {
+            let function = FUNCTIONS[i % FUNCTIONS.len()];
+            let mut d = if i % 7 == 6 {
+                json!({"name": format!("calc{i}"), "function": function, "of": "$amount", "kind": "purchase"})
+            } else {
+                json!({"name": format!("calc{i}"), "function": function,
+                    "event": format!("Event {}", i % EVENT_NAMES), "of": "category"})
+            };
+            if matches!(function, "count" | "first_time" | "last_time") && i % 7 != 6 {
+                d.as_object_mut().expect("object").remove("of");
+            }
+            match i % 4 {
+                0 => {}
+                1 => d["within_days"] = json!(7),
+                2 => d["within_days"] = json!(30),
+                _ => d["since"] = json!("2024-01-01"),
+            }
+            crate::calculated_attributes::StoredAttribute {
+                definition: crate::calculated_attributes::parse_calculated_attribute(d, "fixture")
+                    .expect("fixture definitions are valid"),
+                revision: 1,
+            }
+        })
+        .collect()
+}

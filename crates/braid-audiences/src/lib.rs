@@ -10,9 +10,11 @@
 //! - [`braze_form`]: `SegmentMembership`, `SegmentMembershipArray` and `In <name>` in the
 //!   seven "Send Segments As" choices, with the overflow rule;
 //! - [`check`]: how many users would overflow each form (`braid audiences check`);
+//! - [`calculated_attributes`]: per-user calculated attributes, computed incrementally;
 //! - [`fixtures`]: a realistic set of 100 audiences for benchmarks.
 
 pub mod braze_form;
+pub mod calculated_attributes;
 pub mod check;
 mod compile;
 pub mod definition;
@@ -25,12 +27,13 @@ pub use braze_form::{
     cleanup_attributes, membership_attributes, FormLimits, Memberships, OverflowReport,
     SegmentNames, SendSegmentsAs, SEGMENT_MEMBERSHIP, SEGMENT_MEMBERSHIP_ARRAY,
 };
+pub use calculated_attributes::{CalculatedSet, CalculatedValues};
 pub use check::{check_overflow, OverflowCheck};
 pub use compile::MAX_WINDOW_DAYS;
 pub use definition::{
     parse_audiences, AttributeCriterion, AttributeOp, Audience, AudienceState, CalcFunction,
-    CalculatedCriterion, Criteria, DefinitionError, DefinitionErrors, EventCriterion,
-    PurchaseTotalCriterion, PurchasedCriterion, Scalar,
+    CalculatedAttributeCriterion, CalculatedCriterion, Criteria, DefinitionError, DefinitionErrors,
+    EventCriterion, PurchaseTotalCriterion, PurchasedCriterion, Scalar,
 };
 pub use eval::{evaluate, AudienceSet, Change, MembershipDelta, UserView};
 pub use history::{EventKind, EventKindTag, EventRecord, ProductRef};

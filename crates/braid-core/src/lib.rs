@@ -10,6 +10,7 @@
 //! - `conformance` (feature `conformance`): that contract as checks every backend runs;
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
+//! - `calculated`: calculated attributes in the pipeline, their feed to Braze and backfill;
 //! - `pipeline`: applying one log record to the store, in one transaction;
 //! - `trace`: what the pipeline did with one batch, for the console's live stream;
 //! - `secret`: configured keys and secrets that never print.
@@ -28,6 +29,7 @@ pub use log::{LogRecord, LogRecordKind};
 pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
+pub mod calculated;
 pub mod identity;
 pub mod membership;
 pub mod pipeline;

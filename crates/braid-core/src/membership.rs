@@ -65,11 +65,13 @@ impl Default for AudienceOutput {
     }
 }
 
-/// The audiences in force and how they are synced.
+/// The definitions in force (audiences and the calculated attributes they can read)
+/// and how memberships are synced.
 #[derive(Debug, Clone, Default)]
 pub struct AudienceRuntime {
     pub set: AudienceSet,
     pub output: AudienceOutput,
+    pub calculated: braid_audiences::CalculatedSet,
 }
 
 /// The current [`AudienceRuntime`], shared by the pipeline, the worker and the admin API.
@@ -92,7 +94,22 @@ impl AudienceHandle {
     pub fn replace_set(&self, set: AudienceSet) {
         let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
         let output = slot.output;
-        *slot = Arc::new(AudienceRuntime { set, output });
+        let calculated = slot.calculated.clone();
+        *slot = Arc::new(AudienceRuntime {
+            set,
+            output,
+            calculated,
+        });
+    }
+
+    /// Put a new set of calculated attributes in force (audiences stay).
+    pub fn replace_calculated(&self, calculated: braid_audiences::CalculatedSet) {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *slot = Arc::new(AudienceRuntime {
+            set: slot.set.clone(),
+            output: slot.output,
+            calculated,
+        });
     }
 }
 
@@ -161,6 +178,7 @@ pub fn reevaluate(
         identities: &profile.identities,
         history: &history,
         memberships: &before,
+        calculated: &profile.calculated,
     };
     let delta = set.evaluate_user(&view, candidates, now_ms);
     report.evaluations += 1;
@@ -174,6 +192,12 @@ pub fn reevaluate(
         },
         now_ms,
     );
+    // One re-check serves both: the earlier of the audiences' and the calculated
+    // attributes' next expiry.
+    let next = match (next, profile.calculated.next_expiry_ms) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     for id in &delta.left {
         profile.audiences.remove(id);
     }
@@ -184,7 +208,11 @@ pub fn reevaluate(
     Ok(delta)
 }
 
-fn reschedule(txn: &mut dyn StateTxn, profile: &mut Profile, next: Option<i64>) -> StoreResult<()> {
+pub(crate) fn reschedule(
+    txn: &mut dyn StateTxn,
+    profile: &mut Profile,
+    next: Option<i64>,
+) -> StoreResult<()> {
     if next == profile.audience_recheck_ms {
         return Ok(());
     }
@@ -198,7 +226,7 @@ fn reschedule(txn: &mut dyn StateTxn, profile: &mut Profile, next: Option<i64>) 
     Ok(())
 }
 
-fn load_history(
+pub(crate) fn load_history(
     txn: &mut dyn StateTxn,
     mpid: Mpid,
     since_ms: i64,
@@ -259,6 +287,22 @@ fn attributes_object(
     if attributes.is_empty() {
         return None;
     }
+    let object = user_attributes_object(braze, profile, attributes);
+    if object.is_none() {
+        // mParticle's rule: only users with the external identity get memberships.
+        report.skipped_no_external_id += 1;
+    }
+    object
+}
+
+/// An attributes object for `profile` carrying `attributes`, addressed as the mapping
+/// addresses the user (external id, or alias when anonymous users are forwarded);
+/// `None` when the user has no Braze identifier.
+pub(crate) fn user_attributes_object(
+    braze: &BrazeSettings,
+    profile: &Profile,
+    attributes: Map<String, serde_json::Value>,
+) -> Option<TrackObject> {
     let empty = Batch::default();
     let input = MappingInput {
         mpid: profile.mpid,
@@ -269,11 +313,7 @@ fn attributes_object(
         batch: &empty,
         now_ms: 0,
     };
-    let Some(user) = resolve_user(braze, &input) else {
-        // mParticle's rule: only users with the external identity get memberships.
-        report.skipped_no_external_id += 1;
-        return None;
-    };
+    let user = resolve_user(braze, &input)?;
     let mut body = Map::new();
     user.write_into(&mut body);
     body.extend(attributes);
@@ -646,6 +686,7 @@ pub fn run_due_rechecks(
     now_ms: i64,
     max: usize,
     report: &mut AudienceReport,
+    calculated_report: &mut crate::calculated::CalculatedReport,
 ) -> StoreResult<Vec<MembershipWrite>> {
     let due = txn.due_rechecks(now_ms, max)?;
     let candidates = runtime.set.time_sensitive();
@@ -661,16 +702,22 @@ pub fn run_due_rechecks(
         }
         profile.audience_recheck_ms = None;
         report.rechecks += 1;
-        let delta = reevaluate(
+        // Calculated values first: audiences may read them.
+        let changed =
+            crate::calculated::expire(&runtime.calculated, &mut profile, now_ms, calculated_report);
+        let object = crate::calculated::after_change(
             txn,
-            &runtime.set,
+            runtime,
+            braze,
             &mut profile,
-            Some(&candidates),
+            &changed,
+            &candidates,
             now_ms,
             report,
+            calculated_report,
         )?;
         txn.put_profile(&profile)?;
-        if let Some(object) = membership_object(runtime, braze, &profile, &delta, report) {
+        if let Some(object) = object {
             writes.push(MembershipWrite { mpid, object });
         }
     }
@@ -713,17 +760,32 @@ pub fn load_definitions(
     Ok((set, queued))
 }
 
+/// A definition change's error: a refusal, or a storage failure.
+pub trait ChangeError: From<StorageError> {
+    /// The storage failure, or the refusal itself.
+    fn into_storage(self) -> Result<StorageError, Self>;
+}
+
+impl ChangeError for AudienceChangeError {
+    fn into_storage(self) -> Result<StorageError, Self> {
+        match self {
+            AudienceChangeError::Storage(e) => Ok(e),
+            other => Err(other),
+        }
+    }
+}
+
 /// Run a definition change in one transaction: committed when `f` succeeds, rolled back
 /// when it refuses the change or storage fails.
-pub fn transact_change<S: StateStore, T>(
+pub fn transact_change<S: StateStore, T, E: ChangeError>(
     state: &S,
-    f: impl FnOnce(&mut dyn StateTxn) -> Result<T, AudienceChangeError>,
-) -> Result<T, AudienceChangeError> {
+    f: impl FnOnce(&mut dyn StateTxn) -> Result<T, E>,
+) -> Result<T, E> {
     let mut refused = None;
-    let outcome = state.transact(|txn| match f(txn) {
+    let outcome = state.transact(|txn| match f(txn).map_err(E::into_storage) {
         Ok(value) => Ok(value),
-        Err(AudienceChangeError::Storage(e)) => Err(e),
-        Err(other) => {
+        Err(Ok(e)) => Err(e),
+        Err(Err(other)) => {
             refused = Some(other);
             Err(StorageError::Backend("change refused".into()))
         }

@@ -53,6 +53,8 @@ pub struct PipelineReport {
     /// One trace per applied batch, collected only when this is `Some` (the console's
     /// live stream sets it while someone watches).
     pub traces: Option<Vec<crate::trace::BatchTrace>>,
+    /// What calculated attributes did in this pass.
+    pub calculated: crate::calculated::CalculatedReport,
 }
 
 /// The pipeline: stateless apart from its configuration and the audiences in force.
@@ -90,6 +92,15 @@ impl Pipeline {
     /// The configuration in force.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// How long event history is kept: the setting, or the longest window an audience or
+    /// a calculated attribute needs.
+    pub fn retention_ms(&self, runtime: &AudienceRuntime) -> i64 {
+        self.config
+            .history_retention_ms
+            .max(runtime.set.retain_window_ms())
+            .max(runtime.calculated.retain_window_ms())
     }
 
     /// Process up to `max` records after the cursor in one transaction. Returns the new
@@ -156,22 +167,29 @@ impl Pipeline {
         profile.last_seen_ms = profile.last_seen_ms.max(batch_ts.min(now_ms));
         profile.first_seen_ms = profile.first_seen_ms.min(batch_ts);
 
-        let retention_ms = self
-            .config
-            .history_retention_ms
-            .max(runtime.set.retain_window_ms());
+        let retention_ms = self.retention_ms(runtime);
         let mut change = braid_audiences::Change::default();
         let mut appended = false;
+        // Calculated attributes count every event, also those older than the history
+        // kept: lifetime values are exact for the lifetime.
+        let calculating = runtime.calculated.has_active();
+        let mut records = Vec::new();
         for event in &batch.events {
             *report.events_by_type.entry(event.event_type()).or_default() += 1;
             let ts = event.common().timestamp_unixtime_ms.unwrap_or(batch_ts);
-            if ts >= now_ms - retention_ms {
+            let retained = ts >= now_ms - retention_ms;
+            if retained || calculating {
                 if let Some(record) = braid_audiences::EventRecord::from_event(event, ts) {
-                    change.record_event(&record);
-                    let stored = serde_json::to_value(&record)
-                        .map_err(|e| crate::StorageError::encode("history event", e))?;
-                    txn.append_history(profile.mpid, ts, &stored)?;
-                    appended = true;
+                    if retained {
+                        change.record_event(&record);
+                        let stored = serde_json::to_value(&record)
+                            .map_err(|e| crate::StorageError::encode("history event", e))?;
+                        txn.append_history(profile.mpid, ts, &stored)?;
+                        appended = true;
+                    }
+                    if calculating {
+                        records.push(record);
+                    }
                 }
             }
         }
@@ -179,6 +197,16 @@ impl Pipeline {
             // History is bounded per user: trimmed whenever the user adds to it.
             txn.prune_history(profile.mpid, now_ms - retention_ms)?;
         }
+        let calculated_changes = crate::calculated::apply_batch(
+            txn,
+            &runtime.calculated,
+            &mut profile,
+            &records,
+            resolution.created,
+            now_ms,
+            &mut report.calculated,
+        )?;
+        change.calculated.extend(calculated_changes.iter().cloned());
         let membership_delta = if !runtime.set.has_active() {
             None
         } else {
@@ -231,6 +259,14 @@ impl Pipeline {
                     membership::merge_into(&mut mapped.objects, object);
                 }
             }
+            crate::calculated::merge_feed(
+                runtime,
+                &self.config.braze,
+                &profile,
+                &calculated_changes,
+                &mut mapped.objects,
+                &mut report.calculated,
+            );
             let mapped_nothing = mapped.objects.is_empty() && mapped.identify.is_empty();
             let anonymous = mapped.counters.skipped_no_external_id > 0;
             queued = self.send(
@@ -372,6 +408,7 @@ impl Pipeline {
                 now_ms,
                 chunk,
                 &mut report.audiences,
+                &mut report.calculated,
             )?;
             let mut worked = !writes.is_empty();
             self.send_memberships(txn, writes, now_ms, report)?;
@@ -385,6 +422,17 @@ impl Pipeline {
             )?;
             worked |= step.worked;
             self.send_memberships(txn, step.writes, now_ms, report)?;
+            let calculated = crate::calculated::run_job_step(
+                txn,
+                &runtime,
+                &self.config.braze,
+                chunk,
+                now_ms,
+                &mut report.audiences,
+                &mut report.calculated,
+            )?;
+            worked |= calculated.worked;
+            self.send_memberships(txn, calculated.writes, now_ms, report)?;
             Ok((worked, step.new_set))
         })?;
         if let Some(set) = &new_set {

@@ -1,5 +1,6 @@
 //! The stored profile of one user.
 
+use braid_audiences::CalculatedValues;
 use braid_mparticle::{AttributeMap, Identities, Mpid};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +23,9 @@ pub struct Profile {
     /// store's re-check schedule), if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_recheck_ms: Option<i64>,
+    /// Calculated attributes: each value with the state it is kept up to date from.
+    #[serde(default, skip_serializing_if = "CalculatedValues::is_empty")]
+    pub calculated: CalculatedValues,
 }
 
 impl Profile {
@@ -35,6 +39,7 @@ impl Profile {
             last_seen_ms: now_ms,
             audiences: BTreeMap::new(),
             audience_recheck_ms: None,
+            calculated: CalculatedValues::default(),
         }
     }
 }

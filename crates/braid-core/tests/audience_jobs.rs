@@ -33,6 +33,7 @@ fn per_segment_pipeline(set: AudienceSet) -> Pipeline {
                 send_segments_as: SendSegmentsAs::PER_SEGMENT,
                 ..AudienceOutput::default()
             },
+            calculated: Default::default(),
         }),
     )
 }

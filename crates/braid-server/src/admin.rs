@@ -30,6 +30,7 @@ pub fn routes(admin: Guard) -> Router<Arc<AppState>> {
         .route("/api/v1/dead-letters/replay", post(replay_dead_letters))
         .route("/api/v1/delivery", get(delivery_status))
         .merge(crate::audiences_api::routes())
+        .merge(crate::calculated_api::routes())
         .merge(crate::dsr::routes::admin_routes());
     admin.protect(routes)
 }
@@ -113,7 +114,21 @@ async fn load_profile(state: &AppState, mpid: Mpid) -> Result<Response, AdminErr
     let found =
         tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await??;
     match found {
-        Some(profile) => Ok((StatusCode::OK, Json(profile)).into_response()),
+        Some(profile) => {
+            // The look-up shows each calculated value with the time it was computed,
+            // not the aggregates it is kept from.
+            let summary = state
+                .audiences
+                .current()
+                .calculated
+                .summary(&profile.calculated);
+            let mut body = serde_json::to_value(&profile).unwrap_or_default();
+            if let Some(map) = body.as_object_mut() {
+                map.remove("calculated");
+                map.insert("calculated_attributes".into(), summary);
+            }
+            Ok((StatusCode::OK, Json(body)).into_response())
+        }
         None => Err(AdminError::NotFound(format!("no profile with mpid {mpid}"))),
     }
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub audience_work: Arc<Notify>,
     /// The browser console's sessions, live stream and history.
     pub console: Arc<console::Console>,
+    /// The clock ingest stamps batches with and the worker runs time-driven work by.
+    pub clock: braid_core::clock::Clock,
 }
 
 /// A running braid.
@@ -85,6 +87,7 @@ impl Server {
     /// Open the store and start everything. Binds `config.server.listen` (port 0 picks
     /// a free port; see [`Server::addr`]).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
+        let clock = braid_core::clock::Clock::system();
         let prometheus = telemetry::prometheus();
         let data_dir = config.server.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
@@ -92,7 +95,7 @@ impl Server {
         let credentials = api_credentials(&config)?;
         let store = open_store(&config).await?;
         let shutdown = Shutdown::new(Duration::from_secs(config.server.shutdown_grace_secs));
-        let processing = start_processing(&config, &store, &shutdown).await?;
+        let processing = start_processing(&config, &store, &shutdown, &clock).await?;
 
         let delivery = braid_delivery::Delivery::new(
             Arc::new(store.clone()),
@@ -126,6 +129,7 @@ impl Server {
             audience_changes: tokio::sync::Mutex::new(()),
             audience_work: processing.audience_work,
             console: processing.console,
+            clock,
         });
         let (addr, http) = serve_http(&config, router(state.clone()), &shutdown).await?;
         dsr.set_listen_addr(addr);
@@ -255,6 +259,7 @@ async fn start_processing(
     config: &Config,
     store: &EmbeddedStore,
     shutdown: &Shutdown,
+    clock: &braid_core::clock::Clock,
 ) -> anyhow::Result<Processing> {
     let committed = Arc::new(Notify::new());
     let processed = Arc::new(Notify::new());
@@ -290,6 +295,7 @@ async fn start_processing(
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
                 chunk: config.audiences.job_chunk,
                 wake: audience_work.clone(),
+                clock: clock.clone(),
             },
             shutdown.subscribe(),
         ),
@@ -365,6 +371,7 @@ async fn load_audiences(
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
     let now = braid_core::clock::now_ms();
+    let calculated_store = store.clone();
     let (set, jobs) = tokio::task::spawn_blocking(move || {
         membership::transact_change(&store, |txn| {
             membership::load_definitions(txn, &definitions, now)
@@ -372,6 +379,7 @@ async fn load_audiences(
     })
     .await?
     .context("loading audience definitions")?;
+    let calculated = crate::calculated_api::load(&calculated_store, config, &set).await?;
     for job in &jobs {
         tracing::info!(
             job = job.id,
@@ -390,6 +398,7 @@ async fn load_audiences(
                 max_array_len: config.audiences.max_array_len,
             },
         },
+        calculated,
     }))
 }
 

@@ -36,16 +36,27 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// A job as the API shows it: the stored fields plus progress.
 fn job_json(job: &AudienceJob) -> Value {
+    with_progress(job, job.processed, job.total, job.is_finished())
+}
+
+/// A stored job plus `done` and `progress` (0 to 1; 1 only once done): how the admin
+/// API shows every profile-walking job.
+pub(crate) fn with_progress(
+    job: &impl serde::Serialize,
+    processed: u64,
+    total: u64,
+    done: bool,
+) -> Value {
     let mut v = serde_json::to_value(job).unwrap_or(Value::Null);
-    let progress = if job.is_finished() {
+    let progress = if done {
         1.0
-    } else if job.total == 0 {
+    } else if total == 0 {
         0.0
     } else {
-        (job.processed as f64 / job.total as f64).min(0.999)
+        (processed as f64 / total as f64).min(0.999)
     };
     if let Value::Object(map) = &mut v {
-        map.insert("done".into(), Value::Bool(job.is_finished()));
+        map.insert("done".into(), Value::Bool(done));
         map.insert("progress".into(), json!(progress));
     }
     v
@@ -112,7 +123,16 @@ async fn apply_change(
     let current = state.audiences.current();
     let store = state.store.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        membership::transact_change(&store, |txn| change(txn, &current.set, now_ms()))
+        membership::transact_change(&store, |txn| {
+            let (set, job) = change(txn, &current.set, now_ms())?;
+            // An audience may only read calculated attributes that are active.
+            if let Some(e) = braid_core::calculated::unknown_reference(&set, &current.calculated) {
+                return Err(AudienceChangeError::Invalid(
+                    braid_audiences::DefinitionErrors(vec![e]),
+                ));
+            }
+            Ok((set, job))
+        })
     })
     .await?;
     let (set, job) = outcome?;
@@ -337,6 +357,7 @@ fn population(
                     identities: &profile.identities,
                     history: &history,
                     memberships: &none,
+                    calculated: &profile.calculated,
                 };
                 let entered = set.evaluate_user(&view, None, now).entered;
                 // Inactive audiences keep their frozen memberships.

@@ -77,7 +77,8 @@ impl AdminClient {
         }
     }
 
-    async fn call(
+    /// One admin API call; the JSON answer, or an error with braid's message.
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -107,7 +108,7 @@ impl AdminClient {
     }
 }
 
-fn read_definitions(file: &Path) -> anyhow::Result<Vec<Value>> {
+pub(crate) fn read_definitions(file: &Path) -> anyhow::Result<Vec<Value>> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let value: Value =
@@ -223,11 +224,20 @@ async fn report_change(
         println!("{kind} job {job} queued; follow it with `braid audiences jobs`");
         return Ok(());
     }
-    follow_job(client, job, kind).await
+    follow_job(
+        client,
+        &format!("/api/v1/audiences/jobs/{job}"),
+        &format!("{kind} job {job}"),
+    )
+    .await
 }
 
-/// Poll a job and draw its progress until it is done.
-async fn follow_job(client: &AdminClient, job: u64, kind: &str) -> anyhow::Result<()> {
+/// Poll a job at `path` and draw its progress until it is done.
+pub(crate) async fn follow_job(
+    client: &AdminClient,
+    path: &str,
+    label: &str,
+) -> anyhow::Result<()> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -236,15 +246,9 @@ async fn follow_job(client: &AdminClient, job: u64, kind: &str) -> anyhow::Resul
         .context("progress bar template")?
         .progress_chars("=> "),
     );
-    bar.set_message(format!("{kind} {job}"));
+    bar.set_message(label.to_string());
     loop {
-        let state = client
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/audiences/jobs/{job}"),
-                None,
-            )
-            .await?;
+        let state = client.call(reqwest::Method::GET, path, None).await?;
         bar.set_length(
             state["total"]
                 .as_u64()
@@ -256,9 +260,12 @@ async fn follow_job(client: &AdminClient, job: u64, kind: &str) -> anyhow::Resul
             bar.finish_and_clear();
             // Printed as well as drawn: the bar is invisible when output is not a terminal.
             println!(
-                "{kind} job {job} done: {} of {} profiles changed",
+                "{label} done: {} of {} profiles changed",
                 state["changed"], state["processed"]
             );
+            if let Some(limit) = state["history_limit"].as_str() {
+                println!("note: {limit}");
+            }
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

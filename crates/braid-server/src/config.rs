@@ -38,6 +38,10 @@ pub struct Config {
     pub audiences: AudiencesConfig,
     /// The browser console.
     pub console: crate::console::ConsoleConfig,
+    /// Calculated attributes defined in the file (`[[calculated_attributes]]`). They are
+    /// stored at start-up, replacing a stored one with the same name; those created
+    /// through the admin API are kept alongside.
+    pub calculated_attributes: Vec<braid_audiences::calculated_attributes::CalculatedAttribute>,
 }
 
 /// `[audiences]`: audience evaluation and the audience output. The connection settings
@@ -181,7 +185,7 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "server",
     "limits",
     "inputs",
@@ -191,6 +195,7 @@ pub const SECTIONS: [&str; 9] = [
     "dsr",
     "audiences",
     "console",
+    "calculated_attributes",
 ];
 
 /// The prefix of configuration environment variables.
@@ -394,6 +399,26 @@ impl Config {
         }
         braid_audiences::AudienceSet::new(a.definitions.clone())
             .map_err(|e| invalid("definitions", e.to_string()))?;
+        self.validate_calculated_attributes()
+    }
+
+    fn validate_calculated_attributes(&self) -> Result<(), ConfigError> {
+        let stored = self
+            .calculated_attributes
+            .iter()
+            .map(
+                |definition| braid_audiences::calculated_attributes::StoredAttribute {
+                    definition: definition.clone(),
+                    revision: 0,
+                },
+            )
+            .collect();
+        braid_audiences::CalculatedSet::new(stored, self.audiences.max_array_len).map_err(|e| {
+            ConfigError::Invalid {
+                key: "calculated_attributes".into(),
+                problem: e.to_string(),
+            }
+        })?;
         Ok(())
     }
 }

@@ -16,7 +16,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use braid_core::clock::now_ms;
 use braid_core::storage::{AppendOutcome, AppendRequest};
 use braid_core::{LogRecord, LogRecordKind};
 use braid_mparticle::BatchError;
@@ -147,6 +146,7 @@ fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, I
 }
 
 fn append_request(
+    received_ms: i64,
     input: &str,
     kind: LogRecordKind,
     batch: &braid_mparticle::Batch,
@@ -161,7 +161,7 @@ fn append_request(
         record: LogRecord {
             input: input.to_string(),
             kind,
-            received_ms: now_ms(),
+            received_ms,
             // Keep the batch exactly as sent: validated JSON, re-parsed by the pipeline.
             batch_json: String::from_utf8_lossy(raw).into_owned(),
         },
@@ -190,7 +190,13 @@ pub async fn events(
     let batch = check_batch(&state, &body).inspect_err(|e| {
         tracing::info!(input = %input, error = %e, "batch refused");
     })?;
-    let request = append_request(&input, LogRecordKind::Live, &batch, &body);
+    let request = append_request(
+        state.clock.now_ms(),
+        &input,
+        LogRecordKind::Live,
+        &batch,
+        &body,
+    );
     let outcomes = commit(&state, vec![request]).await?;
     let duplicate = matches!(outcomes.first(), Some(AppendOutcome::Duplicate(_)));
     if duplicate {
@@ -238,7 +244,13 @@ async fn bulk_of_kind(
         let bytes = raw.get().as_bytes();
         match check_batch(state, bytes) {
             Ok(batch) => {
-                requests.push(append_request(input, kind, &batch, bytes));
+                requests.push(append_request(
+                    state.clock.now_ms(),
+                    input,
+                    kind,
+                    &batch,
+                    bytes,
+                ));
             }
             Err(e) => {
                 tracing::info!(input = %input, index, error = %e, "batch in bulk request refused");

@@ -11,6 +11,8 @@
 //! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
 //! - `audiences_cli`: `braid audiences ...`, a client of that API;
+//! - `calculated_api`: `/api/v1/calculated-attributes...` (definitions, backfill jobs);
+//! - `calculated_cli`: `braid calculated-attributes ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `console`: the admin console in the browser (`/`), a client of the admin API;
 //! - `shutdown`: one signal and one grace period for every background task;
@@ -21,6 +23,8 @@ pub mod app;
 pub mod audiences_api;
 pub mod audiences_cli;
 pub mod auth;
+pub mod calculated_api;
+pub mod calculated_cli;
 pub mod committer;
 pub mod config;
 pub mod console;

@@ -52,6 +52,17 @@ enum Command {
         #[arg(long, global = true)]
         url: Option<String>,
     },
+    /// Manage calculated attributes of a running braid: list, create, replace, delete,
+    /// and follow backfills.
+    CalculatedAttributes {
+        #[command(subcommand)]
+        action: braid_server::calculated_cli::CalculatedAction,
+        #[arg(long, env = "BRAID_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// Base URL of the running braid. Default: from the config's listen address.
+        #[arg(long, global = true)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,6 +95,16 @@ fn main() -> anyhow::Result<()> {
             let client = braid_server::audiences_cli::AdminClient::new(base, key, secret);
             tokio::runtime::Runtime::new()?
                 .block_on(braid_server::audiences_cli::run(&client, action))
+        }
+        Command::CalculatedAttributes {
+            action,
+            config,
+            url,
+        } => {
+            let (base, key, secret) = admin_endpoint(config, url)?;
+            let client = braid_server::audiences_cli::AdminClient::new(base, key, secret);
+            tokio::runtime::Runtime::new()?
+                .block_on(braid_server::calculated_cli::run(&client, action))
         }
     }
 }

@@ -96,19 +96,21 @@ pub struct AudienceTiming {
     pub chunk: usize,
     /// Notified when the admin API queues a job.
     pub wake: Arc<Notify>,
+    /// What "now" is for re-checks and jobs.
+    pub clock: braid_core::clock::Clock,
 }
 
 /// One step of audience work; returns whether there was any.
 async fn audience_step(
     store: &EmbeddedStore,
     pipeline: &Arc<Pipeline>,
-    chunk: usize,
+    timing: &AudienceTiming,
     ledger: &Ledger,
 ) -> bool {
     let (store, pipeline) = (store.clone(), pipeline.clone());
+    let (chunk, now) = (timing.chunk, timing.clock.now_ms());
     let outcome = tokio::task::spawn_blocking(move || {
         let mut report = PipelineReport::default();
-        let now = braid_core::clock::now_ms();
         let (worked, _) = pipeline.run_audience_work(&store, now, chunk, &mut report)?;
         Ok::<_, braid_core::StorageError>((worked, report))
     })
@@ -150,7 +152,7 @@ pub async fn run(
     loop {
         if audience_pending || last_audience_step.elapsed() >= audience.interval {
             last_audience_step = std::time::Instant::now();
-            audience_pending = audience_step(&store, &pipeline, audience.chunk, &ledger).await;
+            audience_pending = audience_step(&store, &pipeline, &audience, &ledger).await;
         }
         let (store2, pipeline2, live2) = (store.clone(), pipeline.clone(), live.clone());
         let outcome = tokio::task::spawn_blocking(move || {
@@ -261,6 +263,13 @@ fn record_metrics(report: &PipelineReport) {
     metrics::counter!("braid_audience_job_profiles_total").increment(a.job_profiles);
     metrics::counter!("braid_audience_skipped_no_external_id_total")
         .increment(a.skipped_no_external_id);
+    let c = &report.calculated;
+    metrics::counter!("braid_calculated_attribute_changes_total").increment(c.changed);
+    metrics::counter!("braid_calculated_attribute_expired_total").increment(c.expired);
+    metrics::counter!("braid_calculated_attribute_rebuilds_total").increment(c.rebuilds);
+    metrics::counter!("braid_calculated_attribute_job_profiles_total").increment(c.job_profiles);
+    metrics::counter!("braid_calculated_attribute_skipped_no_external_id_total")
+        .increment(c.skipped_no_external_id);
     for ((audience, form), n) in &a.truncated {
         metrics::counter!(
             "braid_audience_membership_truncated_total",

@@ -17,6 +17,7 @@ pub struct User {
     pub identities: Identities,
     pub history: Vec<EventRecord>,
     pub memberships: BTreeSet<u64>,
+    pub calculated: braid_audiences::CalculatedValues,
 }
 
 impl User {
@@ -26,6 +27,7 @@ impl User {
             identities: &self.identities,
             history: &self.history,
             memberships: &self.memberships,
+            calculated: &self.calculated,
         }
     }
 
