@@ -490,6 +490,7 @@ async fn shutdown_aborts_delivery_stuck_past_the_one_grace_period_and_loses_noth
             "http",
             "committer",
             "pipeline worker",
+            "console history",
             "data subject requests"
         ]
     );
