@@ -11,6 +11,7 @@
 use crate::membership::{
     self as audiences, AudienceReport, AudienceRuntime, ChangeError, MembershipWrite,
 };
+use crate::meta_list;
 use crate::profile::Profile;
 use crate::storage::{StateTxn, StoreResult};
 use crate::StorageError;
@@ -27,8 +28,6 @@ use serde::{Deserialize, Serialize};
 pub const DEFINITIONS_KEY: &str = "calculated_attribute_definitions";
 /// Meta key of the backfill jobs (pending first, then the most recent finished ones).
 pub const JOBS_KEY: &str = "calculated_attribute_jobs";
-/// Finished jobs kept for the admin API.
-const FINISHED_JOBS_KEPT: usize = 50;
 const DAY_MS: i64 = 86_400_000;
 
 /// Counters from calculated-attribute work, turned into metrics by the server.
@@ -264,36 +263,21 @@ fn history_limit(window: Window, retention_ms: i64, now_ms: i64) -> Option<Strin
 
 /// The stored definitions (empty when none were ever stored).
 pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<StoredAttribute>> {
-    match txn.meta(DEFINITIONS_KEY)? {
-        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(DEFINITIONS_KEY, e)),
-        None => Ok(Vec::new()),
-    }
+    meta_list::read_list(txn, DEFINITIONS_KEY)
 }
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &CalculatedSet) -> StoreResult<()> {
     let all: Vec<&StoredAttribute> = set.definitions().collect();
-    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(DEFINITIONS_KEY, e))?;
-    txn.put_meta(DEFINITIONS_KEY, &value)
+    meta_list::write_list(txn, DEFINITIONS_KEY, &all)
 }
 
 /// Every job, pending first (oldest first), then finished ones.
 pub fn jobs(txn: &mut dyn StateTxn) -> StoreResult<Vec<CalculatedJob>> {
-    match txn.meta(JOBS_KEY)? {
-        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(JOBS_KEY, e)),
-        None => Ok(Vec::new()),
-    }
+    meta_list::read_list(txn, JOBS_KEY)
 }
 
-fn put_jobs(txn: &mut dyn StateTxn, mut all: Vec<CalculatedJob>) -> StoreResult<()> {
-    let finished = all.iter().filter(|j| j.is_finished()).count();
-    let mut to_drop = finished.saturating_sub(FINISHED_JOBS_KEPT);
-    all.retain(|j| {
-        let drop = j.is_finished() && to_drop > 0;
-        to_drop -= usize::from(drop);
-        !drop
-    });
-    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(JOBS_KEY, e))?;
-    txn.put_meta(JOBS_KEY, &value)
+fn put_jobs(txn: &mut dyn StateTxn, all: Vec<CalculatedJob>) -> StoreResult<()> {
+    meta_list::write_jobs(txn, JOBS_KEY, all, CalculatedJob::is_finished)
 }
 
 fn queue_job(

@@ -32,6 +32,7 @@ pub use storage::{StorageError, StoreResult};
 pub mod calculated;
 pub mod identity;
 pub mod membership;
+pub mod meta_list;
 pub mod pipeline;
 pub mod secret;
 pub mod trace;

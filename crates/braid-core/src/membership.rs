@@ -20,6 +20,7 @@
 //! that caused it and the pipeline cursor: a crash never loses or repeats a membership
 //! change, and erasing the profile erases the memberships.
 
+use crate::meta_list;
 use crate::profile::Profile;
 use crate::storage::{StateStore, StateTxn, StoreResult};
 use crate::StorageError;
@@ -41,8 +42,6 @@ use std::sync::{Arc, RwLock};
 pub const DEFINITIONS_KEY: &str = "audience_definitions";
 /// Meta key of the audience jobs (pending first, then the most recent finished ones).
 pub const JOBS_KEY: &str = "audience_jobs";
-/// Finished jobs kept for the admin API.
-const FINISHED_JOBS_KEPT: usize = 50;
 
 /// How memberships are sent to Braze.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,41 +403,21 @@ pub enum AudienceChangeError {
 
 /// The stored definitions (empty when none were ever stored).
 pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<Audience>> {
-    match txn.meta(DEFINITIONS_KEY)? {
-        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(DEFINITIONS_KEY, e)),
-        None => Ok(Vec::new()),
-    }
+    meta_list::read_list(txn, DEFINITIONS_KEY)
 }
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &AudienceSet) -> StoreResult<()> {
     let all: Vec<&Audience> = set.audiences().collect();
-    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(DEFINITIONS_KEY, e))?;
-    txn.put_meta(DEFINITIONS_KEY, &value)
+    meta_list::write_list(txn, DEFINITIONS_KEY, &all)
 }
 
 /// Every job, pending first (oldest first), then finished ones (newest last).
 pub fn jobs(txn: &mut dyn StateTxn) -> StoreResult<Vec<AudienceJob>> {
-    match txn.meta(JOBS_KEY)? {
-        Some(v) => serde_json::from_value(v).map_err(|e| StorageError::corrupt(JOBS_KEY, e)),
-        None => Ok(Vec::new()),
-    }
+    meta_list::read_list(txn, JOBS_KEY)
 }
 
-fn put_jobs(txn: &mut dyn StateTxn, mut all: Vec<AudienceJob>) -> StoreResult<()> {
-    let finished = all.iter().filter(|j| j.is_finished()).count();
-    if finished > FINISHED_JOBS_KEPT {
-        let mut to_drop = finished - FINISHED_JOBS_KEPT;
-        all.retain(|j| {
-            if j.is_finished() && to_drop > 0 {
-                to_drop -= 1;
-                false
-            } else {
-                true
-            }
-        });
-    }
-    let value = serde_json::to_value(all).map_err(|e| StorageError::encode(JOBS_KEY, e))?;
-    txn.put_meta(JOBS_KEY, &value)
+fn put_jobs(txn: &mut dyn StateTxn, all: Vec<AudienceJob>) -> StoreResult<()> {
+    meta_list::write_jobs(txn, JOBS_KEY, all, AudienceJob::is_finished)
 }
 
 fn queue_job(
