@@ -135,8 +135,7 @@ pub fn currents_type_of(event_name: &str) -> Option<&'static str> {
     NAMES
         .iter()
         .find(|(n, _)| {
-            n.strip_suffix("es").is_some_and(|s| eq(s))
-                || n.strip_suffix('s').is_some_and(|s| eq(s))
+            n.strip_suffix("es").is_some_and(&eq) || n.strip_suffix('s').is_some_and(&eq)
         })
         .map(|(_, t)| *t)
 }
