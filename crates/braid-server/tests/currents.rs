@@ -538,3 +538,22 @@ async fn a_braze_feed_input_is_read_as_currents_and_never_forwarded() {
     assert!(track_objects(&sim).is_empty(), "{:?}", track_objects(&sim));
     braid.stop().await;
 }
+
+#[test]
+fn the_documented_currents_audiences_are_valid_definitions() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/currents.md")).unwrap();
+    assert!(docs.contains(r#"name = "users.messages.email.Open", where = [{ key = "campaign_id""#));
+    let clicked_push_no_purchase: braid_audiences::Audience = toml::from_str(
+        r#"
+id = 32
+name = "Clicked push, did not buy"
+criteria = { all = [
+  { event = { name = "users.messages.pushnotification.Open", within_days = 7 } },
+  { not = { event = { kind = "purchase", within_days = 7 } } },
+] }
+"#,
+    )
+    .expect("valid audience");
+    braid_audiences::AudienceSet::new(vec![clicked_push_no_purchase]).expect("valid set");
+    assert!(docs.contains(r#"{ not = { event = { kind = "purchase", within_days = 7 } } },"#));
+}
