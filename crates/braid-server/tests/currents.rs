@@ -541,7 +541,11 @@ async fn a_braze_feed_input_is_read_as_currents_and_never_forwarded() {
 
 #[test]
 fn the_documented_currents_audiences_are_valid_definitions() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/currents.md")).unwrap();
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/currents.md"
+    ))
+    .unwrap();
     assert!(docs.contains(r#"name = "users.messages.email.Open", where = [{ key = "campaign_id""#));
     let clicked_push_no_purchase: braid_audiences::Audience = toml::from_str(
         r#"
