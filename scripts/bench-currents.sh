@@ -14,7 +14,8 @@
 # started (by pid, nothing else).
 #
 # Build first:
-#   cargo build --release -p braid-server -p braid-currents --example currents_fixtures
+#   cargo build --release -p braid-server
+#   cargo build --release -p braid-currents --example currents_fixtures
 #
 # Knobs (environment variables, defaults in brackets):
 #   BIN_DIR     where braid and examples/currents_fixtures are [${CARGO_TARGET_DIR:-target}/release]
@@ -34,6 +35,9 @@ IMPORTERS=${IMPORTERS:-4}
 OUT_DIR=${OUT_DIR:-$(mktemp -d -t braid-currents-bench.XXXXXX)}
 TOKEN=bench-currents-token-0123456789
 mkdir -p "$OUT_DIR"
+for bin in "$BIN_DIR/braid" "$BIN_DIR/examples/currents_fixtures"; do
+  [[ -x "$bin" ]] || { echo "missing $bin: build it first (see the header)" >&2; exit 2; }
+done
 BASE="http://127.0.0.1:$BRAID_PORT"
 
 BRAID_PID=
