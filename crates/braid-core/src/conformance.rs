@@ -53,6 +53,7 @@ macro_rules! storage_conformance_tests {
             refused_attributes_forget_the_sent_state,
             dead_letters_replay_onto_the_users_lane,
             history_is_ordered_and_prunable,
+            event_ids_are_remembered_once_and_forgotten_oldest_first,
             rechecks_come_due_earliest_first,
             meta_values_round_trip,
             erasure_leaves_nothing_of_the_user,
@@ -499,6 +500,40 @@ pub fn history_is_ordered_and_prunable<S: Backend, G>(new: &impl Fn(u32) -> (S, 
         assert_eq!(txn.history(user, i64::MIN)?.len(), 3);
         assert_eq!(txn.history(other, i64::MIN)?, vec![(15, json!("other"))]);
         assert_eq!(txn.prune_history(user, i64::MIN)?, 0);
+        Ok(())
+    });
+}
+
+/// A Currents event id is remembered once (a second time says duplicate), survives the
+/// transaction, and is forgotten oldest first: by age, and beyond a count.
+pub fn event_ids_are_remembered_once_and_forgotten_oldest_first<S: Backend, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        assert!(txn.remember_event_id("a", 10)?);
+        assert!(!txn.remember_event_id("a", 11)?);
+        assert!(txn.remember_event_id("b", 20)?);
+        assert!(txn.remember_event_id("c", 30)?);
+        txn.remember_event_id("d", 40).map(|_| ())
+    });
+    commit(&store, |txn| {
+        assert!(
+            !txn.remember_event_id("a", 50)?,
+            "remembered across transactions"
+        );
+        // Older than 21: only `a` and `b`; at most one per call.
+        assert_eq!(txn.forget_event_ids(21, u64::MAX, 1)?, 1);
+        assert_eq!(txn.forget_event_ids(21, u64::MAX, 10)?, 1);
+        assert_eq!(txn.forget_event_ids(21, u64::MAX, 10)?, 0);
+        assert!(
+            txn.remember_event_id("a", 50)?,
+            "forgotten ids are new again"
+        );
+        // Three remembered (c, d, a): keep at most two → `c` goes.
+        assert_eq!(txn.forget_event_ids(i64::MIN, 2, 10)?, 1);
+        assert!(!txn.remember_event_id("d", 60)?);
+        assert!(txn.remember_event_id("c", 60)?);
         Ok(())
     });
 }

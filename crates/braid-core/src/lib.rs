@@ -11,6 +11,8 @@
 //! - `identity`: resolving a batch to one profile;
 //! - `membership`: audience memberships in the pipeline, re-checks, backfill and clean-up jobs;
 //! - `calculated`: calculated attributes in the pipeline, their feed to Braze and backfill;
+//! - `currents`: what a Braze Currents event becomes (history, identities, subscriptions),
+//!   never sent back to Braze;
 //! - `pipeline`: applying one log record to the store, in one transaction;
 //! - `trace`: what the pipeline did with one batch, for the console's live stream;
 //! - `secret`: configured keys and secrets that never print.
@@ -30,6 +32,7 @@ pub use outbox::{DeadLetter, OutboxEntry, OutboxPayload};
 pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
 pub mod calculated;
+pub mod currents;
 pub mod identity;
 pub mod membership;
 pub mod meta_list;

@@ -2,12 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a batch is live data or a historical backfill (stored, never forwarded).
+/// Whether a batch is live data, a historical backfill (stored, never forwarded), or
+/// Braze Currents events (recorded, never sent back to Braze; see `crate::currents`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogRecordKind {
     Live,
     Historical,
+    /// Currents events of one user, `{"events":[...]}` in the Custom HTTP shape.
+    Currents,
+    /// Currents events that could not be accepted, `{"rejected":[{"reason","event"}]}`:
+    /// kept with their reason, applied to nobody.
+    CurrentsRejected,
 }
 
 /// One accepted batch as it sits in the log.

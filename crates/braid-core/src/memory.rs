@@ -55,6 +55,9 @@ struct StateData {
     /// `(at_ms, mpid)`.
     rechecks: BTreeSet<(i64, Mpid)>,
     meta: BTreeMap<String, Value>,
+    /// Currents event id → seen at, and the same by time (expiry order).
+    event_ids: HashMap<String, i64>,
+    event_id_order: BTreeSet<(i64, String)>,
 }
 
 impl StateData {
@@ -261,6 +264,37 @@ impl StateTxn for MemoryTxn<'_> {
             .take(max)
             .copied()
             .collect())
+    }
+
+    fn remember_event_id(&mut self, id: &str, at_ms: i64) -> StoreResult<bool> {
+        if self.data.event_ids.contains_key(id) {
+            return Ok(false);
+        }
+        self.data.event_ids.insert(id.to_string(), at_ms);
+        self.data.event_id_order.insert((at_ms, id.to_string()));
+        Ok(true)
+    }
+
+    fn forget_event_ids(
+        &mut self,
+        before_ms: i64,
+        keep_at_most: u64,
+        max: usize,
+    ) -> StoreResult<u64> {
+        let mut gone = 0u64;
+        while (gone as usize) < max {
+            let Some(first) = self.data.event_id_order.first().cloned() else {
+                break;
+            };
+            let over = self.data.event_ids.len() as u64 > keep_at_most;
+            if first.0 >= before_ms && !over {
+                break;
+            }
+            self.data.event_id_order.remove(&first);
+            self.data.event_ids.remove(&first.1);
+            gone += 1;
+        }
+        Ok(gone)
     }
 
     fn meta(&mut self, key: &str) -> StoreResult<Option<Value>> {

@@ -34,6 +34,8 @@ pub struct PipelineConfig {
     pub lanes: u32,
     /// How long event history is kept for audiences.
     pub history_retention_ms: i64,
+    /// How Braze Currents records are applied.
+    pub currents: crate::currents::CurrentsSettings,
 }
 
 /// Counters from processing records, turned into metrics by the server.
@@ -55,6 +57,8 @@ pub struct PipelineReport {
     pub traces: Option<Vec<crate::trace::BatchTrace>>,
     /// What calculated attributes did in this pass.
     pub calculated: crate::calculated::CalculatedReport,
+    /// What Braze Currents records did in this pass.
+    pub currents: crate::currents::CurrentsReport,
 }
 
 /// The pipeline: stateless apart from its configuration and the audiences in force.
@@ -142,6 +146,15 @@ impl Pipeline {
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
         report.records += 1;
+        match record.kind {
+            LogRecordKind::Currents => {
+                return self.apply_currents(txn, position, record, salt, runtime, report)
+            }
+            LogRecordKind::CurrentsRejected => {
+                return self.apply_currents_rejected(txn, position, record, report)
+            }
+            LogRecordKind::Live | LogRecordKind::Historical => {}
+        }
         let batch: Batch = match braid_mparticle::parse_batch(record.batch_json.as_bytes()) {
             Ok(b) => b,
             Err(e) => {

@@ -26,6 +26,20 @@ pub struct Profile {
     /// Calculated attributes: each value with the state it is kept up to date from.
     #[serde(default, skip_serializing_if = "CalculatedValues::is_empty")]
     pub calculated: CalculatedValues,
+    /// Subscription states Braze reported through Currents: `email`, `push` or
+    /// `group:<id>` → the state and when Braze recorded it. The time guards against a
+    /// stale (retried or out-of-order) event overwriting a newer state.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subscriptions: BTreeMap<String, SubscriptionRecord>,
+}
+
+/// One subscription state as Braze last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionRecord {
+    /// `opted_in`, `subscribed` or `unsubscribed`.
+    pub state: String,
+    /// When Braze recorded it, UNIX ms.
+    pub at_ms: i64,
 }
 
 impl Profile {
@@ -40,6 +54,7 @@ impl Profile {
             audiences: BTreeMap::new(),
             audience_recheck_ms: None,
             calculated: CalculatedValues::default(),
+            subscriptions: BTreeMap::new(),
         }
     }
 }

@@ -154,6 +154,18 @@ pub trait StateTxn {
     /// Up to `max` re-checks due at or before `now_ms`, earliest first.
     fn due_rechecks(&mut self, now_ms: i64, max: usize) -> StoreResult<Vec<(i64, Mpid)>>;
 
+    /// Remember a Braze Currents event id, seen at `at_ms`. Returns `false` when it is
+    /// remembered already (the event is a duplicate).
+    fn remember_event_id(&mut self, id: &str, at_ms: i64) -> StoreResult<bool>;
+    /// Forget remembered event ids, oldest first and at most `max`: those seen before
+    /// `before_ms`, and those beyond the newest `keep_at_most`. Returns how many went.
+    fn forget_event_ids(
+        &mut self,
+        before_ms: i64,
+        keep_at_most: u64,
+        max: usize,
+    ) -> StoreResult<u64>;
+
     /// A free-form value under a key (counters, audience state, settings).
     fn meta(&mut self, key: &str) -> StoreResult<Option<Value>>;
     fn put_meta(&mut self, key: &str, value: &Value) -> StoreResult<()>;

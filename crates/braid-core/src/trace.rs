@@ -51,6 +51,9 @@ pub enum NotForwarded {
     Filtered,
     /// Everything mapped was already in Braze: the delta step dropped it all.
     Unchanged,
+    /// Braze Currents events: recorded, never sent back to Braze (only the audience
+    /// memberships they cause are).
+    FromBraze,
 }
 
 impl NotForwarded {
@@ -62,6 +65,7 @@ impl NotForwarded {
             NotForwarded::Anonymous => "anonymous: the user has no external id for Braze",
             NotForwarded::Filtered => "filtered: the connection settings forward none of it",
             NotForwarded::Unchanged => "unchanged: Braze already has every value (delta step)",
+            NotForwarded::FromBraze => "from Braze Currents: recorded, never sent back to Braze",
         }
     }
 }

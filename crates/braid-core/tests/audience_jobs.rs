@@ -26,6 +26,7 @@ fn per_segment_pipeline(set: AudienceSet) -> Pipeline {
             forward_to_braze: true,
             lanes: LANES,
             history_retention_ms: 30 * DAY_MS,
+            currents: Default::default(),
         },
         AudienceHandle::new(AudienceRuntime {
             set,

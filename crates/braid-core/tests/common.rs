@@ -23,6 +23,7 @@ pub fn pipeline(set: braid_audiences::AudienceSet) -> Pipeline {
             forward_to_braze: true,
             lanes: LANES,
             history_retention_ms: 30 * DAY_MS,
+            currents: Default::default(),
         },
         AudienceHandle::new(AudienceRuntime {
             set,

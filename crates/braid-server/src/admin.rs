@@ -29,6 +29,7 @@ pub fn routes(admin: Guard) -> Router<Arc<AppState>> {
         .route("/api/v1/dead-letters", get(list_dead_letters))
         .route("/api/v1/dead-letters/replay", post(replay_dead_letters))
         .route("/api/v1/delivery", get(delivery_status))
+        .route("/api/v1/currents/rejected", get(currents_rejected))
         .merge(crate::audiences_api::routes())
         .merge(crate::calculated_api::routes())
         .merge(crate::dsr::routes::admin_routes());
@@ -111,10 +112,18 @@ impl IntoResponse for AdminError {
 
 async fn load_profile(state: &AppState, mpid: Mpid) -> Result<Response, AdminError> {
     let store = state.store.clone();
-    let found =
-        tokio::task::spawn_blocking(move || store.transact(|txn| txn.profile(mpid))).await??;
+    let found = tokio::task::spawn_blocking(move || {
+        store.transact(|txn| {
+            let Some(profile) = txn.profile(mpid)? else {
+                return Ok(None);
+            };
+            let history = txn.history(mpid, i64::MIN)?;
+            Ok(Some((profile, history)))
+        })
+    })
+    .await??;
     match found {
-        Some(profile) => {
+        Some((profile, history)) => {
             // The look-up shows each calculated value with the time it was computed,
             // not the aggregates it is kept from.
             let summary = state
@@ -126,11 +135,55 @@ async fn load_profile(state: &AppState, mpid: Mpid) -> Result<Response, AdminErr
             if let Some(map) = body.as_object_mut() {
                 map.remove("calculated");
                 map.insert("calculated_attributes".into(), summary);
+                map.insert("recent_events".into(), recent_events(history));
             }
             Ok((StatusCode::OK, Json(body)).into_response())
         }
         None => Err(AdminError::NotFound(format!("no profile with mpid {mpid}"))),
     }
+}
+
+/// `GET /api/v1/currents/rejected`: the Currents events braid could not accept, each
+/// with its reason, and those about no user (`agentconsole.*`), newest last.
+async fn currents_rejected(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
+    let store = state.store.clone();
+    let (rejected, without_user) = tokio::task::spawn_blocking(move || {
+        store.transact(|txn| {
+            Ok((
+                txn.meta(braid_core::currents::REJECTED_META_KEY)?,
+                txn.meta(braid_core::currents::WITHOUT_USER_META_KEY)?,
+            ))
+        })
+    })
+    .await??;
+    let list = |v: Option<serde_json::Value>| v.unwrap_or_else(|| json!([]));
+    Ok((
+        StatusCode::OK,
+        Json(json!({"rejected": list(rejected), "without_user": list(without_user)})),
+    )
+        .into_response())
+}
+
+/// How many of a user's most recent history events the look-up shows.
+const RECENT_EVENTS: usize = 50;
+
+/// The newest history events, newest first, each with its name, time, kind,
+/// attributes and source (`mparticle`, or `braze_currents` for Currents events).
+fn recent_events(history: Vec<(i64, serde_json::Value)>) -> serde_json::Value {
+    let events: Vec<serde_json::Value> = history
+        .into_iter()
+        .rev()
+        .take(RECENT_EVENTS)
+        .map(|(ts, mut event)| {
+            if let Some(map) = event.as_object_mut() {
+                map.entry("source")
+                    .or_insert_with(|| serde_json::json!("mparticle"));
+                map.insert("ts_ms".into(), serde_json::json!(ts));
+            }
+            event
+        })
+        .collect();
+    serde_json::Value::Array(events)
 }
 
 async fn profile_by_mpid(

@@ -275,6 +275,7 @@ async fn start_processing(
             // The store's lane count, read back so the pipeline cannot disagree with it.
             lanes: braid_core::storage::Outbox::lane_count(store),
             history_retention_ms: i64::from(config.server.history_retention_days) * 86_400_000,
+            currents: config.currents.pipeline_settings(),
         },
         audiences.clone(),
     ));
@@ -413,6 +414,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(ingest::routes(inputs))
+        .merge(crate::currents::routes(&state))
         .merge(admin::routes(admin))
         .merge(dsr::routes::routes(dsr))
         .merge(console::routes(&state.config.console))

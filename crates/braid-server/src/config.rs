@@ -42,6 +42,89 @@ pub struct Config {
     /// stored at start-up, replacing a stored one with the same name; those created
     /// through the admin API are kept alongside.
     pub calculated_attributes: Vec<braid_audiences::calculated_attributes::CalculatedAttribute>,
+    /// Braze Currents coming back in (`POST /v1/currents`).
+    pub currents: CurrentsConfig,
+}
+
+/// `[currents]`: Braze Currents into braid through the Custom HTTP connector
+/// (`POST /v1/currents`), and how its events are applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CurrentsConfig {
+    /// Bearer tokens `/v1/currents` accepts; more than one while rotating. Empty: the
+    /// endpoint refuses every request (403).
+    pub tokens: Vec<Secret>,
+    /// Largest request body, in bytes; a larger one gets 413 and Braze splits the
+    /// batch. Default 16 MiB.
+    pub max_request_bytes: usize,
+    /// The identity type that keeps Braze's own `user_id` on the profile. Default
+    /// `other_id_10`.
+    pub braze_user_id_identity: braid_mparticle::IdentityType,
+    /// How long event ids are remembered for de-duplication, in days. Default 7
+    /// (Braze's retry horizon).
+    pub dedup_window_days: u32,
+    /// At most this many event ids are remembered; the oldest are forgotten first.
+    /// Default 10,000,000.
+    pub dedup_max_ids: u64,
+    /// How many rejected events are kept (with their reason) for
+    /// `GET /api/v1/currents/rejected`. Default 1000.
+    pub keep_rejected: usize,
+}
+
+impl Default for CurrentsConfig {
+    fn default() -> Self {
+        CurrentsConfig {
+            tokens: Vec::new(),
+            max_request_bytes: 16 * 1024 * 1024,
+            braze_user_id_identity: braid_mparticle::IdentityType::OtherId10,
+            dedup_window_days: 7,
+            dedup_max_ids: 10_000_000,
+            keep_rejected: 1_000,
+        }
+    }
+}
+
+impl CurrentsConfig {
+    /// The pipeline's view of these settings.
+    pub fn pipeline_settings(&self) -> braid_core::currents::CurrentsSettings {
+        braid_core::currents::CurrentsSettings {
+            braze_user_id_identity: self.braze_user_id_identity,
+            dedup_window_ms: i64::from(self.dedup_window_days) * 86_400_000,
+            dedup_max_ids: self.dedup_max_ids,
+            keep_rejected: self.keep_rejected,
+        }
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        for (i, token) in self.tokens.iter().enumerate() {
+            let t = token.expose();
+            if t.len() < 16 {
+                return Err((
+                    format!("tokens[{i}]"),
+                    "must be at least 16 characters".into(),
+                ));
+            }
+            if !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c))
+            {
+                return Err((
+                    format!("tokens[{i}]"),
+                    "may only hold letters, digits and - . _ ~ + / = (a bearer token)".into(),
+                ));
+            }
+        }
+        if self.max_request_bytes < 1024 {
+            return Err(("max_request_bytes".into(), "must be at least 1024".into()));
+        }
+        if self.dedup_window_days == 0 {
+            return Err(("dedup_window_days".into(), "must be at least 1".into()));
+        }
+        if self.dedup_max_ids == 0 {
+            return Err(("dedup_max_ids".into(), "must be at least 1".into()));
+        }
+        Ok(())
+    }
 }
 
 /// `[audiences]`: audience evaluation and the audience output. The connection settings
@@ -157,6 +240,11 @@ pub struct InputConfig {
     pub name: Option<String>,
     pub key: String,
     pub secret: Secret,
+    /// A Braze feed: this input's batches are Braze Currents in the mParticle shape
+    /// (`event_name` = Braze's event, `customerid` = external id), recorded and never
+    /// sent back to Braze. Default false.
+    #[serde(default)]
+    pub braze_feed: bool,
 }
 
 impl InputConfig {
@@ -185,7 +273,7 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 11] = [
     "server",
     "limits",
     "inputs",
@@ -196,6 +284,7 @@ pub const SECTIONS: [&str; 10] = [
     "audiences",
     "console",
     "calculated_attributes",
+    "currents",
 ];
 
 /// The prefix of configuration environment variables.
@@ -343,6 +432,9 @@ impl Config {
         self.console
             .validate()
             .map_err(|(key, problem)| invalid(&format!("console.{key}"), problem))?;
+        self.currents
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("currents.{key}"), problem))?;
         self.validate_audiences()
     }
 

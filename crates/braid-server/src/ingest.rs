@@ -180,6 +180,33 @@ async fn commit(
         .map_err(IngestError::NotStored)
 }
 
+/// Whether `input` is declared a Braze feed (`[[inputs]] braze_feed = true`).
+fn is_braze_feed(state: &AppState, input: &str) -> bool {
+    state
+        .config
+        .inputs
+        .iter()
+        .any(|i| i.braze_feed && i.display_name() == input)
+}
+
+/// The Currents events of a Braze feed's batches (each already validated JSON).
+fn feed_events(
+    batches: &[&[u8]],
+) -> (
+    Vec<braid_currents::CurrentsEvent>,
+    Vec<braid_currents::RejectedEvent>,
+) {
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    for raw in batches {
+        let value: serde_json::Value = serde_json::from_slice(raw).unwrap_or_default();
+        let (good, bad) = braid_currents::feed::events_of_feed_batch(&value);
+        accepted.extend(good);
+        rejected.extend(bad);
+    }
+    (accepted, rejected)
+}
+
 /// `POST /v2/events`: one batch.
 pub async fn events(
     State(state): State<Arc<AppState>>,
@@ -190,6 +217,18 @@ pub async fn events(
     let batch = check_batch(&state, &body).inspect_err(|e| {
         tracing::info!(input = %input, error = %e, "batch refused");
     })?;
+    if is_braze_feed(&state, &input) {
+        let (accepted, rejected) = feed_events(&[&body[..]]);
+        let (accepted, rejected) =
+            crate::currents::store_events(&state, &input, accepted, rejected)
+                .await
+                .map_err(IngestError::NotStored)?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"accepted": 1, "duplicates": 0, "currents_events": accepted, "rejected_events": rejected})),
+        )
+            .into_response());
+    }
     let request = append_request(
         state.clock.now_ms(),
         &input,
@@ -259,6 +298,26 @@ async fn bulk_of_kind(
                 rejected.push(json!({"index": index, "code": "BAD_REQUEST", "message": format!("[{index}].{e}")}));
             }
         }
+    }
+    if is_braze_feed(state, input) {
+        // A Braze feed's batches are Currents: recorded, never forwarded (also on the
+        // historical route). Each batch was validated above; its events enter as
+        // Currents events.
+        let good: Vec<&[u8]> = requests
+            .iter()
+            .map(|r| r.record.batch_json.as_bytes())
+            .collect();
+        let (events, bad) = feed_events(&good);
+        let accepted = requests.len();
+        let (currents_events, rejected_events) =
+            crate::currents::store_events(state, input, events, bad)
+                .await
+                .map_err(IngestError::NotStored)?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"accepted": accepted, "duplicates": 0, "rejected": rejected, "currents_events": currents_events, "rejected_events": rejected_events})),
+        )
+            .into_response());
     }
     let mut duplicates = 0usize;
     let accepted = requests.len();

@@ -5,6 +5,8 @@
 //! - `credentials`: first-run input and admin credentials;
 //! - `auth`: HTTP Basic checks in constant time, as a layer per sub-router;
 //! - `ingest`: `/v2/events`, `/v2/bulkevents`, `/v2/bulkevents/historical`;
+//! - `currents`: `POST /v1/currents` (Braze Currents, Custom HTTP connector) and Braze feed inputs;
+//! - `currents_cli`: `braid currents import`, Avro files sent to a running braid;
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
 //! - `admin`: `/api/v1/...`;
@@ -29,6 +31,8 @@ pub mod committer;
 pub mod config;
 pub mod console;
 pub mod credentials;
+pub mod currents;
+pub mod currents_cli;
 pub mod dsr;
 pub mod ingest;
 pub mod shutdown;

@@ -63,6 +63,33 @@ enum Command {
         #[arg(long, global = true)]
         url: Option<String>,
     },
+    /// Braze Currents: import storage-connector Avro files into a running braid.
+    Currents {
+        #[command(subcommand)]
+        action: CurrentsAction,
+        #[arg(long, env = "BRAID_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// Base URL of the running braid. Default: from the config's listen address.
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Bearer token for `/v1/currents`. Default: the first of `[currents] tokens`.
+        #[arg(long, global = true)]
+        token: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CurrentsAction {
+    /// Send Avro files (or folders laid out as Braze's storage connectors write them)
+    /// to braid; safe to re-run, resumes after an interruption.
+    Import {
+        /// Avro files or folders (searched recursively for `.avro` files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Progress file for resuming. Default: `<first PATH>.currents-import.json`.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +122,33 @@ fn main() -> anyhow::Result<()> {
             let client = braid_server::audiences_cli::AdminClient::new(base, key, secret);
             tokio::runtime::Runtime::new()?
                 .block_on(braid_server::audiences_cli::run(&client, action))
+        }
+        Command::Currents {
+            action: CurrentsAction::Import { paths, checkpoint },
+            config,
+            url,
+            token,
+        } => {
+            let loaded = load(config)?;
+            let base_url = url.unwrap_or_else(|| format!("http://{}", loaded.server.listen));
+            let token = match token {
+                Some(t) => Secret::from(t),
+                None => loaded
+                    .currents
+                    .tokens
+                    .first()
+                    .cloned()
+                    .context("no token: pass --token or set [currents] tokens in the config")?,
+            };
+            let options = braid_server::currents_cli::ImportOptions {
+                base_url,
+                token,
+                paths,
+                checkpoint,
+            };
+            tokio::runtime::Runtime::new()?
+                .block_on(braid_server::currents_cli::import(&options))
+                .map(|_| ())
         }
         Command::CalculatedAttributes {
             action,

@@ -270,6 +270,17 @@ fn record_metrics(report: &PipelineReport) {
     metrics::counter!("braid_calculated_attribute_job_profiles_total").increment(c.job_profiles);
     metrics::counter!("braid_calculated_attribute_skipped_no_external_id_total")
         .increment(c.skipped_no_external_id);
+    let cur = &report.currents;
+    for (event_type, n) in &cur.events_by_type {
+        metrics::counter!("braid_currents_events_total", "type" => event_type.clone())
+            .increment(*n);
+    }
+    metrics::counter!("braid_currents_duplicate_events_total").increment(cur.duplicates);
+    metrics::counter!("braid_currents_rejected_events_kept_total").increment(cur.rejected);
+    metrics::counter!("braid_currents_subscription_changes_total")
+        .increment(cur.subscription_changes);
+    metrics::counter!("braid_currents_stale_subscription_changes_total")
+        .increment(cur.stale_subscription_changes);
     for ((audience, form), n) in &a.truncated {
         metrics::counter!(
             "braid_audience_membership_truncated_total",

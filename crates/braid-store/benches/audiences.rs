@@ -43,6 +43,7 @@ fn pipeline(set: AudienceSet) -> Pipeline {
             forward_to_braze: true,
             lanes: 16,
             history_retention_ms: 30 * 86_400_000,
+            currents: Default::default(),
         },
         AudienceHandle::new(AudienceRuntime {
             set,

@@ -51,6 +51,7 @@ fn pipeline(calculated: CalculatedSet) -> Pipeline {
             forward_to_braze: true,
             lanes: 16,
             history_retention_ms: 30 * 86_400_000,
+            currents: Default::default(),
         },
         AudienceHandle::new(AudienceRuntime {
             calculated,

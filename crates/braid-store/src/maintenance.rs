@@ -4,8 +4,8 @@
 
 use crate::codec::{backend, user_of};
 use crate::tables::{
-    self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, HISTORY, IDENTITIES, LOG, LOG_META, META,
-    OUTBOX, PROFILES, PRUNED_THROUGH, RECHECKS, SENT_STATE,
+    self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, EVENT_IDS, EVENT_ID_ORDER, HISTORY,
+    IDENTITIES, LOG, LOG_META, META, OUTBOX, PROFILES, PRUNED_THROUGH, RECHECKS, SENT_STATE,
 };
 use crate::{open_db, EmbeddedStore, LOG_FILE, STATE_FILE};
 use braid_core::storage::{Erased, Maintenance, StateStore, StorageError, StoreResult};
@@ -118,6 +118,8 @@ impl Maintenance for EmbeddedStore {
                 copy_table(from, to, HISTORY)?;
                 copy_table(from, to, RECHECKS)?;
                 copy_table(from, to, META)?;
+                copy_table(from, to, EVENT_IDS)?;
+                copy_table(from, to, EVENT_ID_ORDER)?;
                 copy_table(from, to, COUNTERS)
             },
         )

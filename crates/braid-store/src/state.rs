@@ -3,8 +3,8 @@
 
 use crate::codec::{backend, decode, encode, encode_for_user};
 use crate::tables::{
-    self, COUNTERS, CURSOR, HISTORY, HISTORY_SEQ, IDENTITIES, META, OUTBOX, OUTBOX_SEQ, PROFILES,
-    RECHECKS, SENT_STATE,
+    self, COUNTERS, CURSOR, EVENT_IDS, EVENT_ID_ORDER, HISTORY, HISTORY_SEQ, IDENTITIES, META,
+    OUTBOX, OUTBOX_SEQ, PROFILES, RECHECKS, SENT_STATE,
 };
 use crate::EmbeddedStore;
 use braid_core::storage::{StateStore, StateTxn, StoreResult};
@@ -39,6 +39,8 @@ struct RedbTxn<'t> {
     history: Table<'t, (i64, i64, u64), &'static [u8]>,
     rechecks: Table<'t, (i64, i64), ()>,
     meta: Table<'t, &'static str, &'static [u8]>,
+    event_ids: Table<'t, &'static str, i64>,
+    event_id_order: Table<'t, (i64, &'static str), ()>,
     counters: Table<'t, &'static str, u64>,
 }
 
@@ -52,6 +54,8 @@ impl<'t> RedbTxn<'t> {
             history: txn.open_table(HISTORY).map_err(backend)?,
             rechecks: txn.open_table(RECHECKS).map_err(backend)?,
             meta: txn.open_table(META).map_err(backend)?,
+            event_ids: txn.open_table(EVENT_IDS).map_err(backend)?,
+            event_id_order: txn.open_table(EVENT_ID_ORDER).map_err(backend)?,
             counters: txn.open_table(COUNTERS).map_err(backend)?,
         })
     }
@@ -211,6 +215,43 @@ impl StateTxn for RedbTxn<'_> {
             .collect::<StoreResult<_>>()?;
         for key in &old {
             self.history.remove(key).map_err(backend)?;
+        }
+        Ok(old.len() as u64)
+    }
+
+    fn remember_event_id(&mut self, id: &str, at_ms: i64) -> StoreResult<bool> {
+        if self.event_ids.get(id).map_err(backend)?.is_some() {
+            return Ok(false);
+        }
+        self.event_ids.insert(id, at_ms).map_err(backend)?;
+        self.event_id_order
+            .insert((at_ms, id), ())
+            .map_err(backend)?;
+        Ok(true)
+    }
+
+    fn forget_event_ids(
+        &mut self,
+        before_ms: i64,
+        keep_at_most: u64,
+        max: usize,
+    ) -> StoreResult<u64> {
+        let count = self.event_ids.len().map_err(backend)?;
+        let surplus = count.saturating_sub(keep_at_most);
+        let mut old: Vec<(i64, String)> = Vec::new();
+        for item in self.event_id_order.iter().map_err(backend)?.take(max) {
+            let (key, _) = item.map_err(backend)?;
+            let (at, id) = key.value();
+            if at >= before_ms && (old.len() as u64) >= surplus {
+                break;
+            }
+            old.push((at, id.to_string()));
+        }
+        for (at, id) in &old {
+            self.event_id_order
+                .remove((*at, id.as_str()))
+                .map_err(backend)?;
+            self.event_ids.remove(id.as_str()).map_err(backend)?;
         }
         Ok(old.len() as u64)
     }

@@ -32,6 +32,11 @@ pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::ne
 pub(crate) const HISTORY: TableDefinition<(i64, i64, u64), &[u8]> = TableDefinition::new("history");
 /// (due time ms, MPID) → (): when a user's time-windowed audiences must be re-evaluated.
 pub(crate) const RECHECKS: TableDefinition<(i64, i64), ()> = TableDefinition::new("rechecks");
+/// Currents event id → when it was first seen (ms): the de-duplication window.
+pub(crate) const EVENT_IDS: TableDefinition<&str, i64> = TableDefinition::new("event_ids");
+/// (seen at ms, event id) → (): the expiry order of `EVENT_IDS`.
+pub(crate) const EVENT_ID_ORDER: TableDefinition<(i64, &str), ()> =
+    TableDefinition::new("event_id_order");
 /// Free-form key → encoded value.
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// The cursor and sequence counters.
@@ -78,6 +83,8 @@ pub(crate) fn create_state_tables(db: &Database, quick_repair: bool) -> StoreRes
     txn.open_table(HISTORY).map_err(backend)?;
     txn.open_table(RECHECKS).map_err(backend)?;
     txn.open_table(META).map_err(backend)?;
+    txn.open_table(EVENT_IDS).map_err(backend)?;
+    txn.open_table(EVENT_ID_ORDER).map_err(backend)?;
     txn.open_table(COUNTERS).map_err(backend)?;
     txn.commit().map_err(backend)
 }

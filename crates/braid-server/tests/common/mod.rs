@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod currents;
 
 use braid_server::config::{AdminConfig, Config, InputConfig};
 use braid_server::Server;
@@ -30,6 +31,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         name: Some("test".into()),
         key: KEY.into(),
         secret: SECRET.into(),
+        braze_feed: false,
     }];
     config.admin = Some(AdminConfig {
         key: ADMIN_KEY.into(),
