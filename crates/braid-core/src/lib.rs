@@ -31,6 +31,7 @@ pub use profile::Profile;
 pub use storage::{StorageError, StoreResult};
 pub mod calculated;
 pub mod identity;
+pub mod idsync;
 pub mod membership;
 pub mod pipeline;
 pub mod secret;

@@ -2,12 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a batch is live data or a historical backfill (stored, never forwarded).
+/// Whether a batch is live data, a historical backfill (stored, never forwarded), or
+/// live data whose events and attributes the Braze web kit already sent from the browser
+/// (`ViaKit`: kept like live data, only braid's own audience memberships and
+/// calculated attributes are forwarded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogRecordKind {
     Live,
     Historical,
+    ViaKit,
 }
 
 /// One accepted batch as it sits in the log.

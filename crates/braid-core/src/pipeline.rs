@@ -225,7 +225,11 @@ impl Pipeline {
             }
         };
 
-        let forward = self.config.forward_to_braze && record.kind == LogRecordKind::Live;
+        // A kit input's events and attributes reach Braze from the browser; mapping them
+        // here too would count them twice in Braze.
+        let via_kit = record.kind == LogRecordKind::ViaKit;
+        let forward = self.config.forward_to_braze
+            && matches!(record.kind, LogRecordKind::Live | LogRecordKind::ViaKit);
         if record.kind == LogRecordKind::Historical {
             report.historical_records += 1;
         }
@@ -246,7 +250,11 @@ impl Pipeline {
                 batch: &batch,
                 now_ms,
             };
-            let mut mapped = map_change(&self.config.braze, &input);
+            let mut mapped = if via_kit {
+                braid_braze::mapping::MappingOutput::default()
+            } else {
+                map_change(&self.config.braze, &input)
+            };
             report.mapping.merge(&mapped.counters);
             if let Some(delta) = &membership_delta {
                 if let Some(object) = membership::membership_object(
@@ -278,6 +286,7 @@ impl Pipeline {
                 report,
             )?;
             not_forwarded = match (mapped_nothing, anonymous, queued.is_empty()) {
+                (true, _, _) if via_kit => Some(NotForwarded::ViaKit),
                 (true, true, _) => Some(NotForwarded::Anonymous),
                 (true, false, _) => Some(NotForwarded::Filtered),
                 (false, _, true) => Some(NotForwarded::Unchanged),
@@ -497,7 +506,7 @@ pub fn apply_attributes(attributes: &mut braid_mparticle::AttributeMap, batch: &
     }
 }
 
-fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
+pub(crate) fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
     if let Some(v) = txn.meta(MPID_SALT_KEY)? {
         if let Some(salt) = v.as_u64() {
             return Ok(salt);
