@@ -364,6 +364,7 @@ fn claim_free(
                     }
                 }
                 txn.set_identity_owner(kind, value, profile.mpid)?;
+                profile.idsync_pending.insert(kind, value.clone());
             }
         }
         profile.identities.insert(kind, value.clone());
@@ -491,12 +492,16 @@ pub fn modify(
                     }
                 }
                 txn.set_identity_owner(kind, new, mpid)?;
+                if profile.identities.get(&kind) != Some(new) {
+                    profile.idsync_pending.insert(kind, new.clone());
+                }
                 profile.identities.insert(kind, new.clone());
             }
             None => {
                 if let Some(old) = profile.identities.remove(&kind) {
                     txn.remove_identity(kind, &old)?;
                 }
+                profile.idsync_pending.remove(&kind);
             }
         }
     }
@@ -530,6 +535,7 @@ pub fn alias(
         } else {
             txn.set_identity_owner(*kind, value, destination)?;
             target.identities.insert(*kind, value.clone());
+            target.idsync_pending.insert(*kind, value.clone());
         }
     }
     for (name, value) in &from.attributes {

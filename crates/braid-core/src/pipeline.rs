@@ -161,6 +161,15 @@ impl Pipeline {
         report.identities_reassigned += resolution.reassigned.len() as u64;
         let before = resolution.profile;
         let mut profile = before.clone();
+        // Identities IDSync set since the last batch count as new for the mapping (so
+        // Braze hears of them); from this batch on they are ordinary.
+        let mut identities_before = before.identities.clone();
+        for (kind, value) in &before.idsync_pending {
+            if identities_before.get(kind) == Some(value) {
+                identities_before.remove(kind);
+            }
+        }
+        profile.idsync_pending.clear();
         identity::claim_identities(txn, &mut profile, &batch, &resolution.reassigned)?;
         apply_attributes(&mut profile.attributes, &batch);
         let batch_ts = batch.timestamp_unixtime_ms.unwrap_or(now_ms);
@@ -243,7 +252,7 @@ impl Pipeline {
         if forward {
             let input = MappingInput {
                 mpid: profile.mpid,
-                identities_before: &before.identities,
+                identities_before: &identities_before,
                 identities: &profile.identities,
                 attributes_before: &before.attributes,
                 attributes: &profile.attributes,

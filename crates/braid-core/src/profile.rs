@@ -26,6 +26,11 @@ pub struct Profile {
     /// Calculated attributes: each value with the state it is kept up to date from.
     #[serde(default, skip_serializing_if = "CalculatedValues::is_empty")]
     pub calculated: CalculatedValues,
+    /// Identities IDSync gave the user that no batch has been applied with since. The
+    /// mapping treats them as new on the next batch, so Braze learns of them (an email,
+    /// the external id) as it would had the batch brought them.
+    #[serde(default, skip_serializing_if = "Identities::is_empty")]
+    pub idsync_pending: Identities,
 }
 
 impl Profile {
@@ -40,6 +45,7 @@ impl Profile {
             audiences: BTreeMap::new(),
             audience_recheck_ms: None,
             calculated: CalculatedValues::default(),
+            idsync_pending: Identities::new(),
         }
     }
 }
