@@ -67,6 +67,20 @@ window.braidTest = {
     mParticle.logEvent(name, mParticle.EventType.Other, {});
     mParticle.upload();
   },
+  // What the SDK does on page hide: one batch as a text/plain blob through
+  // navigator.sendBeacon (no response is readable).
+  beacon(url, mpid, customerId, eventName) {
+    const now = Date.now();
+    const batch = {
+      source_request_id: 'beacon-' + now,
+      mpid: String(mpid),
+      timestamp_unixtime_ms: now,
+      environment: 'development',
+      user_identities: { customer_id: customerId },
+      events: [{ event_type: 'custom_event', data: { event_name: eventName, custom_event_type: 'other', timestamp_unixtime_ms: now } }],
+    };
+    return navigator.sendBeacon(url, new Blob([JSON.stringify(batch)], { type: 'text/plain;charset=UTF-8' }));
+  },
   mpid() {
     const user = mParticle.Identity.getCurrentUser();
     return user ? user.getMPID() : null;

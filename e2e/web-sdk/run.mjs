@@ -143,6 +143,10 @@ try {
     await page.evaluate(() => window.braidTest.event('As U2'));
     const m = uploads().length;
     await until('the last upload', () => uploads().length > m && uploads().at(-1).status === 202);
+    out.beaconQueued = await page.evaluate(([u, mpid]) => window.braidTest.beacon(u, mpid, 'web-u2', 'Beacon Event'),
+      [`https://${braidHost}/v3/JS/${key}/events`, out.login2.mpid]);
+    const b = uploads().length;
+    await until('the beacon', () => uploads().length > b);
     out.uploads = uploads();
   }
   out.configFetches = braidCalls.filter((c) => c.path.endsWith('/config'));

@@ -168,6 +168,12 @@ async fn the_web_sdk_identifies_shops_retries_logs_in_and_out_modifies_and_alias
 
     let user2 = sim.user("web-u2").expect("web-u2 reached braze");
     assert!(names(&user2.events).contains(&"As U2".to_string()));
+    assert_eq!(seen["beaconQueued"], true, "{seen}");
+    assert!(
+        names(&user2.events).contains(&"Beacon Event".to_string()),
+        "a navigator.sendBeacon batch is taken like any other: {:?}",
+        user2.events
+    );
     assert_eq!(
         user2.attributes["email"], "u2@example.com",
         "the modify's email"
