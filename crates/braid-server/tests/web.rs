@@ -564,6 +564,18 @@ async fn cors_answers_preflights_for_allowed_origins_and_refuses_others() {
         config.get("flags").is_none(),
         "flags would replace the page's own"
     );
+    // Forwarding statistics are accepted and dropped, on every layout.
+    for path in ["/v1/JS", "/v2/JS", "/webevents/v1/JS", "/webevents/v2/JS"] {
+        let (status, headers, _) = web_post(
+            &braid,
+            &format!("{path}/{WEB_KEY}/Forwarding"),
+            None,
+            &json!({"mid": 28, "n": "x"}),
+        )
+        .await;
+        assert_eq!(status, 202, "{path}");
+        assert_eq!(headers["access-control-allow-origin"], ORIGIN);
+    }
     braid.stop().await;
 }
 
