@@ -34,6 +34,7 @@ pub use storage::{StorageError, StoreResult};
 pub mod calculated;
 pub mod currents;
 pub mod identity;
+pub mod idsync;
 pub mod membership;
 pub mod meta_list;
 pub mod pipeline;

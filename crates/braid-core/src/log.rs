@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Whether a batch is live data, a historical backfill (stored, never forwarded), or
-/// Braze Currents events (recorded, never sent back to Braze; see `crate::currents`).
+/// Braze Currents events (recorded, never sent back to Braze; see `crate::currents`), or
+/// live data whose events and attributes the Braze web kit already sent from the browser
+/// (`ViaKit`: kept like live data, only braid's own audience memberships and
+/// calculated attributes are forwarded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogRecordKind {
@@ -14,6 +17,7 @@ pub enum LogRecordKind {
     /// Currents events that could not be accepted, `{"rejected":[{"reason","event"}]}`:
     /// kept with their reason, applied to nobody.
     CurrentsRejected,
+    ViaKit,
 }
 
 /// One accepted batch as it sits in the log.

@@ -153,7 +153,7 @@ impl Pipeline {
             LogRecordKind::CurrentsRejected => {
                 return self.apply_currents_rejected(txn, position, record, report)
             }
-            LogRecordKind::Live | LogRecordKind::Historical => {}
+            LogRecordKind::Live | LogRecordKind::Historical | LogRecordKind::ViaKit => {}
         }
         let batch: Batch = match braid_mparticle::parse_batch(record.batch_json.as_bytes()) {
             Ok(b) => b,
@@ -174,6 +174,15 @@ impl Pipeline {
         report.identities_reassigned += resolution.reassigned.len() as u64;
         let before = resolution.profile;
         let mut profile = before.clone();
+        // Identities IDSync set since the last batch count as new for the mapping (so
+        // Braze hears of them); from this batch on they are ordinary.
+        let mut identities_before = before.identities.clone();
+        for (kind, value) in &before.idsync_pending {
+            if identities_before.get(kind) == Some(value) {
+                identities_before.remove(kind);
+            }
+        }
+        profile.idsync_pending.clear();
         identity::claim_identities(txn, &mut profile, &batch, &resolution.reassigned)?;
         apply_attributes(&mut profile.attributes, &batch);
         let batch_ts = batch.timestamp_unixtime_ms.unwrap_or(now_ms);
@@ -238,7 +247,11 @@ impl Pipeline {
             }
         };
 
-        let forward = self.config.forward_to_braze && record.kind == LogRecordKind::Live;
+        // A kit input's events and attributes reach Braze from the browser; mapping them
+        // here too would count them twice in Braze.
+        let via_kit = record.kind == LogRecordKind::ViaKit;
+        let forward = self.config.forward_to_braze
+            && matches!(record.kind, LogRecordKind::Live | LogRecordKind::ViaKit);
         if record.kind == LogRecordKind::Historical {
             report.historical_records += 1;
         }
@@ -252,14 +265,18 @@ impl Pipeline {
         if forward {
             let input = MappingInput {
                 mpid: profile.mpid,
-                identities_before: &before.identities,
+                identities_before: &identities_before,
                 identities: &profile.identities,
                 attributes_before: &before.attributes,
                 attributes: &profile.attributes,
                 batch: &batch,
                 now_ms,
             };
-            let mut mapped = map_change(&self.config.braze, &input);
+            let mut mapped = if via_kit {
+                braid_braze::mapping::MappingOutput::default()
+            } else {
+                map_change(&self.config.braze, &input)
+            };
             report.mapping.merge(&mapped.counters);
             if let Some(delta) = &membership_delta {
                 if let Some(object) = membership::membership_object(
@@ -291,6 +308,7 @@ impl Pipeline {
                 report,
             )?;
             not_forwarded = match (mapped_nothing, anonymous, queued.is_empty()) {
+                (true, _, _) if via_kit => Some(NotForwarded::ViaKit),
                 (true, true, _) => Some(NotForwarded::Anonymous),
                 (true, false, _) => Some(NotForwarded::Filtered),
                 (false, _, true) => Some(NotForwarded::Unchanged),
@@ -510,7 +528,7 @@ pub fn apply_attributes(attributes: &mut braid_mparticle::AttributeMap, batch: &
     }
 }
 
-fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
+pub(crate) fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
     if let Some(v) = txn.meta(MPID_SALT_KEY)? {
         if let Some(salt) = v.as_u64() {
             return Ok(salt);

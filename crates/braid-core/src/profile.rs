@@ -26,6 +26,11 @@ pub struct Profile {
     /// Calculated attributes: each value with the state it is kept up to date from.
     #[serde(default, skip_serializing_if = "CalculatedValues::is_empty")]
     pub calculated: CalculatedValues,
+    /// Identities IDSync gave the user that no batch has been applied with since. The
+    /// mapping treats them as new on the next batch, so Braze learns of them (an email,
+    /// the external id) as it would had the batch brought them.
+    #[serde(default, skip_serializing_if = "Identities::is_empty")]
+    pub idsync_pending: Identities,
     /// Subscription states Braze reported through Currents: `email`, `push` or
     /// `group:<id>` → the state and when Braze recorded it. The time guards against a
     /// stale (retried or out-of-order) event overwriting a newer state.
@@ -55,6 +60,7 @@ impl Profile {
             audience_recheck_ms: None,
             calculated: CalculatedValues::default(),
             subscriptions: BTreeMap::new(),
+            idsync_pending: Identities::new(),
         }
     }
 }

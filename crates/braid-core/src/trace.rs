@@ -41,6 +41,10 @@ pub struct BatchTrace {
 pub enum NotForwarded {
     /// Sent to `/v2/bulkevents/historical`: kept in profiles, never forwarded.
     Historical,
+    /// From a web input whose events and attributes the Braze web kit sends from the
+    /// browser: braid forwards only what the kit cannot know (memberships, calculated
+    /// attributes), and here there was none.
+    ViaKit,
     /// The Braze output is switched off.
     OutputDisabled,
     /// The user has no identity Braze can address (no external id, and neither alias
@@ -61,6 +65,9 @@ impl NotForwarded {
     pub fn describe(self) -> &'static str {
         match self {
             NotForwarded::Historical => "historical batch: kept in the profile, never forwarded",
+            NotForwarded::ViaKit => {
+                "web kit input: the Braze web kit sends its events and attributes from the browser"
+            }
             NotForwarded::OutputDisabled => "the Braze output is off",
             NotForwarded::Anonymous => "anonymous: the user has no external id for Braze",
             NotForwarded::Filtered => "filtered: the connection settings forward none of it",

@@ -32,7 +32,8 @@ pub fn routes(admin: Guard) -> Router<Arc<AppState>> {
         .route("/api/v1/currents/rejected", get(currents_rejected))
         .merge(crate::audiences_api::routes())
         .merge(crate::calculated_api::routes())
-        .merge(crate::dsr::routes::admin_routes());
+        .merge(crate::dsr::routes::admin_routes())
+        .merge(crate::web::rejected::admin_routes());
     admin.protect(routes)
 }
 

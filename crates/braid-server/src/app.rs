@@ -7,7 +7,7 @@ use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
 use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
-use crate::{admin, console, credentials, dsr, ingest, telemetry, worker};
+use crate::{admin, console, credentials, dsr, ingest, telemetry, tls, web, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -45,6 +45,8 @@ pub struct AppState {
     pub console: Arc<console::Console>,
     /// The clock ingest stamps batches with and the worker runs time-driven work by.
     pub clock: braid_core::clock::Clock,
+    /// The Web SDK's inputs, rate limits and rejected batches.
+    pub web: crate::web::Web,
 }
 
 /// A running braid.
@@ -130,6 +132,7 @@ impl Server {
             audience_work: processing.audience_work,
             console: processing.console,
             clock,
+            web: crate::web::Web::new(&config),
         });
         let (addr, http) = serve_http(&config, router(state.clone()), &shutdown).await?;
         dsr.set_listen_addr(addr);
@@ -171,13 +174,16 @@ impl Server {
 
 /// The credentials of inputs, admin and data subject requests.
 fn api_credentials(config: &Config) -> anyhow::Result<ApiCredentials> {
+    // Web inputs have no secret: they are served by `web`, never by HTTP Basic.
     let mut inputs: Vec<Credential> = config
         .inputs
         .iter()
-        .map(|i| Credential {
-            name: i.display_name().to_string(),
-            key: i.key.clone(),
-            secret: i.secret.clone(),
+        .filter_map(|i| {
+            Some(Credential {
+                name: i.display_name().to_string(),
+                key: i.key.clone(),
+                secret: i.secret.clone()?,
+            })
         })
         .collect();
     let mut admin: Vec<Credential> = config
@@ -198,6 +204,7 @@ fn api_credentials(config: &Config) -> anyhow::Result<ApiCredentials> {
         _ => Vec::new(),
     };
     let mut generated = None;
+    // A config naming only web inputs still gets a generated server input.
     if inputs.is_empty() || admin.is_empty() || dsr.is_empty() {
         let (creds, created) = credentials::load_or_create(&config.server.data_dir)
             .context("loading generated credentials")?;
@@ -341,7 +348,8 @@ async fn open_dsr(
     Ok(Arc::new(dsr))
 }
 
-/// Bind `server.listen` and serve `router` until shutdown begins.
+/// Bind `server.listen` and serve `router` until shutdown begins: plain HTTP, or HTTPS
+/// when `[server.tls]` is set. Handlers see the client's address (`ConnectInfo`).
 async fn serve_http(
     config: &Config,
     router: Router,
@@ -352,14 +360,29 @@ async fn serve_http(
         .with_context(|| format!("binding {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     let mut stop = shutdown.subscribe();
-    let http = NamedTask::spawn("http", async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "http server failed");
+    let stopped = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let http = match &config.server.tls {
+        None => NamedTask::spawn("http", async move {
+            let serve = axum::serve(listener, service).with_graceful_shutdown(stopped);
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http server failed");
+            }
+        }),
+        Some(settings) => {
+            use axum::serve::ListenerExt;
+            // `tap_io` gives the listener axum's `ConnectInfo` support.
+            let listener = tls::TlsListener::new(listener, tls::acceptor(settings)?).tap_io(|_| {});
+            NamedTask::spawn("http", async move {
+                let serve = axum::serve(listener, service).with_graceful_shutdown(stopped);
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "https server failed");
+                }
+            })
         }
-    });
+    };
     Ok((addr, http))
 }
 
@@ -418,6 +441,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(admin::routes(admin))
         .merge(dsr::routes::routes(dsr))
         .merge(console::routes(&state.config.console))
+        .merge(web::routes(&state))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

@@ -42,6 +42,8 @@ pub struct Config {
     /// stored at start-up, replacing a stored one with the same name; those created
     /// through the admin API are kept alongside.
     pub calculated_attributes: Vec<braid_audiences::calculated_attributes::CalculatedAttribute>,
+    /// The mParticle Web SDK's endpoints: rate limits and the Braze web kit.
+    pub web: crate::web::WebConfig,
     /// Braze Currents coming back in (`POST /v1/currents`).
     pub currents: CurrentsConfig,
 }
@@ -216,6 +218,19 @@ pub struct ServerConfig {
     pub history_retention_days: u32,
     /// Log format: `text` or `json`. Default `text`.
     pub log_format: String,
+    /// `[server.tls]`: terminate HTTPS on `listen` with this certificate. Unset: plain
+    /// HTTP (put a TLS-terminating proxy in front for the Web SDK).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: a PEM certificate chain and its PEM private key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first (PEM).
+    pub cert_path: PathBuf,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_path: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -227,24 +242,65 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             history_retention_days: 30,
             log_format: "text".into(),
+            tls: None,
         }
     }
 }
 
-/// `[[inputs]]`: one mParticle input (key and secret, as a platform feed has).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `[[inputs]]`: one mParticle input. A `server` input has a key and secret, as a
+/// platform feed has; a `web` input has a public key, no secret, and the origins whose
+/// pages may call it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputConfig {
     /// A name for logs and metrics. Default: the key.
     #[serde(default)]
     pub name: Option<String>,
     pub key: String,
-    pub secret: Secret,
+    /// Required for `server` inputs; must be absent for `web` inputs (web keys are public).
+    #[serde(default)]
+    pub secret: Option<Secret>,
     /// A Braze feed: this input's batches are Braze Currents in the mParticle shape
     /// (`event_name` = Braze's event, `customerid` = external id), recorded and never
     /// sent back to Braze. Default false.
     #[serde(default)]
     pub braze_feed: bool,
+    /// `server` (the Events API, HTTP Basic) or `web` (the Web SDK's routes). Default `server`.
+    #[serde(default)]
+    pub platform: InputPlatform,
+    /// Web inputs: the page origins allowed to call braid (exact, like
+    /// `https://shop.example.com`; `*` is not accepted). Required, non-empty.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Web inputs: who sends this input's events and attributes to Braze, `server`
+    /// (braid) or `kit` (the Braze web kit in the page; braid then keeps the profile,
+    /// history and audiences and forwards only memberships and calculated attributes).
+    /// Default `server`.
+    #[serde(default)]
+    pub braze_forwarding: BrazeForwarding,
+}
+
+/// Where an input's data comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputPlatform {
+    /// Server SDKs and feeds: `/v2/events`, `/v2/bulkevents` with HTTP Basic.
+    #[default]
+    Server,
+    /// The mParticle Web SDK: `/v3/JS/{key}/events`, IDSync, alias, config.
+    Web,
+}
+
+/// Who sends a web input's events and attributes to Braze (never both: Braze would
+/// count them twice).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrazeForwarding {
+    /// braid, server-side, like any batch.
+    #[default]
+    Server,
+    /// The Braze web kit, from the browser.
+    Kit,
 }
 
 impl InputConfig {
@@ -273,7 +329,7 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 11] = [
+pub const SECTIONS: [&str; 12] = [
     "server",
     "limits",
     "inputs",
@@ -285,6 +341,7 @@ pub const SECTIONS: [&str; 11] = [
     "console",
     "calculated_attributes",
     "currents",
+    "web",
 ];
 
 /// The prefix of configuration environment variables.
@@ -390,12 +447,7 @@ impl Config {
                     "must not be empty".into(),
                 ));
             }
-            if input.secret.len() < 8 {
-                return Err(invalid(
-                    &format!("inputs[{i}].secret"),
-                    "must be at least 8 characters".into(),
-                ));
-            }
+            validate_input(i, input)?;
             if !seen.insert(input.key.clone()) {
                 return Err(invalid(
                     &format!("inputs[{i}].key"),
@@ -435,6 +487,31 @@ impl Config {
         self.currents
             .validate()
             .map_err(|(key, problem)| invalid(&format!("currents.{key}"), problem))?;
+        self.web
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("web.{key}"), problem))?;
+        if let Some(i) = self
+            .inputs
+            .iter()
+            .position(|i| i.braze_forwarding == BrazeForwarding::Kit)
+        {
+            if !self.web.braze_kit.enabled {
+                return Err(invalid(
+                    &format!("inputs[{i}].braze_forwarding"),
+                    "`kit` leaves Braze to the web kit, which needs [web.braze_kit] enabled (else this input's data would reach Braze from nowhere)".into(),
+                ));
+            }
+        }
+        if let Some(tls) = &self.server.tls {
+            for (key, path) in [("cert_path", &tls.cert_path), ("key_path", &tls.key_path)] {
+                if !path.is_file() {
+                    return Err(invalid(
+                        &format!("server.tls.{key}"),
+                        format!("{} is not a readable file", path.display()),
+                    ));
+                }
+            }
+        }
         self.validate_audiences()
     }
 
@@ -513,6 +590,64 @@ impl Config {
         })?;
         Ok(())
     }
+}
+
+/// Checks of one `[[inputs]]` entry: a server input needs a secret, a web input must
+/// not have one and needs exact origins.
+fn validate_input(i: usize, input: &InputConfig) -> Result<(), ConfigError> {
+    let invalid = |key: &str, problem: &str| ConfigError::Invalid {
+        key: format!("inputs[{i}].{key}"),
+        problem: problem.into(),
+    };
+    match input.platform {
+        InputPlatform::Server => {
+            let Some(secret) = &input.secret else {
+                return Err(invalid("secret", "required for a server input"));
+            };
+            if secret.len() < 8 {
+                return Err(invalid("secret", "must be at least 8 characters"));
+            }
+            if !input.allowed_origins.is_empty() {
+                return Err(invalid(
+                    "allowed_origins",
+                    "only web inputs have origins (set platform = \"web\")",
+                ));
+            }
+            if input.braze_forwarding != BrazeForwarding::Server {
+                return Err(invalid(
+                    "braze_forwarding",
+                    "only web inputs can leave Braze to the web kit (set platform = \"web\")",
+                ));
+            }
+        }
+        InputPlatform::Web => {
+            if input.braze_feed {
+                return Err(invalid(
+                    "braze_feed",
+                    "a Braze feed relays Currents server-to-server; it cannot be a web input",
+                ));
+            }
+            if input.secret.is_some() {
+                return Err(invalid(
+                    "secret",
+                    "must be absent for a web input: web keys are public, anyone can read them in the page",
+                ));
+            }
+            if input.allowed_origins.is_empty() {
+                return Err(invalid(
+                    "allowed_origins",
+                    "a web input needs at least one origin, like \"https://shop.example.com\"",
+                ));
+            }
+            for (j, origin) in input.allowed_origins.iter().enumerate() {
+                crate::web::cors::check_origin(origin).map_err(|problem| ConfigError::Invalid {
+                    key: format!("inputs[{i}].allowed_origins[{j}]"),
+                    problem,
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The file's text. Read here rather than by figment, whose file provider silently

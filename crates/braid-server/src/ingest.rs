@@ -128,7 +128,10 @@ fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<By
 }
 
 /// Parse and validate one batch's bytes.
-fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, IngestError> {
+pub(crate) fn check_batch(
+    state: &AppState,
+    raw: &[u8],
+) -> Result<braid_mparticle::Batch, IngestError> {
     if raw.len() > state.config.limits.max_batch_bytes {
         return Err(IngestError::BatchTooLarge(BatchError {
             path: "$".into(),
@@ -145,7 +148,7 @@ fn check_batch(state: &AppState, raw: &[u8]) -> Result<braid_mparticle::Batch, I
     Ok(batch)
 }
 
-fn append_request(
+pub(crate) fn append_request(
     received_ms: i64,
     input: &str,
     kind: LogRecordKind,

@@ -17,6 +17,8 @@
 //! - `calculated_cli`: `braid calculated-attributes ...`, a client of that API;
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `console`: the admin console in the browser (`/`), a client of the admin API;
+//! - `web`: the mParticle Web SDK's routes (events, IDSync, alias, config), CORS, rate limits;
+//! - `tls`: HTTPS on the main listener (`[server.tls]`, rustls);
 //! - `shutdown`: one signal and one grace period for every background task;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
@@ -37,6 +39,8 @@ pub mod dsr;
 pub mod ingest;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
+pub mod web;
 pub mod worker;
 
 pub use app::Server;

@@ -630,7 +630,9 @@ async fn many_erased_ids_are_forwarded_at_most_fifty_per_request() {
     assert_eq!(done["destinations"][0]["status"], "sent", "{done}");
     // 60 ids need at least two requests; how many more depends on how delivery's linger
     // cuts the lanes' deletes, which a loaded machine changes.
-    let requests = done["destinations"][0]["requests"].as_u64().expect("requests");
+    let requests = done["destinations"][0]["requests"]
+        .as_u64()
+        .expect("requests");
     assert!(requests >= 2, "60 ids in {requests} request(s): {done}");
     assert_eq!(done["destinations"][0]["external_ids"], 60);
     let mut deleted = sim.state().stats().deletes;

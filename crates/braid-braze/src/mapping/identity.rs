@@ -46,7 +46,9 @@ pub(crate) fn email_str<'a>(
         .filter(|v| crate::validate::is_plausible_email(v))
 }
 
-fn alias_of(mpid: Mpid) -> AliasRef {
+/// The Braze user alias an anonymous user is forwarded under: `{alias_name: <mpid>,
+/// alias_label: "mpid"}`.
+pub fn alias_of(mpid: Mpid) -> AliasRef {
     AliasRef {
         alias_name: mpid.to_string(),
         alias_label: ALIAS_LABEL.to_string(),

@@ -27,7 +27,7 @@ use crate::wire::{AliasToIdentify, TrackArray, TrackObject, UserRef};
 use braid_mparticle::{AttributeMap, Batch, Identities, Mpid};
 use serde_json::{Map, Value};
 
-pub use identity::{external_id, resolve_user, ALIAS_LABEL};
+pub use identity::{alias_of, external_id, resolve_user, ALIAS_LABEL};
 
 /// Everything the mapping looks at for one batch of one user.
 #[derive(Debug, Clone, Copy)]

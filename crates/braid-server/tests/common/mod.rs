@@ -30,8 +30,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.inputs = vec![InputConfig {
         name: Some("test".into()),
         key: KEY.into(),
-        secret: SECRET.into(),
-        braze_feed: false,
+        secret: Some(SECRET.into()),
+        ..InputConfig::default()
     }];
     config.admin = Some(AdminConfig {
         key: ADMIN_KEY.into(),
