@@ -169,10 +169,15 @@ fn append_request(
     }
 }
 
+/// Durably store `requests`, unless the store cannot take them now (a fault, or the
+/// free-space reserve reached): then 503 with the reason, and nothing is half-stored.
 async fn commit(
     state: &AppState,
     requests: Vec<AppendRequest>,
 ) -> Result<Vec<AppendOutcome>, IngestError> {
+    if let Some(reason) = state.store_health.refusal() {
+        return Err(IngestError::NotStored(reason));
+    }
     state
         .committer
         .append(requests)

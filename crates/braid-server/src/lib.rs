@@ -7,6 +7,8 @@
 //! - `ingest`: `/v2/events`, `/v2/bulkevents`, `/v2/bulkevents/historical`;
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
+//! - `store_health`: free-space reserve, store faults in readiness and metrics, recovery
+//!   without a restart;
 //! - `admin`: `/api/v1/...`;
 //! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
@@ -32,6 +34,7 @@ pub mod credentials;
 pub mod dsr;
 pub mod ingest;
 pub mod shutdown;
+pub mod store_health;
 pub mod telemetry;
 pub mod worker;
 
