@@ -127,10 +127,10 @@ mod tests {
             decide(held(10, 0, None), BOUND),
             Decision::LookAgainIn(FIRST_LOOK_INTERVAL)
         );
-        // ... but never after the bound.
+        // ... and never after the bound.
         assert_eq!(
             decide(held(10, 395, None), BOUND),
-            Decision::LookAgainIn(MIN_LOOK_INTERVAL)
+            Decision::LookAgainIn(Duration::from_millis(5))
         );
     }
 
