@@ -270,3 +270,93 @@ impl EmbeddedStore {
 
 /// The counter [`EmbeddedStore::recover`] increments to prove a file takes writes.
 const WRITE_PROBE: &str = "write_probe";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(code: i32) -> io::Error {
+        io::Error::from_raw_os_error(code)
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised_however_redb_wraps_it() {
+        let wrapped = [
+            StorageError::Backend(Box::new(os(28))),
+            StorageError::Backend(Box::new(redb::StorageError::Io(os(28)))),
+            StorageError::Backend(Box::new(redb::CommitError::Storage(
+                redb::StorageError::Io(os(28)),
+            ))),
+            StorageError::Backend(Box::new(redb::TransactionError::Storage(
+                redb::StorageError::Io(os(122)),
+            ))),
+            StorageError::operation(
+                "open state.redb",
+                redb::DatabaseError::Storage(redb::StorageError::Io(os(28))),
+            ),
+            StorageError::Backend(Box::new(redb::Error::Io(os(28)))),
+        ];
+        for e in &wrapped {
+            assert_eq!(classify(e), FaultKind::DiskFull, "{e}");
+        }
+    }
+
+    #[test]
+    fn permission_other_io_corrupt_and_the_rest_are_told_apart() {
+        let kind = |e: StorageError| classify(&e);
+        for code in [1, 13, 30] {
+            assert_eq!(
+                kind(StorageError::Backend(Box::new(redb::TableError::Storage(
+                    redb::StorageError::Io(os(code))
+                )))),
+                FaultKind::Permission
+            );
+        }
+        assert_eq!(kind(StorageError::Backend(Box::new(os(5)))), FaultKind::Io);
+        assert_eq!(
+            kind(StorageError::Backend(Box::new(redb::CommitError::Storage(
+                redb::StorageError::PreviousIo
+            )))),
+            FaultKind::Io,
+            "redb's 'previous I/O error' means the handle must be reopened"
+        );
+        assert_eq!(
+            kind(StorageError::Backend(Box::new(FileClosed {
+                file: "log.redb"
+            }))),
+            FaultKind::Io
+        );
+        assert_eq!(
+            kind(StorageError::Backend(Box::new(
+                redb::StorageError::Corrupted("bad page".into())
+            ))),
+            FaultKind::Corrupt
+        );
+        assert_eq!(
+            kind(StorageError::corrupt("profile", "not json")),
+            FaultKind::Corrupt
+        );
+        assert_eq!(
+            kind(StorageError::Backend("lanes must be at least 1".into())),
+            FaultKind::Other
+        );
+        assert!(FaultKind::DiskFull.stops_writes());
+        assert!(!FaultKind::Corrupt.stops_writes());
+    }
+
+    #[test]
+    fn a_healthy_store_is_not_poisoned_and_recovering_it_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), crate::StoreOptions::default()).unwrap();
+        assert!(!store.is_poisoned());
+        assert_eq!(store.fault(), None);
+        store.note_error(&StorageError::Backend(Box::new(os(28))));
+        assert_eq!(store.fault().map(|f| f.kind), Some(FaultKind::DiskFull));
+        // A later error does not replace the first, which says most.
+        store.note_error(&StorageError::Backend(Box::new(os(5))));
+        assert_eq!(store.fault().map(|f| f.kind), Some(FaultKind::DiskFull));
+        store.recover().unwrap();
+        assert_eq!(store.fault(), None);
+        assert!(store.free_bytes().unwrap() > 0);
+    }
+}
