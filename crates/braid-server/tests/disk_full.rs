@@ -21,11 +21,7 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(90);
 
 /// Metrics are process-wide: the tests take turns so that each reads only its own.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A filesystem mounted for one test, unmounted when dropped.
 struct SmallFs {
@@ -250,7 +246,7 @@ async fn start_on(fs: &SmallFs, min_free_mib: u64) -> (braze_sim::SimHandle, Tes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_answers_503_and_braid_writes_again_by_itself_once_space_is_freed() {
-    let _turn = one_at_a_time();
+    let _turn = ONE_AT_A_TIME.lock().await;
     let fs = SmallFs::mount(48);
     // No reserve: the store itself meets the full disk (ENOSPC inside redb, which then
     // refuses every write until the file is reopened).
@@ -316,7 +312,7 @@ async fn a_full_disk_answers_503_and_braid_writes_again_by_itself_once_space_is_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_free_space_reserve_refuses_batches_before_the_disk_is_full_and_delivery_keeps_draining(
 ) {
-    let _turn = one_at_a_time();
+    let _turn = ONE_AT_A_TIME.lock().await;
     let fs = SmallFs::mount(64);
     let (sim, braid) = start_on(&fs, 16).await;
     let errors_before = metric(&braid.metrics().await, "braid_store_errors_total");
