@@ -23,12 +23,14 @@ pub struct DeliveryConfig {
     /// Default unset: braid runs in dry-run mode and writes what it would send to
     /// `dry_run_path` instead.
     pub rest_api_key: Option<Secret>,
-    /// `stream` (real-time: flush a lane when a request is full or after `linger_ms`)
-    /// or `bulk` (flush every `bulk_interval_ms`, or when full). Default `stream`.
+    /// `stream` (real-time: send a request when it is full, or when it has waited
+    /// `max_linger_ms` for more objects) or `bulk` (flush every `bulk_interval_ms`, or
+    /// when full). Default `stream`.
     pub mode: Mode,
-    /// Stream mode: how long a lane waits for a partial request to fill, in ms.
-    /// Default 20.
-    pub linger_ms: u64,
+    /// Stream mode: the latency bound of the adaptive linger, in ms. A request that is
+    /// not full is held for more objects (looked at again when the arrivals should have
+    /// filled it) for at most this long, then sent as it is. Default 400.
+    pub max_linger_ms: u64,
     /// Bulk mode: how often partial requests are flushed, in ms. Default 10000.
     pub bulk_interval_ms: u64,
     /// Requests allowed per `rate_window_ms`, shared by all lanes (Braze's
@@ -105,7 +107,7 @@ impl Default for DeliveryConfig {
             instance: BrazeInstance::default(),
             rest_api_key: None,
             mode: Mode::Stream,
-            linger_ms: 20,
+            max_linger_ms: 400,
             bulk_interval_ms: 10_000,
             rate_limit: 3000,
             rate_window_ms: 3000,
@@ -155,6 +157,9 @@ impl DeliveryConfig {
         {
             return fail("auth_probe_interval_ms", "must be between 1 and 60000");
         }
+        if self.max_linger_ms > 60_000 {
+            return fail("max_linger_ms", "must be at most 60000");
+        }
         if self.mode == Mode::Bulk && self.bulk_interval_ms == 0 {
             return fail("bulk_interval_ms", "must be greater than 0 in bulk mode");
         }
@@ -199,7 +204,7 @@ mod tests {
         assert!(config.is_dry_run());
         assert_eq!(config.instance, BrazeInstance::Us01);
         assert_eq!(config.mode, Mode::Stream);
-        assert_eq!(config.linger_ms, 20);
+        assert_eq!(config.max_linger_ms, 400);
         assert_eq!(config.rate_limit, 3000);
         assert_eq!(config.rate_window_ms, 3000);
         assert!(config.validate().is_ok());

@@ -6,7 +6,8 @@
 //! restart resends at most the requests that were in flight (at-least-once). The
 //! dispatcher fills one request from several free lanes (each contributing a prefix), so
 //! requests are full under load even when each lane alone is not; a request that is not
-//! full waits `linger_ms` (stream) or until the `bulk_interval_ms` tick (bulk). Requests in
+//! full is held by the adaptive linger (stream, see `linger`: at most `max_linger_ms`) or
+//! until the `bulk_interval_ms` tick (bulk). Requests in
 //! flight are capped by `max_concurrency`.
 //!
 //! Per request ([`Worker::settle`]): pace, send, classify, then
@@ -24,6 +25,7 @@
 //! requests), after the outbox has recorded it.
 
 use crate::config::{DeliveryConfig, Mode};
+use crate::linger;
 use crate::pacer::Pacer;
 use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};
@@ -442,6 +444,9 @@ impl Dispatcher {
         let mut tasks = tokio::task::JoinSet::new();
         // When the dispatcher first held back a request that was not full (linger).
         let mut pending_since: Option<Instant> = None;
+        // The held request's size at the dispatcher's last look, and when (since
+        // `pending_since`): how fast it fills.
+        let mut last_look: Option<(usize, Duration)> = None;
         let mut last_flush = Instant::now();
         let mut rotation: u32 = 0;
         loop {
@@ -498,6 +503,7 @@ impl Dispatcher {
             if gathered.request.is_none() && gathered.refused.is_empty() {
                 drop(permit);
                 pending_since = None;
+                last_look = None;
                 tokio::select! {
                     _ = wake.changed() => {}
                     _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -507,20 +513,48 @@ impl Dispatcher {
             }
             if gathered.request.is_some() && !probing && !gathered.urgent {
                 let now = Instant::now();
-                let deadline = match shared.config.mode {
+                let wait = match shared.config.mode {
                     Mode::Stream => {
-                        *pending_since.get_or_insert(now)
-                            + Duration::from_millis(shared.config.linger_ms)
+                        let since = *pending_since.get_or_insert(now);
+                        let (objects, capacity) =
+                            gathered.request.as_ref().map_or((0, 1), |request| {
+                                let capacity = match request.endpoint {
+                                    Endpoint::Track => shared.limits.contract.max_total(),
+                                    _ => MAX_IDS_PER_REQUEST,
+                                };
+                                (request.len(), capacity)
+                            });
+                        let at = now - since;
+                        let arriving_per_sec = last_look
+                            .and_then(|before| linger::arrival_rate(before, (objects, at)));
+                        last_look = Some((objects, at));
+                        let held = linger::Held {
+                            objects,
+                            capacity,
+                            waited: at,
+                            arriving_per_sec,
+                            budget_wait: shared.pacer.wait_hint(),
+                        };
+                        match linger::decide(
+                            held,
+                            Duration::from_millis(shared.config.max_linger_ms),
+                        ) {
+                            linger::Decision::Send => None,
+                            linger::Decision::LookAgainIn(wait) => Some(wait),
+                        }
                     }
                     Mode::Bulk => {
-                        last_flush + Duration::from_millis(shared.config.bulk_interval_ms)
+                        let deadline =
+                            last_flush + Duration::from_millis(shared.config.bulk_interval_ms);
+                        (now < deadline).then(|| deadline - now)
                     }
                 };
-                if now < deadline {
+                if let Some(wait) = wait {
                     drop(permit);
                     // Not woken by new entries here: re-reading every lane on each
-                    // notification under load costs more than the linger saves.
-                    sleep_or_stop(&mut self.shutdown, deadline - now).await;
+                    // notification under load costs more than the linger saves; the
+                    // linger looks again when the arrivals should have filled it.
+                    sleep_or_stop(&mut self.shutdown, wait).await;
                     continue;
                 }
             }
@@ -531,6 +565,7 @@ impl Dispatcher {
                 tracing::info!("probing braze with one request");
             }
             pending_since = None;
+            last_look = None;
             last_flush = Instant::now();
             let mut lanes: Vec<u32> = gathered
                 .request

@@ -3,6 +3,7 @@
 //! - `config`: the `[delivery]` section ([`DeliveryConfig`]);
 //! - `request`: packing lanes' oldest entries into one Braze request ([`request::BrazeRequest`], pure);
 //! - `pacer`: the request budget shared by all lanes, and pauses on 429;
+//! - `linger`: when a part-full request is sent in stream mode (the adaptive linger, pure);
 //! - `sender`: one HTTP request, or one dry-run line;
 //! - `delivery`: the dispatcher that fills requests from free lanes, and the worker that
 //!   sends one request and handles every answer class ([`Delivery`]).
@@ -33,6 +34,7 @@
 
 pub mod config;
 mod delivery;
+pub mod linger;
 pub mod pacer;
 pub mod request;
 mod sender;

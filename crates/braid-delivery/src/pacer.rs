@@ -65,6 +65,29 @@ impl Pacer {
         }
     }
 
+    /// How long until a request could start (zero when one could now), without taking
+    /// it: the adaptive linger keeps filling a request that could not start anyway.
+    pub fn wait_hint(&self) -> Duration {
+        let mut state = self.state.lock().expect("pacer lock poisoned");
+        let now = Instant::now();
+        if let Some(until) = state.paused_until.filter(|until| *until > now) {
+            return until - now;
+        }
+        while state
+            .started
+            .front()
+            .is_some_and(|t| *t + self.window <= now)
+        {
+            state.started.pop_front();
+        }
+        if state.started.len() < self.limit {
+            Duration::ZERO
+        } else {
+            (*state.started.front().expect("log is full") + self.window)
+                .saturating_duration_since(now)
+        }
+    }
+
     /// Nobody starts a request before `until` (later pauses win).
     pub fn pause_until(&self, until: Instant) {
         let mut state = self.state.lock().expect("pacer lock poisoned");
@@ -111,6 +134,23 @@ mod tests {
         }
         // And the budget is used: 23 starts need exactly four more windows.
         assert_eq!(*starts.last().unwrap() - start, Duration::from_secs(12));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_hint_says_when_the_budget_frees_up_without_spending_it() {
+        let pacer = Pacer::new(2, Duration::from_secs(3));
+        assert_eq!(pacer.wait_hint(), Duration::ZERO);
+        pacer.acquire().await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        pacer.acquire().await;
+        assert_eq!(pacer.wait_hint(), Duration::from_secs(2));
+        assert_eq!(
+            pacer.wait_hint(),
+            Duration::from_secs(2),
+            "a hint takes nothing"
+        );
+        pacer.pause_until(Instant::now() + Duration::from_secs(5));
+        assert_eq!(pacer.wait_hint(), Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,6 +7,7 @@ use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
 use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
+use crate::store_health::StoreHealth;
 use crate::{admin, console, credentials, dsr, ingest, telemetry, tls, web, worker};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, State};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub admin: Vec<Credential>,
     pub committer: Committer,
     pub store: EmbeddedStore,
+    /// Free-space reserve and store faults: ingest refuses, `/readyz` reports.
+    pub store_health: Arc<StoreHealth>,
     pub delivery: braid_delivery::DeliveryHandle,
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
     /// Data points queued and saved by the delta step since start.
@@ -75,6 +78,7 @@ struct ApiCredentials {
 /// The pipeline side: the committer in front of the log, and the worker behind it.
 struct Processing {
     committer: Committer,
+    store_health: Arc<StoreHealth>,
     ledger: Arc<worker::Ledger>,
     audiences: braid_core::membership::AudienceHandle,
     audience_work: Arc<Notify>,
@@ -97,7 +101,8 @@ impl Server {
         let credentials = api_credentials(&config)?;
         let store = open_store(&config).await?;
         let shutdown = Shutdown::new(Duration::from_secs(config.server.shutdown_grace_secs));
-        let processing = start_processing(&config, &store, &shutdown, &clock).await?;
+        let store_health = StoreHealth::new(store.clone(), config.storage.min_free_bytes());
+        let processing = start_processing(&config, &store, store_health, &shutdown, &clock).await?;
 
         let delivery = braid_delivery::Delivery::new(
             Arc::new(store.clone()),
@@ -122,6 +127,7 @@ impl Server {
             inputs: credentials.inputs,
             admin: credentials.admin,
             committer: processing.committer,
+            store_health: processing.store_health,
             store,
             delivery: delivery_handle,
             prometheus,
@@ -247,31 +253,36 @@ fn api_credentials(config: &Config) -> anyhow::Result<ApiCredentials> {
 async fn open_store(config: &Config) -> anyhow::Result<EmbeddedStore> {
     let data_dir = config.server.data_dir.clone();
     let store_dir = data_dir.clone();
-    let lanes = config.server.lanes;
-    tokio::task::spawn_blocking(move || {
-        EmbeddedStore::open(
-            &store_dir,
-            StoreOptions {
-                lanes,
-                ..StoreOptions::default()
-            },
-        )
-    })
-    .await?
-    .with_context(|| format!("opening the store in {}", data_dir.display()))
+    let options = StoreOptions {
+        lanes: config.server.lanes,
+        ..StoreOptions::default()
+    }
+    .with_cache_bytes(config.storage.cache_bytes());
+    tokio::task::spawn_blocking(move || EmbeddedStore::open(&store_dir, options))
+        .await?
+        .with_context(|| format!("opening the store in {}", data_dir.display()))
 }
 
 /// Start the committer and the pipeline worker, with the audiences in force.
 async fn start_processing(
     config: &Config,
     store: &EmbeddedStore,
+    store_health: Arc<StoreHealth>,
     shutdown: &Shutdown,
     clock: &braid_core::clock::Clock,
 ) -> anyhow::Result<Processing> {
     let committed = Arc::new(Notify::new());
     let processed = Arc::new(Notify::new());
-    let (committer, committer_task) = Committer::start(Arc::new(store.clone()), committed.clone());
+    let (committer, committer_task) = Committer::start(
+        Arc::new(store.clone()),
+        committed.clone(),
+        store_health.clone(),
+    );
     let committer_task = NamedTask::from_handle("committer", committer_task);
+    let health_task = NamedTask::spawn(
+        "store health",
+        store_health.clone().run(shutdown.subscribe()),
+    );
 
     let audiences = load_audiences(store, config).await?;
     let audience_work = Arc::new(Notify::new());
@@ -298,6 +309,7 @@ async fn start_processing(
             worker::Reporting {
                 ledger: ledger.clone(),
                 live: console.live.clone(),
+                health: store_health.clone(),
             },
             worker::AudienceTiming {
                 interval: Duration::from_millis(config.audiences.recheck_interval_ms),
@@ -319,12 +331,13 @@ async fn start_processing(
     );
     Ok(Processing {
         committer,
+        store_health,
         ledger,
         audiences,
         audience_work,
         processed,
         console,
-        tasks: vec![committer_task, worker_task, console_task],
+        tasks: vec![committer_task, worker_task, console_task, health_task],
     })
 }
 
@@ -469,6 +482,9 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 pub(crate) fn readiness(state: &AppState) -> (bool, Vec<String>) {
     let status = state.delivery.status();
     let mut problems = Vec::new();
+    if let Some(reason) = state.store_health.refusal() {
+        problems.push(format!("not accepting batches: {reason}"));
+    }
     if status.auth_failed {
         problems.push(format!(
             "braze rejected the REST API key ({}); sending is paused and everything stays queued",

@@ -2,6 +2,7 @@
 //! which appends everything waiting in a single durable transaction (one fsync) and
 //! then answers every request. While one commit runs, the next group gathers.
 
+use crate::store_health::StoreHealth;
 use braid_core::storage::{AppendOutcome, AppendRequest, IngestLog, StorageError};
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,13 +25,14 @@ pub struct Committer {
 
 impl Committer {
     /// Start the committer task. `committed` is notified after every commit so the
-    /// pipeline worker wakes up.
+    /// pipeline worker wakes up; a failed commit is reported to `health`.
     pub fn start(
         log: Arc<dyn IngestLog>,
         committed: Arc<Notify>,
+        health: Arc<StoreHealth>,
     ) -> (Committer, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel::<AppendJob>(8192);
-        let task = tokio::spawn(run(receiver, log, committed));
+        let task = tokio::spawn(run(receiver, log, committed, health));
         (Committer { sender }, task)
     }
 
@@ -51,6 +53,7 @@ async fn run(
     mut receiver: mpsc::Receiver<AppendJob>,
     log: Arc<dyn IngestLog>,
     committed: Arc<Notify>,
+    health: Arc<StoreHealth>,
 ) {
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
@@ -90,7 +93,8 @@ async fn run(
                 committed.notify_one();
             }
             Err(e) => {
-                tracing::error!(error = %e, "commit failed; answering 503 to the group");
+                let kind = health.observe(&e);
+                tracing::error!(error = %e, kind = kind.as_str(), "commit failed; answering 503 to the group");
                 let message = e.to_string();
                 for reply in replies {
                     let _ = reply.send(Err(message.clone()));

@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    /// The embedded store's memory and disk limits.
+    pub storage: StorageConfig,
     /// mParticle's Events API limits (answered 413 / 400 when exceeded).
     pub limits: braid_mparticle::Limits,
     /// Ingest credentials. Empty: braid generates one input on first run and keeps it
@@ -247,6 +249,43 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[storage]`: how much memory the embedded store may use for its page cache, and how
+/// much free space it keeps on the data directory's filesystem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Page cache of the store in MiB, shared by its two files (7/8 for the state, 1/8
+    /// for the ingest log). The bulk of braid's memory: resident memory is about this
+    /// plus 60-100 MiB, whatever the backlog. Default 128.
+    pub cache_mib: u32,
+    /// Free space, in MiB, that braid keeps on the data directory's filesystem: below it
+    /// ingest answers 503 (and `/readyz` says why) while the pipeline and delivery keep
+    /// draining, and it accepts again by itself once space is freed. 0 turns the reserve
+    /// off (the store then meets the full disk itself, and still recovers). Default 256.
+    pub min_free_mib: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            cache_mib: 128,
+            min_free_mib: 256,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The page cache in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        (self.cache_mib as usize) << 20
+    }
+
+    /// The free-space reserve in bytes.
+    pub fn min_free_bytes(&self) -> u64 {
+        self.min_free_mib.saturating_mul(1 << 20)
+    }
+}
+
 /// `[[inputs]]`: one mParticle input. A `server` input has a key and secret, as a
 /// platform feed has; a `web` input has a public key, no secret, and the origins whose
 /// pages may call it.
@@ -329,8 +368,9 @@ pub enum ConfigError {
 
 /// The top-level sections of [`Config`]: only `BRAID_<SECTION>` and
 /// `BRAID_<SECTION>__<KEY>` for these are configuration.
-pub const SECTIONS: [&str; 12] = [
+pub const SECTIONS: [&str; 13] = [
     "server",
+    "storage",
     "limits",
     "inputs",
     "admin",
@@ -420,6 +460,12 @@ impl Config {
         })?;
         if self.server.lanes == 0 || self.server.lanes > 1024 {
             return Err(invalid("server.lanes", "must be between 1 and 1024".into()));
+        }
+        if self.storage.cache_mib == 0 || self.storage.cache_mib > 1 << 20 {
+            return Err(invalid(
+                "storage.cache_mib",
+                "must be between 1 and 1048576 (MiB)".into(),
+            ));
         }
         if self.limits.max_request_bytes == 0 {
             return Err(invalid(

@@ -219,7 +219,7 @@ pub(crate) async fn store_events(
         });
     }
     if !requests.is_empty() {
-        state.committer.append(requests).await?;
+        crate::ingest::append_unless_refused(state, requests).await?;
     }
     Ok((accepted, answers))
 }

@@ -172,15 +172,28 @@ pub(crate) fn append_request(
     }
 }
 
+/// Durably store `requests`, unless the store cannot take them now (a fault, or the
+/// free-space reserve reached): then 503 with the reason, and nothing is half-stored.
 async fn commit(
     state: &AppState,
     requests: Vec<AppendRequest>,
 ) -> Result<Vec<AppendOutcome>, IngestError> {
-    state
-        .committer
-        .append(requests)
+    append_unless_refused(state, requests)
         .await
         .map_err(IngestError::NotStored)
+}
+
+/// The one way every ingest surface (Events API, Web SDK, Currents) appends to the log:
+/// refused with the reason while the store cannot write or its free-space reserve is
+/// reached, else committed durably before the caller answers.
+pub(crate) async fn append_unless_refused(
+    state: &AppState,
+    requests: Vec<AppendRequest>,
+) -> Result<Vec<AppendOutcome>, String> {
+    if let Some(reason) = state.store_health.refusal() {
+        return Err(reason);
+    }
+    state.committer.append(requests).await
 }
 
 /// Whether `input` is declared a Braze feed (`[[inputs]] braze_feed = true`).

@@ -9,6 +9,8 @@
 //! - `currents_cli`: `braid currents import`, Avro files sent to a running braid;
 //! - `committer`: group commit of accepted batches;
 //! - `worker`: the pipeline worker;
+//! - `store_health`: free-space reserve, store faults in readiness and metrics, recovery
+//!   without a restart;
 //! - `admin`: `/api/v1/...`;
 //! - `dsr`: data subject requests (OpenDSR `/v3/...`): erasure, access, forwarding to Braze;
 //! - `audiences_api`: `/api/v1/audiences...` (definitions, jobs, overflow check);
@@ -38,6 +40,7 @@ pub mod currents_cli;
 pub mod dsr;
 pub mod ingest;
 pub mod shutdown;
+pub mod store_health;
 pub mod telemetry;
 pub mod tls;
 pub mod web;

@@ -44,6 +44,8 @@ impl Ledger {
 pub struct Reporting {
     pub ledger: Arc<Ledger>,
     pub live: Arc<crate::console::LiveStream>,
+    /// Storage errors are counted and noted here (recovery starts from them).
+    pub health: Arc<crate::store_health::StoreHealth>,
 }
 
 /// How often records the pipeline has applied are removed from the ingest log.
@@ -145,7 +147,11 @@ pub async fn run(
     audience: AudienceTiming,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Reporting { ledger, live } = reporting;
+    let Reporting {
+        ledger,
+        live,
+        health,
+    } = reporting;
     tokio::spawn(prune_log_forever(store.clone(), shutdown.clone()));
     let mut last_audience_step = std::time::Instant::now();
     let mut audience_pending = true;
@@ -201,7 +207,15 @@ pub async fn run(
                 }
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "pipeline transaction failed; retrying");
+                // While the store cannot write, every retry fails the same way: said once
+                // (by the first failure and by the store's health), then quietly.
+                let quiet = health.is_faulted();
+                let kind = health.observe(&e);
+                if quiet {
+                    tracing::debug!(error = %e, kind = kind.as_str(), "pipeline transaction failed; retrying");
+                } else {
+                    tracing::error!(error = %e, kind = kind.as_str(), "pipeline transaction failed; retrying");
+                }
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }

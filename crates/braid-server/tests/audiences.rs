@@ -14,7 +14,7 @@ use std::time::Duration;
 
 async fn with_sim(edit: impl FnOnce(&mut Config)) -> (SimHandle, TestBraid) {
     start_with_sim(SimConfig::default(), move |c| {
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.audiences.recheck_interval_ms = 100;
         edit(c);
     })

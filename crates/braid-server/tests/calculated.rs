@@ -17,7 +17,7 @@ const DAY: i64 = 86_400_000;
 
 async fn with_sim(edit: impl FnOnce(&mut Config)) -> (SimHandle, TestBraid) {
     start_with_sim(SimConfig::default(), move |c| {
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.audiences.recheck_interval_ms = 50;
         edit(c);
     })

@@ -267,7 +267,7 @@ async fn a_duplicate_batch_is_recorded_once_also_across_a_restart() {
 async fn an_audience_on_email_opens_syncs_membership_and_nothing_else() {
     let (sim, braid) = start_with_sim(SimConfig::default(), |c| {
         with_tokens(c);
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.audiences.send_segments_as = SendSegmentsAs::PER_SEGMENT;
         c.audiences.definitions = vec![audience(json!({"id": 31, "name": "Opened Spring",
             "criteria": {"event": {"name": "users.messages.email.Open",
@@ -393,7 +393,7 @@ async fn an_audience_on_email_opens_syncs_membership_and_nothing_else() {
 async fn a_currents_batch_alone_sends_braze_nothing() {
     let (sim, braid) = start_with_sim(SimConfig::default(), |c| {
         with_tokens(c);
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.braze.include_enriched_user_attributes = true;
     })
     .await;
@@ -420,7 +420,7 @@ async fn a_currents_batch_alone_sends_braze_nothing() {
 async fn a_subscription_change_from_braze_is_never_echoed_nor_overwritten_by_a_stale_one() {
     let (sim, braid) = start_with_sim(SimConfig::default(), |c| {
         with_tokens(c);
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.braze.include_enriched_user_attributes = true;
     })
     .await;
@@ -497,7 +497,7 @@ async fn a_subscription_change_from_braze_is_never_echoed_nor_overwritten_by_a_s
 #[tokio::test]
 async fn a_braze_feed_input_is_read_as_currents_and_never_forwarded() {
     let (sim, braid) = start_with_sim(SimConfig::default(), |c| {
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.inputs[0].braze_feed = true;
     })
     .await;

@@ -206,7 +206,7 @@ async fn start_pair() -> (SimHandle, TestBraid) {
         c.delivery.backoff.max_ms = 200;
         // Hung calls are given up (and re-sent) after a second.
         c.delivery.request_timeout_ms = 1000;
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
     })
     .await;
     (sim, braid)
@@ -465,7 +465,7 @@ async fn shutdown_aborts_delivery_stuck_past_the_one_grace_period_and_loses_noth
         c.delivery.rest_api_key = Some("sim-key".into());
         // Longer than braze-sim's hang: only the shutdown deadline ends the call.
         c.delivery.request_timeout_ms = 600_000;
-        c.delivery.linger_ms = 5;
+        c.delivery.max_linger_ms = 5;
         c.server.shutdown_grace_secs = 1;
     };
     let mut braid = start_with(point_at_sim.clone()).await;
@@ -491,6 +491,7 @@ async fn shutdown_aborts_delivery_stuck_past_the_one_grace_period_and_loses_noth
             "committer",
             "pipeline worker",
             "console history",
+            "store health",
             "data subject requests"
         ]
     );

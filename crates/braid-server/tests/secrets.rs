@@ -44,7 +44,7 @@ secret = "{ADMIN_SECRET}"
 [delivery]
 instance = "{braze_url}"
 rest_api_key = "{REST_KEY}"
-linger_ms = 5
+max_linger_ms = 5
 
 [dsr]
 key = "scan-dsr"

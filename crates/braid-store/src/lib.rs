@@ -70,6 +70,7 @@
 
 mod acks;
 mod codec;
+pub mod health;
 mod log;
 mod maintenance;
 mod outbox;
@@ -80,7 +81,7 @@ mod tables;
 #[cfg(doc)]
 use braid_core::storage::{IngestLog, Maintenance, Outbox, StateStore};
 use braid_core::storage::{StorageError, StoreResult};
-use parking_lot::RwLock;
+use parking_lot::{MappedRwLockReadGuard, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use redb::Database;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -107,6 +108,20 @@ pub struct StoreOptions {
     pub log_cache_bytes: usize,
 }
 
+impl StoreOptions {
+    /// Share `total` bytes of page cache between the files: 7/8 to `state.redb`, which
+    /// the pipeline and delivery read at random, and 1/8 to `log.redb`, which is written
+    /// at its end and read once, in order, just behind (so mostly from cache anyway).
+    pub fn with_cache_bytes(self, total: usize) -> StoreOptions {
+        let log = total / 8;
+        StoreOptions {
+            state_cache_bytes: total - log,
+            log_cache_bytes: log,
+            ..self
+        }
+    }
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
@@ -130,12 +145,46 @@ pub struct EmbeddedStore {
 struct Inner {
     dir: PathBuf,
     options: StoreOptions,
-    /// `RwLock` only so [`Maintenance::compact`] can swap in a rewritten file; every
-    /// other operation takes the read side and relies on redb's own locking.
-    log: RwLock<Database>,
-    state: RwLock<Database>,
+    log: Slot,
+    state: Slot,
     /// Delivered entries not yet deleted from the outbox table.
     acks: acks::Acks,
+    /// The error that stops the store from writing, until [`EmbeddedStore::recover`]
+    /// succeeds (see `health`).
+    fault: Mutex<Option<health::StoreFault>>,
+}
+
+/// One redb file. The `RwLock` is only for swapping the handle ([`Maintenance::compact`]
+/// swaps in a rewritten file, [`EmbeddedStore::recover`] reopens a poisoned one); every
+/// other operation takes the read side and relies on redb's own locking. `None` only
+/// while a poisoned handle is closed and could not be reopened yet.
+pub(crate) struct Slot {
+    file: &'static str,
+    db: RwLock<Option<Database>>,
+}
+
+impl Slot {
+    fn new(file: &'static str, db: Database) -> Slot {
+        Slot {
+            file,
+            db: RwLock::new(Some(db)),
+        }
+    }
+
+    /// The open file, or an error naming it while it is closed.
+    pub(crate) fn read(&self) -> StoreResult<MappedRwLockReadGuard<'_, Database>> {
+        RwLockReadGuard::try_map(self.db.read(), Option::as_ref).map_err(|_| self.closed())
+    }
+
+    /// Exclusive access, to swap the handle.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Option<Database>> {
+        self.db.write()
+    }
+
+    /// The error of a call that meets the file closed.
+    pub(crate) fn closed(&self) -> StorageError {
+        StorageError::Backend(Box::new(health::FileClosed { file: self.file }))
+    }
 }
 
 const LOG_FILE: &str = "log.redb";
@@ -164,8 +213,9 @@ impl EmbeddedStore {
                 dir: data_dir.to_path_buf(),
                 acks: acks::Acks::new(options.lanes),
                 options,
-                log: RwLock::new(log),
-                state: RwLock::new(state),
+                log: Slot::new(LOG_FILE, log),
+                state: Slot::new(STATE_FILE, state),
+                fault: Mutex::new(None),
             }),
         })
     }
@@ -185,7 +235,7 @@ impl EmbeddedStore {
     pub fn flush(&self) -> StoreResult<()> {
         self.flush_acks()?;
         for db in [&self.inner.log, &self.inner.state] {
-            let db = db.read();
+            let db = db.read()?;
             let txn = tables::begin_write(&db, redb::Durability::Immediate, true)?;
             txn.commit().map_err(codec::backend)?;
         }
@@ -201,7 +251,10 @@ impl Drop for Inner {
         if keys.is_empty() {
             return;
         }
-        let db = self.state.read();
+        let Ok(db) = self.state.read() else {
+            tracing::warn!(entries = keys.len(), "the state file is closed after an I/O error: delivery acknowledgements are not written; those entries will be sent again");
+            return;
+        };
         let written =
             tables::begin_write(&db, redb::Durability::Immediate, self.options.quick_repair)
                 .and_then(|txn| {

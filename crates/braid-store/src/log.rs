@@ -23,7 +23,7 @@ impl IngestLog for EmbeddedStore {
             return Ok(Vec::new());
         }
         let opts = &self.inner.options;
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, opts.quick_repair)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         {
@@ -88,7 +88,7 @@ impl IngestLog for EmbeddedStore {
     }
 
     fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let log = txn.open_table(LOG).map_err(backend)?;
         let Some(start) = after.checked_add(1) else {
@@ -103,7 +103,7 @@ impl IngestLog for EmbeddedStore {
     }
 
     fn head(&self) -> StoreResult<u64> {
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let meta = txn.open_table(LOG_META).map_err(backend)?;
         tables::counter(&meta, HEAD)
@@ -113,7 +113,7 @@ impl IngestLog for EmbeddedStore {
 impl EmbeddedStore {
     /// Number of `source_request_id`s currently remembered for de-duplication.
     pub fn dedup_entries(&self) -> StoreResult<u64> {
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let dedup = txn.open_table(DEDUP).map_err(backend)?;
         dedup.len().map_err(backend)
@@ -121,7 +121,7 @@ impl EmbeddedStore {
 
     /// Number of records currently held in the log (after pruning).
     pub fn log_len(&self) -> StoreResult<u64> {
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let log = txn.open_table(LOG).map_err(backend)?;
         log.len().map_err(backend)

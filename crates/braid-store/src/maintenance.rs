@@ -7,13 +7,12 @@ use crate::tables::{
     self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, EVENT_IDS, EVENT_ID_ORDER, HISTORY,
     IDENTITIES, LOG, LOG_META, META, OUTBOX, PROFILES, PRUNED_THROUGH, RECHECKS, SENT_STATE,
 };
-use crate::{open_db, EmbeddedStore, LOG_FILE, STATE_FILE};
+use crate::{open_db, EmbeddedStore, Slot, LOG_FILE, STATE_FILE};
 use braid_core::storage::{Erased, Maintenance, StateStore, StorageError, StoreResult};
 use braid_mparticle::Mpid;
-use parking_lot::RwLock;
 use redb::{
-    Database, Durability, Key, ReadTransaction, ReadableTable, ReadableTableMetadata,
-    TableDefinition, Value, WriteTransaction,
+    Durability, Key, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, Value,
+    WriteTransaction,
 };
 
 /// Name of the copy a compaction writes before renaming it over `name`.
@@ -26,7 +25,7 @@ impl Maintenance for EmbeddedStore {
     /// scanned in full (erasure is rare; this way nothing is missed whatever lane or
     /// identity it sits under).
     fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut erased = Erased::default();
         {
@@ -65,7 +64,7 @@ impl Maintenance for EmbeddedStore {
     /// entries are kept: a late retry of a pruned batch is still recognised.
     fn prune_log_through(&self, position: u64) -> StoreResult<u64> {
         let through = position.min(self.cursor()?);
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let removed;
         {
@@ -83,7 +82,7 @@ impl Maintenance for EmbeddedStore {
     }
 
     fn pruned_through(&self) -> StoreResult<u64> {
-        let db = self.inner.log.read();
+        let db = self.inner.log.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let meta = txn.open_table(LOG_META).map_err(backend)?;
         tables::counter(&meta, PRUNED_THROUGH)
@@ -129,7 +128,7 @@ impl Maintenance for EmbeddedStore {
 impl EmbeddedStore {
     fn rewrite(
         &self,
-        slot: &RwLock<Database>,
+        slot: &Slot,
         name: &str,
         cache_bytes: usize,
         copy: impl FnOnce(&ReadTransaction, &WriteTransaction) -> StoreResult<()>,
@@ -137,7 +136,8 @@ impl EmbeddedStore {
         let dir = &self.inner.dir;
         let path = dir.join(name);
         let tmp = dir.join(tmp_name(name));
-        let mut db = slot.write();
+        let mut guard = slot.write();
+        let db = guard.as_ref().ok_or_else(|| slot.closed())?;
         let _ = std::fs::remove_file(&tmp);
         {
             let fresh = open_db(&tmp, cache_bytes)?;
@@ -153,7 +153,7 @@ impl EmbeddedStore {
             .and_then(|d| d.sync_all())
             .map_err(|e| StorageError::operation(format!("sync {}", dir.display()), e))?;
         // Dropping the old handle (by the assignment) closes the unlinked original.
-        *db = open_db(&path, cache_bytes)?;
+        *guard = Some(open_db(&path, cache_bytes)?);
         tracing::info!(file = name, "compacted");
         Ok(())
     }

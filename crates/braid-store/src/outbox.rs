@@ -60,7 +60,7 @@ impl Outbox for EmbeddedStore {
     }
 
     fn peek(&self, lane: u32, max: usize) -> StoreResult<Vec<(u64, OutboxEntry)>> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         // Acknowledged entries still in the table are skipped (see `acks`).
         let _gate = self.inner.acks.read_gate();
         let hidden = self.inner.acks.hidden_in(lane);
@@ -103,7 +103,7 @@ impl Outbox for EmbeddedStore {
         // Refusals are rare and must move to the dead letters in one commit with their
         // removal. Not durable on its own (a lost refusal is only sent and refused
         // again); the next durable commit of the file persists it.
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::None, self.inner.options.quick_repair)?;
         {
             let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
@@ -130,7 +130,7 @@ impl Outbox for EmbeddedStore {
     }
 
     fn depth(&self) -> StoreResult<u64> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let _gate = self.inner.acks.read_gate();
         let hidden = self.inner.acks.all_hidden();
         let txn = db.begin_read().map_err(backend)?;
@@ -147,7 +147,7 @@ impl Outbox for EmbeddedStore {
     }
 
     fn dead_letters(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, DeadLetter)>> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
         let Some(start) = after.checked_add(1) else {
@@ -163,7 +163,7 @@ impl Outbox for EmbeddedStore {
 
     fn replay_dead_letters(&self, ids: &[u64]) -> StoreResult<usize> {
         let lanes = self.inner.options.lanes;
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut moved = 0;
         {
@@ -192,7 +192,7 @@ impl EmbeddedStore {
     /// Remove acknowledged entries from the outbox table in one durable commit of its own
     /// (when no state transaction has done it; see `acks`).
     pub(crate) fn flush_acks(&self) -> StoreResult<()> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let keys = self.inner.acks.take_pending();
         if keys.is_empty() {
@@ -219,7 +219,7 @@ impl EmbeddedStore {
 
     /// Number of dead letters held (O(1)).
     pub fn dead_letter_count(&self) -> StoreResult<u64> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
         dead.len().map_err(backend)

@@ -12,7 +12,7 @@ impl EmbeddedStore {
     /// Every `(value, owner)` of one identity type in the identity index, in key order.
     /// A range scan over that type's keys only; meant for rare requests (erasure, access).
     pub fn identities_of_type(&self, kind: IdentityType) -> StoreResult<Vec<(String, Mpid)>> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let table = txn.open_table(IDENTITIES).map_err(backend)?;
         // Keys are "type\0value": every key of the type sorts between "type\0" and "type\x01".

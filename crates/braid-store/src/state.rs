@@ -273,14 +273,14 @@ impl StateTxn for RedbTxn<'_> {
 
 impl StateStore for EmbeddedStore {
     fn cursor(&self) -> StoreResult<u64> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = db.begin_read().map_err(backend)?;
         let counters = txn.open_table(COUNTERS).map_err(backend)?;
         tables::counter(&counters, CURSOR)
     }
 
     fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R> {
-        let db = self.inner.state.read();
+        let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut acknowledged = Vec::new();
         let result = {

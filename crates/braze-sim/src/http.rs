@@ -301,35 +301,43 @@ async fn track(
         }
         Err(Gate::Silent(response)) => return response,
     };
-    let mut inner = app.state.lock();
-    let limits = inner.limits.clone();
+    // Parse and validate before taking the state lock: they are most of a call's work,
+    // and outside the lock calls on different connections use every core.
+    let (limits, log_requests) = {
+        let inner = app.state.lock();
+        (inner.limits.clone(), inner.logs_requests())
+    };
+    let recorded = log_requests.then(|| crate::state::recorded_body(&body));
     let req = match parse_track_body(&body, &limits) {
         Ok(req) => req,
-        Err(error) => {
-            let status = error.status();
-            inner.record_status(status);
-            inner.record_request(Some(status), &body);
-            return answer(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                Some(&rate),
-                json!({"message": error.braze_message(), "errors": [error.to_string()]}),
-            );
-        }
+        Err(error) => return refuse_track(&app, &rate, &error, 0, recorded),
     };
+    if let Err(error) = validate_request_shape(&req, body.len(), &limits) {
+        let count = req.object_count() as u64;
+        return refuse_track(&app, &rate, &error, count, recorded);
+    }
+    let verdicts: Vec<Vec<Option<String>>> = [&req.attributes, &req.events, &req.purchases]
+        .into_iter()
+        .zip([
+            TrackArray::Attributes,
+            TrackArray::Events,
+            TrackArray::Purchases,
+        ])
+        .map(|(objects, array)| {
+            objects
+                .iter()
+                .map(|object| {
+                    validate_object(array, object, &limits)
+                        .err()
+                        .map(|e| e.error_type)
+                })
+                .collect()
+        })
+        .collect();
+    let mut inner = app.state.lock();
     let count = req.object_count() as u64;
     inner.stats.objects_received += count;
     inner.stats.max_objects_in_request = inner.stats.max_objects_in_request.max(count);
-    if let Err(error) = validate_request_shape(&req, body.len(), &limits) {
-        let status = error.status();
-        inner.stats.objects_rejected += count;
-        inner.record_status(status);
-        inner.record_request(Some(status), &body);
-        return answer(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            Some(&rate),
-            json!({"message": error.braze_message(), "errors": [error.to_string()]}),
-        );
-    }
     let partial_error_rate = inner.faults.partial_error_rate;
     let mut errors = Vec::new();
     let mut processed = [0u64; 3];
@@ -343,10 +351,10 @@ async fn track(
     .enumerate()
     {
         for (index, object) in objects.iter().enumerate() {
-            let failure = match validate_object(array, object, &limits) {
-                Err(error) => Some(error.error_type),
-                Ok(()) if inner.roll(partial_error_rate) => Some("Simulated error".to_string()),
-                Ok(()) => None,
+            let failure = match verdicts[slot][index].clone() {
+                Some(error_type) => Some(error_type),
+                None if inner.roll(partial_error_rate) => Some("Simulated error".to_string()),
+                None => None,
             };
             match failure {
                 Some(error_type) => {
@@ -382,8 +390,35 @@ async fn track(
         body_json["errors"] = Value::Array(errors);
     }
     inner.record_status(201);
-    inner.record_request(Some(201), &body);
+    inner.record_parsed(Some(201), recorded);
+    drop(inner);
     answer(StatusCode::CREATED, Some(&rate), body_json)
+}
+
+/// Braze's answer to a `/users/track` body it refuses whole; a body that parsed counts
+/// its `objects` as received and rejected.
+fn refuse_track(
+    app: &App,
+    rate: &RateDecision,
+    error: &braid_braze::validate::RequestError,
+    objects: u64,
+    recorded: Option<Value>,
+) -> Response {
+    let status = error.status();
+    let mut inner = app.state.lock();
+    if objects > 0 {
+        inner.stats.objects_received += objects;
+        inner.stats.max_objects_in_request = inner.stats.max_objects_in_request.max(objects);
+        inner.stats.objects_rejected += objects;
+    }
+    inner.record_status(status);
+    inner.record_parsed(Some(status), recorded);
+    drop(inner);
+    answer(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Some(rate),
+        json!({"message": error.braze_message(), "errors": [error.to_string()]}),
+    )
 }
 
 fn bad_request(rate: &RateDecision, message: impl Into<String>) -> Response {

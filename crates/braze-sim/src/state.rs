@@ -327,8 +327,20 @@ impl Inner {
         if self.request_log_capacity == 0 {
             return;
         }
-        let body = serde_json::from_slice(body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+        self.record_parsed(status, Some(recorded_body(body)));
+    }
+
+    /// Whether requests are kept in the log (`/sim/requests`).
+    pub(crate) fn logs_requests(&self) -> bool {
+        self.request_log_capacity > 0
+    }
+
+    /// Keep a body already made by [`recorded_body`] (made outside the state lock).
+    pub(crate) fn record_parsed(&mut self, status: Option<u16>, body: Option<Value>) {
+        let Some(body) = body else { return };
+        if self.request_log_capacity == 0 {
+            return;
+        }
         if self.requests.len() == self.request_log_capacity {
             self.requests.pop_front();
         }
@@ -637,4 +649,10 @@ fn apply_attribute(profile: &mut Profile, key: String, value: Value, max_array_l
             profile.attributes.insert(key, value);
         }
     }
+}
+
+/// A request body as the request log keeps it: its JSON, or the text when it is not JSON.
+pub(crate) fn recorded_body(body: &[u8]) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }

@@ -100,9 +100,7 @@ pub async fn events(
         BrazeForwarding::Kit => LogRecordKind::ViaKit,
     };
     let request = crate::ingest::append_request(received_ms, &input.name, kind, &batch, &body);
-    let outcomes = state
-        .committer
-        .append(vec![request])
+    let outcomes = crate::ingest::append_unless_refused(&state, vec![request])
         .await
         .map_err(WebError::NotStored)?;
     let duplicate = matches!(outcomes.first(), Some(AppendOutcome::Duplicate(_)));
