@@ -6,6 +6,7 @@ use crate::tables::{
     self, COUNTERS, CURSOR, HISTORY, HISTORY_SEQ, IDENTITIES, META, OUTBOX, OUTBOX_SEQ, PROFILES,
     RECHECKS, SENT_STATE,
 };
+use crate::touched::Touched;
 use crate::EmbeddedStore;
 use braid_core::storage::{StateStore, StateTxn, StoreResult};
 use braid_core::{OutboxEntry, Profile};
@@ -40,10 +41,12 @@ struct RedbTxn<'t> {
     rechecks: Table<'t, (i64, i64), ()>,
     meta: Table<'t, &'static str, &'static [u8]>,
     counters: Table<'t, &'static str, u64>,
+    /// Where written keys go while a compaction copies the file.
+    touched: &'t Touched,
 }
 
 impl<'t> RedbTxn<'t> {
-    fn open(txn: &'t WriteTransaction) -> StoreResult<Self> {
+    fn open(txn: &'t WriteTransaction, touched: &'t Touched) -> StoreResult<Self> {
         Ok(RedbTxn {
             profiles: txn.open_table(PROFILES).map_err(backend)?,
             identities: txn.open_table(IDENTITIES).map_err(backend)?,
@@ -53,6 +56,7 @@ impl<'t> RedbTxn<'t> {
             rechecks: txn.open_table(RECHECKS).map_err(backend)?,
             meta: txn.open_table(META).map_err(backend)?,
             counters: txn.open_table(COUNTERS).map_err(backend)?,
+            touched,
         })
     }
 }
@@ -96,11 +100,18 @@ impl StateTxn for RedbTxn<'_> {
         self.profiles
             .insert(profile.mpid.0, encode(profile)?.as_slice())
             .map_err(backend)?;
+        let mpid = profile.mpid.0;
+        self.touched.record(|t| {
+            t.profiles.insert(mpid);
+        });
         Ok(())
     }
 
     fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()> {
         self.profiles.remove(mpid.0).map_err(backend)?;
+        self.touched.record(|t| {
+            t.profiles.insert(mpid.0);
+        });
         Ok(())
     }
 
@@ -123,12 +134,18 @@ impl StateTxn for RedbTxn<'_> {
         self.identities
             .insert(key.as_str(), mpid.0)
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.identities.insert(key);
+        });
         Ok(())
     }
 
     fn remove_identity(&mut self, kind: IdentityType, value: &str) -> StoreResult<()> {
         let key = identity_key(kind, value);
         self.identities.remove(key.as_str()).map_err(backend)?;
+        self.touched.record(|t| {
+            t.identities.insert(key);
+        });
         Ok(())
     }
 
@@ -143,18 +160,27 @@ impl StateTxn for RedbTxn<'_> {
         self.sent
             .insert(mpid.0, encode(state)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.sent.insert(mpid.0);
+        });
         Ok(())
     }
 
     fn delete_sent_state(&mut self, mpid: Mpid) -> StoreResult<()> {
         self.sent.remove(mpid.0).map_err(backend)?;
+        self.touched.record(|t| {
+            t.sent.insert(mpid.0);
+        });
         Ok(())
     }
 
     fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()> {
         for entry in entries {
             let bytes = encode_for_user(entry.mpid, entry)?;
-            push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+            let seq = push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+            self.touched.record(|t| {
+                t.outbox.insert((lane, seq));
+            });
         }
         Ok(())
     }
@@ -165,6 +191,9 @@ impl StateTxn for RedbTxn<'_> {
         self.history
             .insert((mpid.0, ts_ms, seq), encode(event)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.history_users.insert(mpid.0);
+        });
         Ok(())
     }
 
@@ -180,11 +209,17 @@ impl StateTxn for RedbTxn<'_> {
 
     fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
         self.rechecks.insert((at_ms, mpid.0), ()).map_err(backend)?;
+        self.touched.record(|t| {
+            t.rechecks.insert((at_ms, mpid.0));
+        });
         Ok(())
     }
 
     fn cancel_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
         self.rechecks.remove((at_ms, mpid.0)).map_err(backend)?;
+        self.touched.record(|t| {
+            t.rechecks.insert((at_ms, mpid.0));
+        });
         Ok(())
     }
 
@@ -212,6 +247,9 @@ impl StateTxn for RedbTxn<'_> {
         for key in &old {
             self.history.remove(key).map_err(backend)?;
         }
+        self.touched.record(|t| {
+            t.history_users.insert(mpid.0);
+        });
         Ok(old.len() as u64)
     }
 
@@ -226,6 +264,9 @@ impl StateTxn for RedbTxn<'_> {
         self.meta
             .insert(key, encode(value)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.meta.insert(key.to_string());
+        });
         Ok(())
     }
 }
@@ -243,7 +284,7 @@ impl StateStore for EmbeddedStore {
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut acknowledged = Vec::new();
         let result = {
-            let mut tables = RedbTxn::open(&txn)?;
+            let mut tables = RedbTxn::open(&txn, &self.inner.touched)?;
             f(&mut tables).and_then(|value| {
                 // Delivery's acknowledgements ride along: their deletes cost next to
                 // nothing here, and delivery never waits for this writer (see `acks`).
@@ -251,6 +292,9 @@ impl StateStore for EmbeddedStore {
                 for key in &acknowledged {
                     tables.outbox.remove(*key).map_err(backend)?;
                 }
+                self.inner.touched.record(|t| {
+                    t.outbox.extend(acknowledged.iter().copied());
+                });
                 Ok(value)
             })
         };
