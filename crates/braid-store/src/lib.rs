@@ -71,7 +71,9 @@
 //! space left in the middle. [`Maintenance::compact`] therefore
 //! copies the live data of each file into a fresh file, fsyncs it and renames it over the
 //! old one: afterwards the erased bytes are in no file braid holds. (Blocks the filesystem
-//! freed are beyond braid's reach; use an encrypted volume for that.)
+//! freed are beyond braid's reach; use an encrypted volume for that.) The copy is made
+//! from a read snapshot while the store keeps working; each file is held only to copy
+//! over what was written meanwhile and to swap the copy in (see `maintenance`).
 
 mod acks;
 mod codec;
