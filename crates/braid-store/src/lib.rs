@@ -146,6 +146,8 @@ struct Inner {
     acks: acks::Acks,
     /// Keys of `state.redb` written while a compaction copies it.
     touched: touched::Touched,
+    /// Held by the one compaction running: two would share the copies' file names.
+    compacting: parking_lot::Mutex<()>,
 }
 
 const LOG_FILE: &str = "log.redb";
@@ -174,6 +176,7 @@ impl EmbeddedStore {
                 dir: data_dir.to_path_buf(),
                 acks: acks::Acks::new(options.lanes),
                 touched: touched::Touched::default(),
+                compacting: parking_lot::Mutex::new(()),
                 options,
                 log: RwLock::new(log),
                 state: RwLock::new(state),

@@ -229,6 +229,9 @@ impl Maintenance for EmbeddedStore {
     /// keeps working; each file is held only while the writes made during the copy are
     /// copied over and the fresh file is renamed into place.
     fn compact(&self) -> StoreResult<()> {
+        // Compactions run one at a time (callers may ask concurrently); the store's other
+        // calls do not wait for this lock.
+        let _one_at_a_time = self.inner.compacting.lock();
         let opts = &self.inner.options;
         self.rewrite(
             &self.inner.log,
