@@ -27,6 +27,11 @@
 #   PREFILL       true: measure delivery alone. braze-sim answers 401 while braid-load
 #                 sends and the pipeline fills the outbox; once braid's ingest queue is
 #                 empty, braze-sim accepts again and the outbox drain is timed [false]
+#   PIPELINE_ALONE true: measure the pipeline alone. braze-sim answers 401 for the whole
+#                 run, so delivery holds everything in the outbox; the time from braid-load's
+#                 start (its first request) until braid's ingest queue is empty (/metrics
+#                 braid_queue_depth 0, polled every 50 ms) is timed, and accepted batches per
+#                 second over that time is printed as `bench: pipeline alone: ...` [false]
 #   KEEP_DATA     true: keep braid's data dir in $OUT_DIR/data after the run [false]
 #   OUT_DIR       where report.json, braid.log, sim.log, config go [a new temp dir]
 #   EXTRA_LOAD_ARGS  appended to braid-load's arguments
@@ -54,6 +59,7 @@ DURATION=${DURATION:-20}
 SEED=${SEED:-1}
 WAIT_DRAIN=${WAIT_DRAIN:-30}
 PREFILL=${PREFILL:-false}
+PIPELINE_ALONE=${PIPELINE_ALONE:-false}
 KEEP_DATA=${KEEP_DATA:-false}
 OUT_DIR=${OUT_DIR:-$(mktemp -d -t braid-bench.XXXXXX)}
 mkdir -p "$OUT_DIR"
@@ -116,7 +122,7 @@ forward_screen_views = $FORWARD_SCREENS
 instance = "http://127.0.0.1:$SIM_PORT"
 rest_api_key = "sim-key"
 EOF
-if [[ "$PREFILL" == true ]]; then
+if [[ "$PREFILL" == true || "$PIPELINE_ALONE" == true ]]; then
   # Resume within 100 ms once braze-sim accepts the key again.
   echo 'auth_probe_interval_ms = 100' >>"$OUT_DIR/braid.toml"
   curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/json' \
@@ -134,7 +140,7 @@ LOAD_ARGS=(
   --sim-url "http://127.0.0.1:$SIM_PORT"
   --users "$USERS" --seed "$SEED" --bulk-size "$BULK_SIZE" --rate "$RATE"
   --concurrency "$CONCURRENCY"
-  --wait-drain-secs "$([[ "$PREFILL" == true ]] && echo 0 || echo "$WAIT_DRAIN")"
+  --wait-drain-secs "$([[ "$PREFILL" == true || "$PIPELINE_ALONE" == true ]] && echo 0 || echo "$WAIT_DRAIN")"
   --report-json "$OUT_DIR/report.json" --quiet
 )
 if [[ -n "${BATCHES:-}" ]]; then
@@ -173,6 +179,7 @@ if command -v jq >/dev/null; then
 fi
 
 status=0
+load_t0=$(date +%s.%N)
 timeout --signal=TERM --kill-after=5 "$LIMIT" "$BIN_DIR/braid-load" "${LOAD_ARGS[@]}" || status=$?
 
 metric() { # name → value in braid's /metrics ("" when absent)
@@ -205,6 +212,22 @@ if [[ "$PREFILL" == true && $status -eq 0 ]]; then
     s = t1 - t0
     printf "bench: delivery alone: outbox of %s drained in %.2fs: %d requests (%.0f/s), %d objects (%.0f/s)\n", h, s, r, r / s, o, o / s
   }' | tee "$OUT_DIR/delivery-alone.txt"
+fi
+
+if [[ "$PIPELINE_ALONE" == true && $status -eq 0 ]]; then
+  deadline=$((SECONDS + ${WAIT_DRAIN%.*}))
+  until [[ "$(metric braid_queue_depth)" == 0 ]]; do
+    ((SECONDS < deadline)) || { echo "bench: the pipeline did not finish in time" >&2; status=1; break; }
+    sleep 0.05
+  done
+  load_t1=$(date +%s.%N)
+  accepted=$(jq -r '.send.batches_accepted' "$OUT_DIR/report.json")
+  events=$(jq -r '.send.events_accepted' "$OUT_DIR/report.json")
+  records=$(metric braid_pipeline_records_total)
+  awk -v b="$accepted" -v e="$events" -v r="$records" -v t0="$load_t0" -v t1="$load_t1" 'BEGIN {
+    s = t1 - t0
+    printf "bench: pipeline alone: %d batches (%d events, %s log records) accepted and applied in %.2fs: %.0f batches/s, %.0f events/s\n", b, e, r, s, b / s, e / s
+  }' | tee "$OUT_DIR/pipeline-alone.txt"
 fi
 
 # braid's metrics at the end (delivery stage timings, pipeline transaction times, depths).

@@ -20,7 +20,7 @@ use braid_braze::settings::BrazeSettings;
 use braid_braze::wire::{AliasToIdentify, TrackObject};
 use braid_mparticle::event::Event;
 use braid_mparticle::Mpid;
-use braid_mparticle::{AttributeValue, Batch};
+use braid_mparticle::{AttributeValue, Batch, BatchError};
 use std::collections::BTreeMap;
 
 /// What the pipeline needs to know.
@@ -127,8 +127,9 @@ impl Pipeline {
             };
             let salt = mpid_salt(txn)?;
             let runtime = self.audiences.current();
-            for (position, record) in &records {
-                self.apply(txn, *position, record, salt, &runtime, report)?;
+            let parsed = parse_records(&records);
+            for ((position, record), batch) in records.iter().zip(parsed) {
+                self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
             }
             txn.set_cursor(last)?;
             Ok(last)
@@ -145,6 +146,22 @@ impl Pipeline {
         runtime: &AudienceRuntime,
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
+        let batch = braid_mparticle::parse_batch(record.batch_json.as_bytes());
+        self.apply_parsed(txn, position, record, batch, salt, runtime, report)
+    }
+
+    /// Apply one record whose batch was already parsed (by [`parse_records`]).
+    #[allow(clippy::too_many_arguments)]
+    fn apply_parsed(
+        &self,
+        txn: &mut dyn StateTxn,
+        position: u64,
+        record: &LogRecord,
+        batch: Result<Batch, BatchError>,
+        salt: u64,
+        runtime: &AudienceRuntime,
+        report: &mut PipelineReport,
+    ) -> StoreResult<()> {
         report.records += 1;
         match record.kind {
             LogRecordKind::Currents => {
@@ -155,7 +172,7 @@ impl Pipeline {
             }
             LogRecordKind::Live | LogRecordKind::Historical | LogRecordKind::ViaKit => {}
         }
-        let batch: Batch = match braid_mparticle::parse_batch(record.batch_json.as_bytes()) {
+        let batch: Batch = match batch {
             Ok(b) => b,
             Err(e) => {
                 // Ingest validated this batch, so this means the format changed under a
@@ -541,4 +558,28 @@ pub(crate) fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
         | 1;
     txn.put_meta(MPID_SALT_KEY, &serde_json::Value::from(salt))?;
     Ok(salt)
+}
+
+/// Below this many records a pass parses on the pipeline's own thread.
+const PARALLEL_PARSE_MIN: usize = 64;
+
+/// Parse the stored batches of one pass, in order. Parsing is pure and is the largest
+/// piece of per-record work that needs no state, so a large pass is split over two
+/// threads (the machine's second core), while applying stays on one thread, in log
+/// order, so per-user order and replay determinism are unchanged.
+fn parse_records(records: &[(u64, LogRecord)]) -> Vec<Result<Batch, BatchError>> {
+    let parse = |r: &(u64, LogRecord)| braid_mparticle::parse_batch(r.1.batch_json.as_bytes());
+    if records.len() < PARALLEL_PARSE_MIN {
+        return records.iter().map(parse).collect();
+    }
+    let (first, second) = records.split_at(records.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| second.iter().map(parse).collect::<Vec<_>>());
+        let mut out: Vec<_> = first.iter().map(parse).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    })
 }

@@ -39,11 +39,16 @@
 //!   a clean shutdown saves it, so a normal restart is quick either way.
 //!
 //! # Encoding
-//! Values are `serde_json` bytes. The profile, sent state, history and meta hold
-//! `serde_json::Value`s, which need a self-describing format anyway, and JSON keeps a durable
-//! store readable across releases that add fields (`#[serde(default)]`). The cost is small
-//! next to an fsync. Outbox entries and dead letters are prefixed with the user's MPID
-//! (8 bytes, big-endian) so erasure can find a user's entries without decoding JSON.
+//! Every value starts with a version byte: `0x01` is MessagePack with named fields
+//! (`rmp-serde`), compact and quick to write and read, and self-describing as the
+//! profile, sent state, history and meta need (they hold `serde_json::Value`s, and fields
+//! are skipped when empty and defaulted when missing, so releases can add fields). A value
+//! without the byte is the bare `serde_json` earlier releases wrote (its first byte is
+//! printable ASCII), and is read as such: a store written before the change opens and
+//! keeps working, and each value moves to the new format when it is next written.
+//! Outbox entries and dead letters are prefixed with the user's MPID (8 bytes,
+//! big-endian, before the version byte) so erasure can find a user's entries without
+//! decoding them.
 //!
 //! # De-duplication
 //! `(input, source_request_id)` is remembered in `log.redb` with the position it was stored
@@ -66,7 +71,9 @@
 //! space left in the middle. [`Maintenance::compact`] therefore
 //! copies the live data of each file into a fresh file, fsyncs it and renames it over the
 //! old one: afterwards the erased bytes are in no file braid holds. (Blocks the filesystem
-//! freed are beyond braid's reach; use an encrypted volume for that.)
+//! freed are beyond braid's reach; use an encrypted volume for that.) The copy is made
+//! from a read snapshot while the store keeps working; each file is held only to copy
+//! over what was written meanwhile and to swap the copy in (see `maintenance`).
 
 mod acks;
 mod codec;
@@ -77,6 +84,7 @@ mod outbox;
 mod scan;
 mod state;
 mod tables;
+mod touched;
 
 #[cfg(doc)]
 use braid_core::storage::{IngestLog, Maintenance, Outbox, StateStore};
@@ -152,6 +160,10 @@ struct Inner {
     /// The error that stops the store from writing, until [`EmbeddedStore::recover`]
     /// succeeds (see `health`).
     fault: Mutex<Option<health::StoreFault>>,
+    /// Keys of `state.redb` written while a compaction copies it.
+    touched: touched::Touched,
+    /// Held by the one compaction running: two would share the copies' file names.
+    compacting: parking_lot::Mutex<()>,
 }
 
 /// One redb file. The `RwLock` is only for swapping the handle ([`Maintenance::compact`]
@@ -212,6 +224,8 @@ impl EmbeddedStore {
             inner: Arc::new(Inner {
                 dir: data_dir.to_path_buf(),
                 acks: acks::Acks::new(options.lanes),
+                touched: touched::Touched::default(),
+                compacting: parking_lot::Mutex::new(()),
                 options,
                 log: Slot::new(LOG_FILE, log),
                 state: Slot::new(STATE_FILE, state),
@@ -258,7 +272,7 @@ impl Drop for Inner {
         let written =
             tables::begin_write(&db, redb::Durability::Immediate, self.options.quick_repair)
                 .and_then(|txn| {
-                    outbox::remove_acknowledged(&txn, &keys)?;
+                    outbox::remove_acknowledged(&txn, &keys, &self.touched)?;
                     txn.commit().map_err(codec::backend)
                 });
         if let Err(e) = written {

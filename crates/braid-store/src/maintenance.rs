@@ -1,41 +1,134 @@
 //! Erasure, log pruning and compaction ([`Maintenance`]): removing one user from every
 //! state table, dropping applied log records, and rewriting both files so that erased bytes
 //! do not survive in free pages.
+//!
+//! Neither step holds a file for a time that grows with the store:
+//! - erasure finds the user's rows in a read snapshot (full scans of the identity index,
+//!   the outbox and the dead letters run there, beside the pipeline), then deletes them in
+//!   one short write transaction that also looks at what was written after the snapshot;
+//! - compaction copies each file from a read snapshot into a fresh file while ingest, the
+//!   pipeline and delivery keep writing to the original, then holds the file only to copy
+//!   over what changed meanwhile (appended log positions; the `state.redb` keys recorded by
+//!   [`crate::touched`]), and renames the copy over the original.
 
-use crate::codec::{backend, user_of};
+use crate::codec::{backend, decode, user_of};
+use crate::state::identity_key;
 use crate::tables::{
-    self, COUNTERS, DEAD_LETTERS, DEDUP, DEDUP_ORDER, EVENT_IDS, EVENT_ID_ORDER, HISTORY,
-    IDENTITIES, LOG, LOG_META, META, OUTBOX, PROFILES, PRUNED_THROUGH, RECHECKS, SENT_STATE,
+    self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, DEDUP, DEDUP_ORDER, EVENT_IDS, EVENT_ID_ORDER, HEAD,
+    HISTORY, IDENTITIES, LOG, LOG_META, META, OUTBOX, OUTBOX_SEQ, PROFILES, PRUNED_THROUGH,
+    RECHECKS, SENT_STATE,
 };
+use crate::touched::TouchedKeys;
 use crate::{open_db, EmbeddedStore, Slot, LOG_FILE, STATE_FILE};
-use braid_core::storage::{Erased, Maintenance, StateStore, StorageError, StoreResult};
+use braid_core::storage::{lane_of, Erased, Maintenance, StateStore, StorageError, StoreResult};
+use braid_core::Profile;
 use braid_mparticle::Mpid;
 use redb::{
     Durability, Key, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, Value,
     WriteTransaction,
 };
+use std::time::Instant;
 
 /// Name of the copy a compaction writes before renaming it over `name`.
 pub(crate) fn tmp_name(name: &str) -> String {
     format!("{name}.compacting")
 }
 
+/// A user's rows as a read snapshot of `state.redb` saw them, and the sequence counters
+/// of that snapshot (rows written later have higher sequences).
+struct Found {
+    identities: Vec<String>,
+    outbox: Vec<(u32, u64)>,
+    dead_letters: Vec<u64>,
+    rechecks: Vec<(i64, i64)>,
+    outbox_seq: u64,
+    dead_seq: u64,
+}
+
+impl EmbeddedStore {
+    fn find_user_rows(&self, mpid: Mpid) -> StoreResult<Found> {
+        let db = self.inner.state.read()?;
+        let txn = db.begin_read().map_err(backend)?;
+        let counters = txn.open_table(COUNTERS).map_err(backend)?;
+        let mut found = Found {
+            identities: Vec::new(),
+            outbox: Vec::new(),
+            dead_letters: Vec::new(),
+            rechecks: Vec::new(),
+            outbox_seq: tables::counter(&counters, OUTBOX_SEQ)?,
+            dead_seq: tables::counter(&counters, DEAD_SEQ)?,
+        };
+        let identities = txn.open_table(IDENTITIES).map_err(backend)?;
+        for item in identities.iter().map_err(backend)? {
+            let (key, owner) = item.map_err(backend)?;
+            if owner.value() == mpid.0 {
+                found.identities.push(key.value().to_string());
+            }
+        }
+        let rechecks = txn.open_table(RECHECKS).map_err(backend)?;
+        for item in rechecks.iter().map_err(backend)? {
+            let (key, _) = item.map_err(backend)?;
+            if key.value().1 == mpid.0 {
+                found.rechecks.push(key.value());
+            }
+        }
+        let outbox = txn.open_table(OUTBOX).map_err(backend)?;
+        for item in outbox.iter().map_err(backend)? {
+            let (key, bytes) = item.map_err(backend)?;
+            if user_of(bytes.value()).ok() == Some(mpid.0) {
+                found.outbox.push(key.value());
+            }
+        }
+        let dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
+        for item in dead.iter().map_err(backend)? {
+            let (id, bytes) = item.map_err(backend)?;
+            if user_of(bytes.value()).ok() == Some(mpid.0) {
+                found.dead_letters.push(id.value());
+            }
+        }
+        Ok(found)
+    }
+}
+
 impl Maintenance for EmbeddedStore {
-    /// One durable transaction over `state.redb`. Identities, outbox and dead letters are
-    /// scanned in full (erasure is rare; this way nothing is missed whatever lane or
-    /// identity it sits under).
+    /// Finds the user's identity, outbox and dead-letter rows in a read snapshot (scanned
+    /// in full, so nothing is missed whatever lane or identity it sits under), then
+    /// deletes everything in one durable transaction over `state.redb`, which also picks
+    /// up rows written after the snapshot: identities the profile now lists, outbox
+    /// entries on the user's lane and dead letters with a later sequence.
     fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased> {
+        let found = self.find_user_rows(mpid)?;
         let db = self.inner.state.read()?;
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
+        let touched = &self.inner.touched;
         let mut erased = Erased::default();
         {
             let mut profiles = txn.open_table(PROFILES).map_err(backend)?;
-            erased.profile = profiles.remove(mpid.0).map_err(backend)?.is_some();
+            let profile = match profiles.remove(mpid.0).map_err(backend)? {
+                Some(bytes) => Some(decode::<Profile>(bytes.value(), "profile")?),
+                None => None,
+            };
+            erased.profile = profile.is_some();
             let mut sent = txn.open_table(SENT_STATE).map_err(backend)?;
             erased.sent_state = sent.remove(mpid.0).map_err(backend)?.is_some();
 
             let mut identities = txn.open_table(IDENTITIES).map_err(backend)?;
-            erased.identities = removed_by(&mut identities, |_, owner| owner == mpid.0)?;
+            let mut keys = found.identities;
+            if let Some(profile) = &profile {
+                keys.extend(profile.identities.iter().map(|(k, v)| identity_key(*k, v)));
+            }
+            keys.sort();
+            keys.dedup();
+            for key in &keys {
+                let owned = identities
+                    .get(key.as_str())
+                    .map_err(backend)?
+                    .is_some_and(|owner| owner.value() == mpid.0);
+                if owned {
+                    identities.remove(key.as_str()).map_err(backend)?;
+                    erased.identities += 1;
+                }
+            }
 
             let mut history = txn.open_table(HISTORY).map_err(backend)?;
             let before = history.len().map_err(backend)?;
@@ -47,13 +140,55 @@ impl Maintenance for EmbeddedStore {
                 .map_err(backend)?;
             erased.history = before - history.len().map_err(backend)?;
 
+            // The one scheduled after the snapshot, if any, is the one the profile names.
             let mut rechecks = txn.open_table(RECHECKS).map_err(backend)?;
-            removed_by(&mut rechecks, |(_, owner), _| owner == mpid.0)?;
+            let mut removed_rechecks = found.rechecks;
+            if let Some(at) = profile.as_ref().and_then(|p| p.audience_recheck_ms) {
+                removed_rechecks.push((at, mpid.0));
+            }
+            for key in &removed_rechecks {
+                rechecks.remove(*key).map_err(backend)?;
+            }
 
             let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
-            erased.outbox = removed_by(&mut outbox, |_, v| user_of(v).ok() == Some(mpid.0))?;
+            let mut outbox_keys = found.outbox;
+            let lane = lane_of(mpid, self.inner.options.lanes);
+            for item in outbox
+                .range((lane, found.outbox_seq + 1)..=(lane, u64::MAX))
+                .map_err(backend)?
+            {
+                let (key, bytes) = item.map_err(backend)?;
+                if user_of(bytes.value()).ok() == Some(mpid.0) {
+                    outbox_keys.push(key.value());
+                }
+            }
+            for key in &outbox_keys {
+                if outbox.remove(*key).map_err(backend)?.is_some() {
+                    erased.outbox += 1;
+                }
+            }
             let mut dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
-            erased.dead_letters = removed_by(&mut dead, |_, v| user_of(v).ok() == Some(mpid.0))?;
+            let mut dead_ids = found.dead_letters;
+            for item in dead.range(found.dead_seq + 1..).map_err(backend)? {
+                let (id, bytes) = item.map_err(backend)?;
+                if user_of(bytes.value()).ok() == Some(mpid.0) {
+                    dead_ids.push(id.value());
+                }
+            }
+            for id in &dead_ids {
+                if dead.remove(*id).map_err(backend)?.is_some() {
+                    erased.dead_letters += 1;
+                }
+            }
+            touched.record(|t| {
+                t.profiles.insert(mpid.0);
+                t.sent.insert(mpid.0);
+                t.identities.extend(keys.iter().cloned());
+                t.history_users.insert(mpid.0);
+                t.rechecks.extend(removed_rechecks.iter().copied());
+                t.outbox.extend(outbox_keys.iter().copied());
+                t.dead_letters.extend(dead_ids.iter().copied());
+            });
         }
         txn.commit().map_err(backend)?;
         tracing::info!(mpid = mpid.0, ?erased, "user removed from state");
@@ -90,24 +225,35 @@ impl Maintenance for EmbeddedStore {
 
     /// Rewrite both files from their live data into fresh files and swap them in, so
     /// deleted bytes (erased users, pruned log records) are physically gone and the files
-    /// are as small as they can be. Blocks every other store call while it runs.
+    /// are as small as they can be. The copy runs from a read snapshot while the store
+    /// keeps working; each file is held only while the writes made during the copy are
+    /// copied over and the fresh file is renamed into place.
     fn compact(&self) -> StoreResult<()> {
+        // Compactions run one at a time (callers may ask concurrently); the store's other
+        // calls do not wait for this lock.
+        let _one_at_a_time = self.inner.compacting.lock();
         let opts = &self.inner.options;
         self.rewrite(
             &self.inner.log,
             LOG_FILE,
             opts.log_cache_bytes,
+            || {},
             |from, to| {
                 copy_table(from, to, LOG)?;
                 copy_table(from, to, DEDUP)?;
                 copy_table(from, to, DEDUP_ORDER)?;
-                copy_table(from, to, LOG_META)
+                copy_table(from, to, LOG_META)?;
+                let meta = from.open_table(LOG_META).map_err(backend)?;
+                tables::counter(&meta, HEAD)
             },
+            catch_up_log,
         )?;
-        self.rewrite(
+        let touched = &self.inner.touched;
+        let rewritten = self.rewrite(
             &self.inner.state,
             STATE_FILE,
             opts.state_cache_bytes,
+            || touched.start(),
             |from, to| {
                 copy_table(from, to, PROFILES)?;
                 copy_table(from, to, IDENTITIES)?;
@@ -119,54 +265,219 @@ impl Maintenance for EmbeddedStore {
                 copy_table(from, to, META)?;
                 copy_table(from, to, EVENT_IDS)?;
                 copy_table(from, to, EVENT_ID_ORDER)?;
-                copy_table(from, to, COUNTERS)
+                copy_table(from, to, COUNTERS)?;
+                Ok(0)
             },
-        )
+            |_, from, to| catch_up_state(&touched.finish(), from, to),
+        );
+        if rewritten.is_err() {
+            // Stop recording if the copy failed before its catch-up took the keys.
+            touched.finish();
+        }
+        rewritten
     }
 }
 
 impl EmbeddedStore {
+    /// Copy one file into a fresh one and swap it in. `start` runs before the snapshot is
+    /// taken (once no write transaction is in flight); `copy` fills the fresh file from
+    /// the snapshot and returns a mark for `catch_up`, which runs with the file held and
+    /// copies what was written since.
     fn rewrite(
         &self,
         slot: &Slot,
         name: &str,
         cache_bytes: usize,
-        copy: impl FnOnce(&ReadTransaction, &WriteTransaction) -> StoreResult<()>,
+        start: impl FnOnce(),
+        copy: impl FnOnce(&ReadTransaction, &WriteTransaction) -> StoreResult<u64>,
+        catch_up: impl FnOnce(u64, &ReadTransaction, &WriteTransaction) -> StoreResult<usize>,
     ) -> StoreResult<()> {
         let dir = &self.inner.dir;
         let path = dir.join(name);
         let tmp = dir.join(tmp_name(name));
+        let _ = std::fs::remove_file(&tmp);
+        let started = Instant::now();
+        let fresh = open_db(&tmp, cache_bytes)?;
+        let mark = {
+            let db = slot.read()?;
+            start();
+            // Wait for the write transaction in flight, if any: it began before recording
+            // did, so the snapshot below must already hold its writes.
+            db.begin_write()
+                .map_err(backend)?
+                .abort()
+                .map_err(backend)?;
+            let from = db.begin_read().map_err(backend)?;
+            let to = tables::begin_write(&fresh, Durability::None, false)?;
+            let mark = copy(&from, &to)?;
+            to.commit().map_err(backend)?;
+            mark
+        };
+        let copied = started.elapsed();
+        // Held from here: every store call on this file waits until the swap is done.
         let mut guard = slot.write();
         let db = guard.as_ref().ok_or_else(|| slot.closed())?;
-        let _ = std::fs::remove_file(&tmp);
-        {
-            let fresh = open_db(&tmp, cache_bytes)?;
+        let held = Instant::now();
+        let caught_up = {
             let from = db.begin_read().map_err(backend)?;
-            let to = tables::begin_write(&fresh, Durability::Immediate, true)?;
-            copy(&from, &to)?;
+            let to = tables::begin_write(&fresh, Durability::Immediate, false)?;
+            let n = catch_up(mark, &from, &to)?;
             to.commit().map_err(backend)?;
-        }
+            n
+        };
         // The rename is atomic: a crash leaves either the old file or the complete copy.
         std::fs::rename(&tmp, &path)
             .map_err(|e| StorageError::operation(format!("swap {name}"), e))?;
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| StorageError::operation(format!("sync {}", dir.display()), e))?;
-        // Dropping the old handle (by the assignment) closes the unlinked original.
-        *guard = Some(open_db(&path, cache_bytes)?);
-        tracing::info!(file = name, "compacted");
+        // The fresh handle already has the renamed file open; the old one (unlinked) is
+        // closed after the file is released.
+        let old = guard.replace(fresh);
+        let held = held.elapsed();
+        drop(guard);
+        drop(old);
+        tracing::info!(
+            file = name,
+            copy_ms = copied.as_millis() as u64,
+            held_ms = held.as_millis() as u64,
+            caught_up,
+            "compacted"
+        );
         Ok(())
     }
 }
 
-/// Remove every row matching `pred` from a whole table; returns how many.
-fn removed_by<K: Key + 'static, V: Value + 'static>(
-    table: &mut redb::Table<K, V>,
-    mut pred: impl for<'f> FnMut(K::SelfType<'f>, V::SelfType<'f>) -> bool,
-) -> StoreResult<u64> {
-    let before = table.len().map_err(backend)?;
-    table.retain(|k, v| !pred(k, v)).map_err(backend)?;
-    Ok(before - table.len().map_err(backend)?)
+/// Bring a copy of `log.redb` taken at `snapshot_head` up to date. The log only changes
+/// at its ends: appends add positions above the head (with their de-dup entries), pruning
+/// removes the oldest positions and de-dup expiry the oldest de-dup entries.
+fn catch_up_log(
+    snapshot_head: u64,
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+) -> StoreResult<usize> {
+    let mut copied = 0;
+    let source = from.open_table(LOG).map_err(backend)?;
+    let mut target = to.open_table(LOG).map_err(backend)?;
+    for item in source.range(snapshot_head + 1..).map_err(backend)? {
+        let (pos, bytes) = item.map_err(backend)?;
+        target.insert(pos.value(), bytes.value()).map_err(backend)?;
+        copied += 1;
+    }
+    let oldest = source
+        .first()
+        .map_err(backend)?
+        .map_or(u64::MAX, |(k, _)| k.value());
+    target.retain_in(..oldest, |_, _| false).map_err(backend)?;
+
+    let source_dedup = from.open_table(DEDUP).map_err(backend)?;
+    let mut target_dedup = to.open_table(DEDUP).map_err(backend)?;
+    let source_order = from.open_table(DEDUP_ORDER).map_err(backend)?;
+    let mut target_order = to.open_table(DEDUP_ORDER).map_err(backend)?;
+    let oldest = source_order
+        .first()
+        .map_err(backend)?
+        .map_or(u64::MAX, |(k, _)| k.value());
+    let expired: Vec<(u64, String)> = target_order
+        .range(..oldest)
+        .map_err(backend)?
+        .map(|item| {
+            item.map(|(pos, v)| (pos.value(), v.value().1.to_string()))
+                .map_err(backend)
+        })
+        .collect::<StoreResult<_>>()?;
+    for (pos, key) in &expired {
+        target_order.remove(*pos).map_err(backend)?;
+        let same = target_dedup
+            .get(key.as_str())
+            .map_err(backend)?
+            .is_some_and(|v| v.value().0 == *pos);
+        if same {
+            target_dedup.remove(key.as_str()).map_err(backend)?;
+        }
+        copied += 1;
+    }
+    for item in source_order.range(snapshot_head + 1..).map_err(backend)? {
+        let (pos, value) = item.map_err(backend)?;
+        let (received, key) = value.value();
+        target_order
+            .insert(pos.value(), (received, key))
+            .map_err(backend)?;
+        if let Some(entry) = source_dedup.get(key).map_err(backend)? {
+            target_dedup.insert(key, entry.value()).map_err(backend)?;
+        }
+        copied += 1;
+    }
+    copy_table(from, to, LOG_META)?;
+    Ok(copied)
+}
+
+/// Bring a copy of `state.redb` up to date with the keys written since its snapshot.
+fn catch_up_state(
+    touched: &TouchedKeys,
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+) -> StoreResult<usize> {
+    sync_rows(from, to, PROFILES, touched.profiles.iter().copied())?;
+    sync_rows(
+        from,
+        to,
+        IDENTITIES,
+        touched.identities.iter().map(String::as_str),
+    )?;
+    sync_rows(from, to, SENT_STATE, touched.sent.iter().copied())?;
+    sync_rows(from, to, OUTBOX, touched.outbox.iter().copied())?;
+    sync_rows(from, to, DEAD_LETTERS, touched.dead_letters.iter().copied())?;
+    sync_rows(from, to, RECHECKS, touched.rechecks.iter().copied())?;
+    sync_rows(from, to, META, touched.meta.iter().map(String::as_str))?;
+    sync_rows(
+        from,
+        to,
+        EVENT_IDS,
+        touched.event_ids.iter().map(|(_, id)| id.as_str()),
+    )?;
+    sync_rows(
+        from,
+        to,
+        EVENT_ID_ORDER,
+        touched.event_ids.iter().map(|(at, id)| (*at, id.as_str())),
+    )?;
+    let source = from.open_table(HISTORY).map_err(backend)?;
+    let mut target = to.open_table(HISTORY).map_err(backend)?;
+    for &mpid in &touched.history_users {
+        let range = (mpid, i64::MIN, 0)..=(mpid, i64::MAX, u64::MAX);
+        target
+            .retain_in(range.clone(), |_, _| false)
+            .map_err(backend)?;
+        for item in source.range(range).map_err(backend)? {
+            let (key, bytes) = item.map_err(backend)?;
+            target.insert(key.value(), bytes.value()).map_err(backend)?;
+        }
+    }
+    copy_table(from, to, COUNTERS)?;
+    Ok(touched.len())
+}
+
+/// Make each of `keys` in `to` what it is in `from`: copied, or removed when absent.
+fn sync_rows<'k, K: Key + 'static, V: Value + 'static>(
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+    def: TableDefinition<K, V>,
+    keys: impl IntoIterator<Item = K::SelfType<'k>>,
+) -> StoreResult<()> {
+    let source = from.open_table(def).map_err(backend)?;
+    let mut target = to.open_table(def).map_err(backend)?;
+    for key in keys {
+        match source.get(&key).map_err(backend)? {
+            Some(value) => {
+                target.insert(&key, value.value()).map_err(backend)?;
+            }
+            None => {
+                target.remove(&key).map_err(backend)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Copy every row of one table into the same table of another file.

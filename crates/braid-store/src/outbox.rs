@@ -4,6 +4,7 @@ use crate::acks::OutboxKey;
 use crate::codec::{backend, decode_for_user, encode_for_user, user_of};
 use crate::state::push_outbox;
 use crate::tables::{self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, LANES, OUTBOX, SENT_STATE};
+use crate::touched::Touched;
 use crate::EmbeddedStore;
 use braid_core::storage::{lane_of, Outbox, StoreResult};
 use braid_core::{DeadLetter, OutboxEntry};
@@ -110,9 +111,11 @@ impl Outbox for EmbeddedStore {
             let mut dead = txn.open_table(DEAD_LETTERS).map_err(backend)?;
             let mut counters = txn.open_table(COUNTERS).map_err(backend)?;
             let mut sent = txn.open_table(SENT_STATE).map_err(backend)?;
+            let touched = &self.inner.touched;
             for seq in delivered {
                 outbox.remove((lane, *seq)).map_err(backend)?;
             }
+            touched.record(|t| t.outbox.extend(delivered.iter().map(|seq| (lane, *seq))));
             for (seq, letter) in &refused {
                 // Only an entry still waiting is dead-lettered, so completing the same
                 // refusal twice does not list it twice.
@@ -123,6 +126,11 @@ impl Outbox for EmbeddedStore {
                     if letter.entry.refusal_forgets_sent_state() {
                         sent.remove(letter.entry.mpid).map_err(backend)?;
                     }
+                    touched.record(|t| {
+                        t.outbox.insert((lane, *seq));
+                        t.dead_letters.insert(id);
+                        t.sent.insert(letter.entry.mpid);
+                    });
                 }
             }
         }
@@ -179,7 +187,11 @@ impl Outbox for EmbeddedStore {
                 let entry = letter.entry;
                 let lane = lane_of(Mpid(entry.mpid), lanes);
                 let encoded = encode_for_user(entry.mpid, &entry)?;
-                push_outbox(&mut outbox, &mut counters, lane, &encoded)?;
+                let seq = push_outbox(&mut outbox, &mut counters, lane, &encoded)?;
+                self.inner.touched.record(|t| {
+                    t.dead_letters.insert(*id);
+                    t.outbox.insert((lane, seq));
+                });
                 moved += 1;
             }
         }
@@ -198,7 +210,8 @@ impl EmbeddedStore {
         if keys.is_empty() {
             return txn.abort().map_err(backend);
         }
-        let removed = remove_acknowledged(&txn, &keys).and_then(|()| txn.commit().map_err(backend));
+        let removed = remove_acknowledged(&txn, &keys, &self.inner.touched)
+            .and_then(|()| txn.commit().map_err(backend));
         match removed {
             Ok(()) => {
                 self.inner.acks.forget(&keys);
@@ -227,10 +240,15 @@ impl EmbeddedStore {
 }
 
 /// Delete acknowledged entries inside `txn` (absent keys, e.g. erased, are skipped).
-pub(crate) fn remove_acknowledged(txn: &WriteTransaction, keys: &[OutboxKey]) -> StoreResult<()> {
+pub(crate) fn remove_acknowledged(
+    txn: &WriteTransaction,
+    keys: &[OutboxKey],
+    touched: &Touched,
+) -> StoreResult<()> {
     let mut outbox = txn.open_table(OUTBOX).map_err(backend)?;
     for key in keys {
         outbox.remove(*key).map_err(backend)?;
     }
+    touched.record(|t| t.outbox.extend(keys.iter().copied()));
     Ok(())
 }

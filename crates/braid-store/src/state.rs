@@ -6,6 +6,7 @@ use crate::tables::{
     self, COUNTERS, CURSOR, EVENT_IDS, EVENT_ID_ORDER, HISTORY, HISTORY_SEQ, IDENTITIES, META,
     OUTBOX, OUTBOX_SEQ, PROFILES, RECHECKS, SENT_STATE,
 };
+use crate::touched::Touched;
 use crate::EmbeddedStore;
 use braid_core::storage::{StateStore, StateTxn, StoreResult};
 use braid_core::{OutboxEntry, Profile};
@@ -42,10 +43,12 @@ struct RedbTxn<'t> {
     event_ids: Table<'t, &'static str, i64>,
     event_id_order: Table<'t, (i64, &'static str), ()>,
     counters: Table<'t, &'static str, u64>,
+    /// Where written keys go while a compaction copies the file.
+    touched: &'t Touched,
 }
 
 impl<'t> RedbTxn<'t> {
-    fn open(txn: &'t WriteTransaction) -> StoreResult<Self> {
+    fn open(txn: &'t WriteTransaction, touched: &'t Touched) -> StoreResult<Self> {
         Ok(RedbTxn {
             profiles: txn.open_table(PROFILES).map_err(backend)?,
             identities: txn.open_table(IDENTITIES).map_err(backend)?,
@@ -57,6 +60,7 @@ impl<'t> RedbTxn<'t> {
             event_ids: txn.open_table(EVENT_IDS).map_err(backend)?,
             event_id_order: txn.open_table(EVENT_ID_ORDER).map_err(backend)?,
             counters: txn.open_table(COUNTERS).map_err(backend)?,
+            touched,
         })
     }
 }
@@ -100,11 +104,18 @@ impl StateTxn for RedbTxn<'_> {
         self.profiles
             .insert(profile.mpid.0, encode(profile)?.as_slice())
             .map_err(backend)?;
+        let mpid = profile.mpid.0;
+        self.touched.record(|t| {
+            t.profiles.insert(mpid);
+        });
         Ok(())
     }
 
     fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()> {
         self.profiles.remove(mpid.0).map_err(backend)?;
+        self.touched.record(|t| {
+            t.profiles.insert(mpid.0);
+        });
         Ok(())
     }
 
@@ -127,12 +138,18 @@ impl StateTxn for RedbTxn<'_> {
         self.identities
             .insert(key.as_str(), mpid.0)
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.identities.insert(key);
+        });
         Ok(())
     }
 
     fn remove_identity(&mut self, kind: IdentityType, value: &str) -> StoreResult<()> {
         let key = identity_key(kind, value);
         self.identities.remove(key.as_str()).map_err(backend)?;
+        self.touched.record(|t| {
+            t.identities.insert(key);
+        });
         Ok(())
     }
 
@@ -147,18 +164,27 @@ impl StateTxn for RedbTxn<'_> {
         self.sent
             .insert(mpid.0, encode(state)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.sent.insert(mpid.0);
+        });
         Ok(())
     }
 
     fn delete_sent_state(&mut self, mpid: Mpid) -> StoreResult<()> {
         self.sent.remove(mpid.0).map_err(backend)?;
+        self.touched.record(|t| {
+            t.sent.insert(mpid.0);
+        });
         Ok(())
     }
 
     fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()> {
         for entry in entries {
             let bytes = encode_for_user(entry.mpid, entry)?;
-            push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+            let seq = push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+            self.touched.record(|t| {
+                t.outbox.insert((lane, seq));
+            });
         }
         Ok(())
     }
@@ -169,6 +195,9 @@ impl StateTxn for RedbTxn<'_> {
         self.history
             .insert((mpid.0, ts_ms, seq), encode(event)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.history_users.insert(mpid.0);
+        });
         Ok(())
     }
 
@@ -184,11 +213,17 @@ impl StateTxn for RedbTxn<'_> {
 
     fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
         self.rechecks.insert((at_ms, mpid.0), ()).map_err(backend)?;
+        self.touched.record(|t| {
+            t.rechecks.insert((at_ms, mpid.0));
+        });
         Ok(())
     }
 
     fn cancel_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
         self.rechecks.remove((at_ms, mpid.0)).map_err(backend)?;
+        self.touched.record(|t| {
+            t.rechecks.insert((at_ms, mpid.0));
+        });
         Ok(())
     }
 
@@ -216,6 +251,9 @@ impl StateTxn for RedbTxn<'_> {
         for key in &old {
             self.history.remove(key).map_err(backend)?;
         }
+        self.touched.record(|t| {
+            t.history_users.insert(mpid.0);
+        });
         Ok(old.len() as u64)
     }
 
@@ -227,6 +265,9 @@ impl StateTxn for RedbTxn<'_> {
         self.event_id_order
             .insert((at_ms, id), ())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.event_ids.insert((at_ms, id.to_string()));
+        });
         Ok(true)
     }
 
@@ -253,6 +294,8 @@ impl StateTxn for RedbTxn<'_> {
                 .map_err(backend)?;
             self.event_ids.remove(id.as_str()).map_err(backend)?;
         }
+        self.touched
+            .record(|t| t.event_ids.extend(old.iter().cloned()));
         Ok(old.len() as u64)
     }
 
@@ -267,6 +310,9 @@ impl StateTxn for RedbTxn<'_> {
         self.meta
             .insert(key, encode(value)?.as_slice())
             .map_err(backend)?;
+        self.touched.record(|t| {
+            t.meta.insert(key.to_string());
+        });
         Ok(())
     }
 }
@@ -284,7 +330,7 @@ impl StateStore for EmbeddedStore {
         let txn = tables::begin_write(&db, Durability::Immediate, self.inner.options.quick_repair)?;
         let mut acknowledged = Vec::new();
         let result = {
-            let mut tables = RedbTxn::open(&txn)?;
+            let mut tables = RedbTxn::open(&txn, &self.inner.touched)?;
             f(&mut tables).and_then(|value| {
                 // Delivery's acknowledgements ride along: their deletes cost next to
                 // nothing here, and delivery never waits for this writer (see `acks`).
@@ -292,6 +338,9 @@ impl StateStore for EmbeddedStore {
                 for key in &acknowledged {
                     tables.outbox.remove(*key).map_err(backend)?;
                 }
+                self.inner.touched.record(|t| {
+                    t.outbox.extend(acknowledged.iter().copied());
+                });
                 Ok(value)
             })
         };

@@ -79,6 +79,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| DsrError::Task(e.to_string()))??)
 }
 
+/// Most log records one pruning transaction deletes: ingest appends need the log's
+/// writer, so bounded chunks let them interleave instead of waiting for one long delete.
+const PRUNE_CHUNK: u64 = 2_048;
+
 /// Prune the ingest log through the pipeline cursor, then rewrite both store files, so
 /// nothing removed survives in free pages.
 async fn prune_and_compact<S>(store: &S) -> Result<(), DsrError>
@@ -88,7 +92,12 @@ where
     let store = store.clone();
     blocking(move || {
         let cursor = store.cursor()?;
-        store.prune_log_through(cursor)?;
+        let mut done = store.pruned_through()?;
+        while done < cursor {
+            let through = cursor.min(done.saturating_add(PRUNE_CHUNK));
+            store.prune_log_through(through)?;
+            done = through;
+        }
         store.compact()
     })
     .await
