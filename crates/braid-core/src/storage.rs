@@ -47,6 +47,12 @@ pub enum StorageError {
         #[source]
         source: BoxError,
     },
+    /// The transaction lost a race with another writer (a unique constraint, a
+    /// serialization failure) and changed nothing. Running it again is safe and, once the
+    /// other writer's commit is visible, sees the winner's data. Only backends shared by
+    /// several processes return it.
+    #[error("storage conflict, retry: {0}")]
+    Conflict(#[source] BoxError),
 }
 
 impl StorageError {
@@ -64,6 +70,11 @@ impl StorageError {
             what: what.into(),
             source: source.into(),
         }
+    }
+
+    /// Whether running the same work again can succeed (see [`StorageError::Conflict`]).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StorageError::Conflict(_))
     }
 
     /// The stored `what` does not decode.

@@ -84,7 +84,7 @@ pub struct FileClosed {
 pub fn classify(error: &StorageError) -> FaultKind {
     match error {
         StorageError::Corrupt { .. } => FaultKind::Corrupt,
-        StorageError::Encode { .. } => FaultKind::Other,
+        StorageError::Encode { .. } | StorageError::Conflict(_) => FaultKind::Other,
         StorageError::Backend(source) | StorageError::Operation { source, .. } => {
             classify_source(source)
         }
