@@ -7,6 +7,7 @@ use crate::auth::{Credential, Guard};
 use crate::committer::Committer;
 use crate::config::Config;
 use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
+use crate::store::Store;
 use crate::store_health::StoreHealth;
 use crate::{admin, console, credentials, dsr, ingest, telemetry, tls, web, worker};
 use anyhow::Context;
@@ -29,7 +30,7 @@ pub struct AppState {
     pub inputs: Vec<Credential>,
     pub admin: Vec<Credential>,
     pub committer: Committer,
-    pub store: EmbeddedStore,
+    pub store: Store,
     /// Free-space reserve and store faults: ingest refuses, `/readyz` reports.
     pub store_health: Arc<StoreHealth>,
     pub delivery: braid_delivery::DeliveryHandle,
@@ -99,9 +100,10 @@ impl Server {
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let credentials = api_credentials(&config)?;
-        let store = open_store(&config).await?;
+        let embedded = open_store(&config).await?;
+        let store = Store::Embedded(embedded.clone());
         let shutdown = Shutdown::new(Duration::from_secs(config.server.shutdown_grace_secs));
-        let store_health = StoreHealth::new(store.clone(), config.storage.min_free_bytes());
+        let store_health = StoreHealth::new(embedded, config.storage.min_free_bytes());
         let processing = start_processing(&config, &store, store_health, &shutdown, &clock).await?;
 
         let delivery = braid_delivery::Delivery::new(
@@ -266,7 +268,7 @@ async fn open_store(config: &Config) -> anyhow::Result<EmbeddedStore> {
 /// Start the committer and the pipeline worker, with the audiences in force.
 async fn start_processing(
     config: &Config,
-    store: &EmbeddedStore,
+    store: &Store,
     store_health: Arc<StoreHealth>,
     shutdown: &Shutdown,
     clock: &braid_core::clock::Clock,
@@ -345,7 +347,7 @@ async fn start_processing(
 async fn open_dsr(
     config: &Config,
     credentials: Vec<Credential>,
-    store: &EmbeddedStore,
+    store: &Store,
     delivery: braid_delivery::DeliveryHandle,
 ) -> anyhow::Result<Arc<dsr::Dsr>> {
     let dsr = dsr::Dsr::open(
@@ -401,7 +403,7 @@ async fn serve_http(
 
 /// The audiences to put in force: stored ones with the config file's applied on top.
 async fn load_audiences(
-    store: &EmbeddedStore,
+    store: &Store,
     config: &Config,
 ) -> anyhow::Result<braid_core::membership::AudienceHandle> {
     use braid_core::membership::{self, AudienceOutput, AudienceRuntime};

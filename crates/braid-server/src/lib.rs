@@ -40,6 +40,7 @@ pub mod currents_cli;
 pub mod dsr;
 pub mod ingest;
 pub mod shutdown;
+pub mod store;
 pub mod store_health;
 pub mod telemetry;
 pub mod tls;

@@ -5,7 +5,7 @@
 
 use braid_core::pipeline::{Pipeline, PipelineReport};
 use braid_core::storage::{IngestLog, Maintenance, StateStore};
-use braid_store::EmbeddedStore;
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -104,7 +104,7 @@ pub struct AudienceTiming {
 
 /// One step of audience work; returns whether there was any.
 async fn audience_step(
-    store: &EmbeddedStore,
+    store: &Store,
     pipeline: &Arc<Pipeline>,
     timing: &AudienceTiming,
     ledger: &Ledger,
@@ -139,7 +139,7 @@ const RECORDS_PER_TRANSACTION: usize = 512;
 
 /// Run until `shutdown` flips, then finish the work already committed to the log.
 pub async fn run(
-    store: EmbeddedStore,
+    store: Store,
     pipeline: Arc<Pipeline>,
     committed: Arc<Notify>,
     processed: Arc<Notify>,

@@ -10,7 +10,7 @@
 use super::request::{IdentityFormat, SubjectIdentity, SubjectKind};
 use braid_core::storage::{StateStore, StoreResult};
 use braid_mparticle::{IdentityType, Mpid};
-use braid_store::EmbeddedStore;
+use crate::store::Store;
 use md5::Md5;
 use serde_json::{json, Value};
 use sha1::Sha1;
@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 /// Every profile the identities point to (MPIDs given directly are included as they are).
 pub fn find_profiles(
-    store: &EmbeddedStore,
+    store: &Store,
     identities: &[SubjectIdentity],
 ) -> StoreResult<BTreeSet<Mpid>> {
     let mut found = BTreeSet::new();
@@ -74,7 +74,7 @@ fn digest_hex(format: IdentityFormat, bytes: &[u8]) -> String {
 
 /// What braid holds about these profiles: each profile (attributes, identities and
 /// audience memberships), its event history, and what braid last sent to Braze.
-pub fn export(store: &EmbeddedStore, mpids: &BTreeSet<Mpid>) -> StoreResult<Value> {
+pub fn export(store: &Store, mpids: &BTreeSet<Mpid>) -> StoreResult<Value> {
     store.transact(|txn| {
         let mut profiles = Vec::new();
         for &mpid in mpids {
