@@ -1,0 +1,347 @@
+//! [`LogConsumer`]: a pipeline worker's membership of the consumer group.
+//!
+//! PostgreSQL, not Kafka, holds how far each partition is applied. On every assignment the
+//! consumer asks `applied(partition)` and starts right after it; the offsets it commits to
+//! Kafka ([`LogConsumer::applied`]) only feed lag tools. If `applied` fails, the partition
+//! starts at Kafka's committed offset instead, which is never ahead of PostgreSQL (it is
+//! committed after the effects), so that start can only replay, never skip.
+//!
+//! Revocation: the partitions leave the consumer's set before librdkafka gives them up,
+//! and `poll` returns no record of a partition outside the set, nor one below where its
+//! current assignment started. A batch already returned by `poll` and being applied while
+//! its partition is revoked may be applied by this worker *and* replayed by the new owner
+//! (which starts after the last offset PostgreSQL had when it was assigned): the worker's
+//! per-partition offset check in PostgreSQL, committed in the same transaction as the
+//! effects, makes the second application a no-op (whichever transaction commits second
+//! sees the offset already applied and skips).
+
+use crate::codec;
+use crate::config::KafkaOptions;
+use crate::producer::ensure_topic;
+use crate::{fits_position, position_of};
+use braid_core::log::LogRecord;
+use braid_core::storage::{StorageError, StoreResult};
+use parking_lot::Mutex;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Reads the last applied offset of a partition (from PostgreSQL), or `None` when nothing
+/// of it is applied.
+pub type AppliedOffset = Arc<dyn Fn(i32) -> StoreResult<Option<i64>> + Send + Sync>;
+
+/// How long `lag` waits for one partition's high watermark.
+const WATERMARK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One record read from the group.
+#[derive(Debug, Clone)]
+pub struct Consumed {
+    pub partition: i32,
+    pub offset: i64,
+    /// [`position_of`]`(partition, offset)`.
+    pub position: u64,
+    pub source_request_id: Option<String>,
+    pub record: LogRecord,
+}
+
+/// What the consumer knows of one assigned partition.
+#[derive(Debug, Clone, Copy)]
+struct Assigned {
+    /// Where this assignment started; earlier offsets are never returned.
+    start: Option<i64>,
+    /// The next offset `poll` will return (after the last returned), when known.
+    next: Option<i64>,
+}
+
+/// Starts assigned partitions after their applied offset and tracks the assignment.
+struct GroupContext {
+    topic: String,
+    applied: AppliedOffset,
+    assigned: Mutex<BTreeMap<i32, Assigned>>,
+}
+
+impl ClientContext for GroupContext {}
+
+impl GroupContext {
+    /// Where `partition` starts: after its applied offset, at the beginning when none,
+    /// at Kafka's committed offset when PostgreSQL cannot say.
+    fn start_of(&self, partition: i32) -> Offset {
+        match (self.applied)(partition) {
+            Ok(Some(offset)) => Offset::Offset(offset + 1),
+            Ok(None) => Offset::Beginning,
+            Err(error) => {
+                tracing::warn!(
+                    topic = %self.topic, partition, %error,
+                    "applied offset unreadable; starting at the group's committed offset"
+                );
+                Offset::Stored
+            }
+        }
+    }
+
+    fn assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
+        let partitions: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        let mut assigned = BTreeMap::new();
+        for (topic, partition) in partitions {
+            let start = self.start_of(partition);
+            if let Err(error) = tpl.set_partition_offset(&topic, partition, start) {
+                tracing::error!(%topic, partition, %error, "cannot set the start offset");
+            }
+            let start = match start {
+                Offset::Offset(offset) => Some(offset),
+                _ => None,
+            };
+            assigned.insert(partition, Assigned { start, next: start });
+        }
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = if cooperative {
+            consumer.incremental_assign(tpl)
+        } else {
+            consumer.assign(tpl)
+        };
+        match result {
+            Ok(()) => {
+                let mut current = self.assigned.lock();
+                if !cooperative {
+                    // An eager assignment replaces the previous one.
+                    current.clear();
+                }
+                current.extend(assigned);
+                tracing::info!(topic = %self.topic, partitions = ?current.keys().collect::<Vec<_>>(), "assigned");
+            }
+            Err(error) => tracing::error!(topic = %self.topic, %error, "assignment failed"),
+        }
+    }
+
+    fn revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
+        // First forget them, so `poll` stops returning their records.
+        let revoked: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        {
+            let mut current = self.assigned.lock();
+            for partition in &revoked {
+                current.remove(partition);
+            }
+        }
+        tracing::info!(topic = %self.topic, ?revoked, "revoked");
+        let result = match consumer.rebalance_protocol() {
+            RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+            _ => consumer.unassign(),
+        };
+        if let Err(error) = result {
+            tracing::error!(topic = %self.topic, %error, "unassign failed");
+        }
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.assign(consumer, tpl),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.revoke(consumer, tpl),
+            other => {
+                tracing::error!(topic = %self.topic, error = ?other, "rebalance failed; dropping the assignment");
+                self.assigned.lock().clear();
+                let _ = consumer.unassign();
+            }
+        }
+    }
+}
+
+/// A member of the pipeline's consumer group.
+pub struct LogConsumer {
+    consumer: Arc<BaseConsumer<GroupContext>>,
+    topic: String,
+    /// An error met after some records were collected, returned by the next `poll`.
+    pending_error: Arc<Mutex<Option<StorageError>>>,
+}
+
+impl LogConsumer {
+    /// Join the group. `applied(partition)` returns the last offset whose effects are
+    /// committed (in PostgreSQL, read by the caller's closure), or None: on every
+    /// assignment the consumer starts each newly assigned partition right after it (else
+    /// at the beginning). The closure runs inside [`poll`](Self::poll), on a blocking
+    /// thread. Makes the topic when it does not exist yet.
+    pub fn join(options: &KafkaOptions, applied: AppliedOffset) -> StoreResult<LogConsumer> {
+        options.validate()?;
+        let context = GroupContext {
+            topic: options.topic.clone(),
+            applied,
+            assigned: Mutex::new(BTreeMap::new()),
+        };
+        let consumer: BaseConsumer<GroupContext> = options
+            .group_consumer_config()
+            .create_with_context(context)
+            .map_err(|e| StorageError::operation("kafka: create the group consumer", e))?;
+        ensure_topic(options, consumer.client())?;
+        consumer.subscribe(&[&options.topic]).map_err(|e| {
+            StorageError::operation(format!("kafka: subscribe to {}", options.topic), e)
+        })?;
+        Ok(LogConsumer {
+            consumer: Arc::new(consumer),
+            topic: options.topic.clone(),
+            pending_error: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Up to `max` records, waiting at most `wait` for the first; records of a partition
+    /// in offset order. Rebalances (and so `applied`) run inside this call.
+    pub async fn poll(&self, max: usize, wait: Duration) -> StoreResult<Vec<Consumed>> {
+        let consumer = self.consumer.clone();
+        let pending = self.pending_error.clone();
+        tokio::task::spawn_blocking(move || poll_blocking(&consumer, &pending, max, wait))
+            .await
+            .map_err(|e| StorageError::operation("kafka: poll task", e))?
+    }
+
+    /// Partitions assigned now.
+    pub fn assignment(&self) -> Vec<i32> {
+        self.consumer
+            .context()
+            .assigned
+            .lock()
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Per assigned partition: high watermark minus the next offset to consume (also set
+    /// as the gauge `braid_kafka_consumer_lag{partition}`). One watermark round trip per
+    /// partition: call it from a blocking thread.
+    pub fn lag(&self) -> Vec<(i32, i64)> {
+        let assigned: Vec<(i32, Assigned)> = self
+            .consumer
+            .context()
+            .assigned
+            .lock()
+            .iter()
+            .map(|(p, a)| (*p, *a))
+            .collect();
+        let mut lags = Vec::with_capacity(assigned.len());
+        for (partition, state) in assigned {
+            let (low, high) = match self.consumer.fetch_watermarks(
+                &self.topic,
+                partition,
+                WATERMARK_TIMEOUT,
+            ) {
+                Ok(marks) => marks,
+                Err(error) => {
+                    tracing::warn!(topic = %self.topic, partition, %error, "no watermark for the lag");
+                    continue;
+                }
+            };
+            let next = state.next.unwrap_or(low).max(low);
+            let lag = (high - next).max(0);
+            metrics::gauge!("braid_kafka_consumer_lag", "partition" => partition.to_string())
+                .set(lag as f64);
+            lags.push((partition, lag));
+        }
+        lags
+    }
+
+    /// Tell Kafka `offset` of `partition` is applied (an asynchronous offset commit), for
+    /// lag tools; PostgreSQL stays the truth.
+    pub fn applied(&self, partition: i32, offset: i64) {
+        let mut offsets = TopicPartitionList::new();
+        if let Err(error) =
+            offsets.add_partition_offset(&self.topic, partition, Offset::Offset(offset + 1))
+        {
+            tracing::warn!(partition, offset, %error, "cannot commit the applied offset");
+            return;
+        }
+        if let Err(error) = self.consumer.commit(&offsets, CommitMode::Async) {
+            tracing::debug!(partition, offset, %error, "applied offset not committed to kafka");
+        }
+    }
+}
+
+fn poll_blocking(
+    consumer: &BaseConsumer<GroupContext>,
+    pending: &Mutex<Option<StorageError>>,
+    max: usize,
+    wait: Duration,
+) -> StoreResult<Vec<Consumed>> {
+    if let Some(error) = pending.lock().take() {
+        return Err(error);
+    }
+    let deadline = Instant::now() + wait;
+    let mut out: Vec<Consumed> = Vec::new();
+    while out.len() < max {
+        // Wait only for the first record; after it, take what is already here.
+        let timeout = if out.is_empty() {
+            deadline.saturating_duration_since(Instant::now())
+        } else {
+            Duration::ZERO
+        };
+        let message = match consumer.poll(timeout) {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                let error = kafka_error(error);
+                if out.is_empty() {
+                    return Err(error);
+                }
+                tracing::warn!(%error, "kafka consumer error after some records; returning those");
+                break;
+            }
+            None if out.is_empty() && Instant::now() < deadline => continue,
+            None => break,
+        };
+        let (partition, offset) = (message.partition(), message.offset());
+        {
+            let mut assigned = consumer.context().assigned.lock();
+            let Some(state) = assigned.get_mut(&partition) else {
+                continue; // revoked since it was fetched
+            };
+            if state.start.is_some_and(|start| offset < start) {
+                continue; // fetched for an earlier assignment
+            }
+            state.next = Some(offset + 1);
+        }
+        let decoded = codec::decode(&message).and_then(|(record, source_request_id)| {
+            if fits_position(partition, offset) {
+                Ok((record, source_request_id))
+            } else {
+                Err(StorageError::corrupt(
+                    format!("kafka message {partition}@{offset}"),
+                    "offset does not fit a log position",
+                ))
+            }
+        });
+        match decoded {
+            Ok((record, source_request_id)) => out.push(Consumed {
+                partition,
+                offset,
+                position: position_of(partition, offset),
+                source_request_id,
+                record,
+            }),
+            // The consumer has moved past this record: hand over what came before it,
+            // then the error, so nothing before it is lost.
+            Err(error) if out.is_empty() => return Err(error),
+            Err(error) => {
+                *pending.lock() = Some(error);
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn kafka_error(error: KafkaError) -> StorageError {
+    StorageError::operation("kafka: consume", error)
+}
