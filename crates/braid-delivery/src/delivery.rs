@@ -24,9 +24,9 @@
 //! told to whoever subscribed with [`DeliveryHandle::delete_reports`] (data subject
 //! requests), after the outbox has recorded it.
 
+use crate::budget::RateBudget;
 use crate::config::{DeliveryConfig, Mode};
 use crate::linger;
-use crate::budget::RateBudget;
 use crate::pacer::LocalBudget;
 use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};

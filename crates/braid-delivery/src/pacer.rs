@@ -70,7 +70,6 @@ impl LocalBudget {
             tokio::time::sleep_until(wake_at).await;
         }
     }
-
 }
 
 impl RateBudget for LocalBudget {

@@ -204,11 +204,10 @@ impl RedisBudget {
                 problem: "must be more than 0".into(),
             });
         }
-        let client =
-            redis::Client::open(url.expose()).map_err(|e| RedisBudgetError::Setting {
-                setting: "storage.redis.url",
-                problem: format!("not a usable Redis URL: {e}"),
-            })?;
+        let client = redis::Client::open(url.expose()).map_err(|e| RedisBudgetError::Setting {
+            setting: "storage.redis.url",
+            problem: format!("not a usable Redis URL: {e}"),
+        })?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_connection_timeout(Some(REDIS_TIMEOUT))
@@ -441,17 +440,21 @@ impl Inner {
                         .await
                         .map(drop)
                 }
-                Write::Auth(true) => redis::cmd("SET")
-                    .arg(&self.auth_key)
-                    .arg(1)
-                    .arg("PX")
-                    .arg(AUTH_FLAG_TTL.as_millis() as u64)
-                    .query_async::<()>(&mut connection)
-                    .await,
-                Write::Auth(false) => redis::cmd("DEL")
-                    .arg(&self.auth_key)
-                    .query_async::<()>(&mut connection)
-                    .await,
+                Write::Auth(true) => {
+                    redis::cmd("SET")
+                        .arg(&self.auth_key)
+                        .arg(1)
+                        .arg("PX")
+                        .arg(AUTH_FLAG_TTL.as_millis() as u64)
+                        .query_async::<()>(&mut connection)
+                        .await
+                }
+                Write::Auth(false) => {
+                    redis::cmd("DEL")
+                        .arg(&self.auth_key)
+                        .query_async::<()>(&mut connection)
+                        .await
+                }
                 Write::Flush(_) => Ok(()),
             };
             match result {
