@@ -43,6 +43,7 @@ mod lanes;
 mod maintenance;
 mod migrate;
 mod outbox;
+mod scan;
 mod txn;
 
 pub mod import;
@@ -184,7 +185,7 @@ impl PgStore {
         session_options.push_str(&format!(" -c search_path={}", options.schema));
         config.options(session_options.trim());
         if config.get_application_name().is_none() {
-            config.application_name(&format!("braid {}", options.node_id));
+            config.application_name(format!("braid {}", options.node_id));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -411,10 +411,16 @@ impl StorageConfig {
             }
             StorageBackend::Distributed => {
                 let Some(kafka) = &self.kafka else {
-                    return invalid("kafka", "the distributed backend needs [storage.kafka] brokers");
+                    return invalid(
+                        "kafka",
+                        "the distributed backend needs [storage.kafka] brokers",
+                    );
                 };
                 if kafka.brokers.trim().is_empty() {
-                    return invalid("kafka.brokers", "must name at least one broker, like \"kafka-1:9092\"");
+                    return invalid(
+                        "kafka.brokers",
+                        "must name at least one broker, like \"kafka-1:9092\"",
+                    );
                 }
                 if kafka.topic.trim().is_empty() {
                     return invalid("kafka.topic", "must not be empty");
@@ -429,12 +435,18 @@ impl StorageConfig {
                     return invalid("kafka.session_timeout_ms", "must be at least 1000");
                 }
                 let Some(postgres) = &self.postgres else {
-                    return invalid("postgres", "the distributed backend needs [storage.postgres] url");
+                    return invalid(
+                        "postgres",
+                        "the distributed backend needs [storage.postgres] url",
+                    );
                 };
                 if !postgres.url.expose().starts_with("postgres://")
                     && !postgres.url.expose().starts_with("postgresql://")
                 {
-                    return invalid("postgres.url", "must be a URL like postgres://braid@db:5432/braid");
+                    return invalid(
+                        "postgres.url",
+                        "must be a URL like postgres://braid@db:5432/braid",
+                    );
                 }
                 if postgres.schema.is_empty()
                     || !postgres
@@ -563,7 +575,7 @@ pub const SECTIONS: [&str; 13] = [
 const ENV_PREFIX: &str = "BRAID_";
 
 /// Variables with the prefix that belong to the command line, not to the configuration.
-const CLI_VARIABLES: [&str; 1] = ["BRAID_CONFIG"];
+const CLI_VARIABLES: [&str; 2] = ["BRAID_CONFIG", "BRAID_ROLE"];
 
 /// `BRAID_` environment variables that are not settings and were left alone (a deploy
 /// script's `BRAID_URL`, say). They are reported once, as a warning, never an error.
@@ -645,6 +657,26 @@ impl Config {
         self.storage
             .validate()
             .map_err(|(key, problem)| invalid(&format!("storage.{key}"), problem))?;
+        if self.storage.backend == StorageBackend::Distributed {
+            // Generated credentials live in each node's data directory, so every node
+            // would accept a different key.
+            if !self
+                .inputs
+                .iter()
+                .any(|i| i.platform == InputPlatform::Server)
+            {
+                return Err(invalid(
+                    "inputs",
+                    "the distributed backend needs at least one server input in the config: every node must accept the same key (generated credentials differ per node)".into(),
+                ));
+            }
+            if self.admin.is_none() {
+                return Err(invalid(
+                    "admin",
+                    "the distributed backend needs [admin] key and secret in the config: every node must accept the same admin credentials".into(),
+                ));
+            }
+        }
         if self.limits.max_request_bytes == 0 {
             return Err(invalid(
                 "limits.max_request_bytes",

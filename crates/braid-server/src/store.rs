@@ -4,6 +4,7 @@
 //! traits through [`Store`]; the few things only one backend has are methods here that
 //! say what the other backend does instead.
 
+use crate::cluster::Cluster;
 use braid_core::log::LogRecord;
 use braid_core::outbox::{DeadLetter, OutboxEntry};
 use braid_core::storage::{
@@ -12,12 +13,15 @@ use braid_core::storage::{
 };
 use braid_mparticle::{IdentityType, Mpid};
 use braid_store::EmbeddedStore;
+use std::sync::Arc;
 
 /// The backend in use. Cheap to clone.
 #[derive(Clone)]
 pub enum Store {
     /// redb files in the data directory.
     Embedded(EmbeddedStore),
+    /// Kafka for the log, PostgreSQL for everything else.
+    Distributed(Arc<Cluster>),
 }
 
 /// Call `$body` with `$s` bound to whichever backend `$store` is.
@@ -25,6 +29,10 @@ macro_rules! each_backend {
     ($store:expr, $s:ident => $body:expr) => {
         match $store {
             Store::Embedded($s) => $body,
+            Store::Distributed(cluster) => {
+                let $s = &cluster.state;
+                $body
+            }
         }
     };
 }
@@ -34,6 +42,18 @@ impl Store {
     pub fn embedded(&self) -> Option<&EmbeddedStore> {
         match self {
             Store::Embedded(store) => Some(store),
+            Store::Distributed(_) => None,
+        }
+    }
+
+    /// The log position an erasure waits for the pipeline to pass, so that batches
+    /// accepted before it are applied (and then erased) first. The distributed log has
+    /// no single order across partitions to wait on: there the erasure acts on what the
+    /// workers have applied when it runs (docs/scale-out.md says so).
+    pub fn erasure_waits_for(&self) -> StoreResult<u64> {
+        match self {
+            Store::Embedded(store) => store.head(),
+            Store::Distributed(_) => Ok(0),
         }
     }
 
@@ -46,15 +66,24 @@ impl Store {
 
 impl IngestLog for Store {
     fn append(&self, batch: Vec<AppendRequest>) -> StoreResult<Vec<AppendOutcome>> {
-        each_backend!(self, s => s.append(batch))
+        match self {
+            Store::Embedded(s) => s.append(batch),
+            Store::Distributed(cluster) => cluster.log.append(batch),
+        }
     }
 
     fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
-        each_backend!(self, s => s.read_after(after, max))
+        match self {
+            Store::Embedded(s) => s.read_after(after, max),
+            Store::Distributed(cluster) => cluster.log.read_after(after, max),
+        }
     }
 
     fn head(&self) -> StoreResult<u64> {
-        each_backend!(self, s => s.head())
+        match self {
+            Store::Embedded(s) => s.head(),
+            Store::Distributed(cluster) => cluster.log.head(),
+        }
     }
 }
 

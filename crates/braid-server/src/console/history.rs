@@ -2,9 +2,9 @@
 //! outbox have got and what the delta step's ledger says, kept in memory for the last
 //! hour (since start when braid has run for less).
 
+use crate::store::Store;
 use crate::worker::{Ledger, LedgerTotals};
 use braid_core::storage::{IngestLog, Outbox, StateStore};
-use crate::store::Store;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -8,9 +8,9 @@
 //! type's index entries: requests are rare, and no hash index has to be kept.
 
 use super::request::{IdentityFormat, SubjectIdentity, SubjectKind};
+use crate::store::Store;
 use braid_core::storage::{StateStore, StoreResult};
 use braid_mparticle::{IdentityType, Mpid};
-use crate::store::Store;
 use md5::Md5;
 use serde_json::{json, Value};
 use sha1::Sha1;
@@ -18,10 +18,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// Every profile the identities point to (MPIDs given directly are included as they are).
-pub fn find_profiles(
-    store: &Store,
-    identities: &[SubjectIdentity],
-) -> StoreResult<BTreeSet<Mpid>> {
+pub fn find_profiles(store: &Store, identities: &[SubjectIdentity]) -> StoreResult<BTreeSet<Mpid>> {
     let mut found = BTreeSet::new();
     for identity in identities {
         match identity.kind() {

@@ -42,8 +42,8 @@ pub mod signing;
 pub use config::DsrConfig;
 
 use crate::auth::Credential;
-use braid_braze::settings::BrazeSettings;
 use crate::store::Store;
+use braid_braze::settings::BrazeSettings;
 use record::DsrRecord;
 use signing::Signer;
 use std::collections::BTreeMap;

@@ -8,8 +8,8 @@
 //! is the audit trail: id, type, regulation, times, outcome and counts, no personal data.
 
 use super::request::{NewRequest, Regulation, RequestType, SubjectIdentity};
-use braid_core::storage::{StateStore, StoreResult};
 use crate::store::Store;
+use braid_core::storage::{StateStore, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
