@@ -56,7 +56,8 @@ pub struct KafkaLog {
 
 struct Inner {
     options: KafkaOptions,
-    producer: ThreadedProducer<DeliveryContext>,
+    /// Replaced after a fatal producer error (see [`KafkaLog::renew_if_fatal`]).
+    producer: parking_lot::RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
     /// The partition reader of `read_after`, made on first use.
     reader: Mutex<Option<BaseConsumer>>,
 }
@@ -67,15 +68,12 @@ impl KafkaLog {
     /// Fails, naming the brokers, when none answers within 10 s.
     pub fn connect(options: &KafkaOptions) -> StoreResult<KafkaLog> {
         options.validate()?;
-        let producer: ThreadedProducer<DeliveryContext> = options
-            .producer_config()
-            .create_with_context(DeliveryContext)
-            .map_err(|e| StorageError::operation("kafka: create the producer", e))?;
+        let producer = new_producer(options)?;
         ensure_topic(options, producer.client())?;
         Ok(KafkaLog {
             inner: Arc::new(Inner {
                 options: options.clone(),
-                producer,
+                producer: parking_lot::RwLock::new(Arc::new(producer)),
                 reader: Mutex::new(None),
             }),
         })
@@ -84,17 +82,45 @@ impl KafkaLog {
     /// One metadata round trip for the topic: `Ok` when a broker answered and the topic
     /// has partitions. Blocks up to `timeout` (call it from a blocking thread).
     pub fn ping(&self, timeout: Duration) -> StoreResult<()> {
-        partition_count(
-            self.inner.producer.client(),
-            &self.inner.options.topic,
-            timeout,
-        )
-        .map(|_| ())
+        partition_count(self.producer().client(), &self.inner.options.topic, timeout).map(|_| ())
     }
 
     /// The options it was connected with.
     pub fn options(&self) -> &KafkaOptions {
         &self.inner.options
+    }
+
+    fn producer(&self) -> Arc<ThreadedProducer<DeliveryContext>> {
+        self.inner.producer.read().clone()
+    }
+
+    /// An idempotent producer that met a fatal error (after an outage long enough for
+    /// records to time out, a broker may fence its producer id) refuses every later
+    /// record: replace it with a fresh one, so ingest recovers by itself. Nothing is
+    /// lost: the failed call answered 503, and its sender retries.
+    fn renew_if_fatal(&self, failed: &ThreadedProducer<DeliveryContext>, fenced: bool) {
+        let (code, reason) = match failed.client().fatal_error() {
+            Some(fatal) => fatal,
+            None if fenced => (
+                RDKafkaErrorCode::ProducerFenced,
+                "the broker fenced the producer id".to_string(),
+            ),
+            None => return,
+        };
+        let mut current = self.inner.producer.write();
+        if !std::ptr::eq(Arc::as_ptr(&current), failed) {
+            return; // another call renewed it already
+        }
+        match new_producer(&self.inner.options) {
+            Ok(fresh) => {
+                tracing::warn!(?code, %reason, "kafka producer failed fatally; replaced with a new one");
+                metrics::counter!("braid_kafka_producer_renewals_total").increment(1);
+                *current = Arc::new(fresh);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "kafka producer failed fatally and cannot be replaced yet")
+            }
+        }
     }
 
     fn key_identity(&self) -> IdentityType {
@@ -104,6 +130,7 @@ impl KafkaLog {
     /// Hand one record to the producer, waiting while its queue is full.
     fn send(
         &self,
+        producer: &ThreadedProducer<DeliveryContext>,
         index: usize,
         request: &AppendRequest,
         reports: &mpsc::Sender<(usize, Result<(i32, i64), KafkaError>)>,
@@ -121,7 +148,7 @@ impl KafkaLog {
         .payload(value.as_slice())
         .headers(codec::headers(request.source_request_id.as_deref()));
         loop {
-            match self.inner.producer.send(record) {
+            match producer.send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     // The producer's thread drains the queue as acknowledgements come in.
@@ -162,10 +189,35 @@ impl IngestLog for KafkaLog {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        let producer = self.producer();
+        let fenced = std::cell::Cell::new(false);
+        let result = self.append_with(&producer, batch, &fenced);
+        if result.is_err() {
+            self.renew_if_fatal(&producer, fenced.get());
+        }
+        result
+    }
+
+    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
+        self.read_after_impl(after, max)
+    }
+
+    fn head(&self) -> StoreResult<u64> {
+        self.head_impl()
+    }
+}
+
+impl KafkaLog {
+    fn append_with(
+        &self,
+        producer: &ThreadedProducer<DeliveryContext>,
+        batch: Vec<AppendRequest>,
+        fenced: &std::cell::Cell<bool>,
+    ) -> StoreResult<Vec<AppendOutcome>> {
         let started = Instant::now();
         let (reports, received) = mpsc::channel();
         for (index, request) in batch.iter().enumerate() {
-            self.send(index, request, &reports)?;
+            self.send(producer, index, request, &reports)?;
         }
         drop(reports);
         let mut outcomes = vec![None; batch.len()];
@@ -176,6 +228,9 @@ impl IngestLog for KafkaLog {
                     "the producer dropped a record without a delivery report",
                 )
             })?;
+            if let Err(error) = &report {
+                fenced.set(fenced.get() || is_fencing(error));
+            }
             let (partition, offset) = report.map_err(|e| {
                 StorageError::operation(
                     format!(
@@ -202,7 +257,7 @@ impl IngestLog for KafkaLog {
 
     /// Records after `after` in position order: the rest of `after`'s partition, then each
     /// later partition from its first retained offset.
-    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
+    fn read_after_impl(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
         let topic = &self.inner.options.topic;
         let (start_partition, start_offset) = match partition_offset(after) {
             (partition, _) if partition < 0 => (0, 0),
@@ -246,7 +301,7 @@ impl IngestLog for KafkaLog {
     }
 
     /// The position of the last record of the highest partition holding any.
-    fn head(&self) -> StoreResult<u64> {
+    fn head_impl(&self) -> StoreResult<u64> {
         let topic = &self.inner.options.topic;
         self.with_reader(|reader| {
             let partitions = partition_count(reader.client(), topic, READ_TIMEOUT)?;
@@ -411,4 +466,26 @@ pub(crate) fn ensure_topic<C: ClientContext>(
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+}
+
+/// A keyed, idempotent producer with the options' settings.
+fn new_producer(options: &KafkaOptions) -> StoreResult<ThreadedProducer<DeliveryContext>> {
+    options
+        .producer_config()
+        .create_with_context(DeliveryContext)
+        .map_err(|e| StorageError::operation("kafka: create the producer", e))
+}
+
+/// Errors after which an idempotent producer's id is no longer usable.
+fn is_fencing(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::InvalidProducerIdMapping
+                | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                | RDKafkaErrorCode::UnknownProducerId
+        )
+    )
 }

@@ -204,3 +204,109 @@ async fn wait_for_assignment(workers: &[&Node]) {
     }
     panic!("the workers never both held partitions");
 }
+
+/// Kafka, then PostgreSQL, cut off for a while under load (through TCP proxies): while
+/// the log does not answer, ingest answers 503 and `/readyz` says why; while PostgreSQL
+/// does not, ingest keeps accepting (the log has the batches) and readiness names it.
+/// Once each is back the node carries on by itself, and every batch answered 202 reaches
+/// Braze in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_engine_cut_off_refuses_or_waits_then_recovers_by_itself() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    // A broker of the test's own, advertising the proxy in front of it: Kafka clients
+    // connect to the address the broker advertises.
+    let broker_port = free_port();
+    let kafka_proxy = Proxy::start(format!("127.0.0.1:{broker_port}")).await;
+    let _broker = Broker::start(broker_port, &kafka_proxy.addr.to_string());
+    let pg_proxy = Proxy::start(host_port(&engines.postgres)).await;
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.kafka = kafka_proxy.addr.to_string();
+    spec.postgres = engines
+        .postgres
+        .replace(&host_port(&engines.postgres), &pg_proxy.addr.to_string());
+    let node = spec.start_node("node", "all").await;
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+
+    let load = Load::start(vec![node.base.clone()], 8, "outage");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    kafka_proxy.cut();
+    wait_problem(&node, "kafka does not answer", Duration::from_secs(30)).await;
+    // Requests already waiting for the log fail when the client's message timeout (5 s
+    // here) runs out; new ones are refused at once.
+    let refused_before = load.refused.load(std::sync::atomic::Ordering::Relaxed);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while load.refused.load(std::sync::atomic::Ordering::Relaxed) == refused_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ingest kept answering without its log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kafka_proxy.restore();
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    pg_proxy.cut();
+    wait_problem(&node, "postgres does not answer", Duration::from_secs(30)).await;
+    let accepted_before: u64 = load.acked.lock().values().sum();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let accepted_during: u64 = load.acked.lock().values().sum::<u64>() - accepted_before;
+    assert!(
+        accepted_during > 0,
+        "the log still takes batches while PostgreSQL is away ({} refused so far, readyz {:?})\n{}",
+        load.refused.load(std::sync::atomic::Ordering::Relaxed),
+        node.readyz().await,
+        tail(&node.log_text(), 30)
+    );
+    pg_proxy.restore();
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let acked = load.finish().await;
+    let repeats = assert_delivered_in_order(&sim, &acked, Duration::from_secs(120), &[&node]).await;
+    eprintln!(
+        "{} batches accepted, {accepted_during} while PostgreSQL was away, {repeats} steps re-sent",
+        acked.values().sum::<u64>()
+    );
+    drop(node);
+    spec.postgres = engines.postgres.clone();
+    spec.drop_schema().await;
+}
+
+/// Wait until `/readyz` answers not ready, naming `problem`.
+async fn wait_problem(node: &Node, problem: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (status, body) = node.readyz().await;
+        if status == 503 && body["problems"].to_string().contains(problem) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz never named {problem:?}: {status} {body}\n{}",
+            tail(&node.log_text(), 40)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Wait until `/readyz` answers ready (or not); the problems it named.
+async fn wait_ready(node: &Node, ready: bool, within: Duration) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (status, body) = node.readyz().await;
+        if (status == 200) == ready {
+            return body["problems"].to_string();
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "/readyz never became {}: {status} {body}\n{}",
+                if ready { "ready" } else { "not ready" },
+                tail(&node.log_text(), 40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

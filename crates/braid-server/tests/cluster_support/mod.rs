@@ -577,3 +577,40 @@ pub fn tansu_binary() -> PathBuf {
         venv.display()
     );
 }
+
+/// A Tansu broker process of one test's own (in-memory), stopped when dropped.
+pub struct Broker {
+    child: Child,
+}
+
+impl Broker {
+    /// Listen on `port`, advertising `advertised` (`host:port`) to clients.
+    pub fn start(port: u16, advertised: &str) -> Broker {
+        let child = Command::new(tansu_binary())
+            .arg("broker")
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://{advertised}"))
+            .arg("--storage-engine")
+            .arg("memory://tansu/")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Broker { child };
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("tansu did not listen on {port}");
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
