@@ -20,6 +20,7 @@
 //! - `telemetry`: logs and Prometheus metrics;
 //! - `console`: the admin console in the browser (`/`), a client of the admin API;
 //! - `web`: the mParticle Web SDK's routes (events, IDSync, alias, config), CORS, rate limits;
+//! - `migrate_cli`: `braid migrate-store`, an embedded store moved into the distributed backend;
 //! - `tls`: HTTPS on the main listener (`[server.tls]`, rustls);
 //! - `shutdown`: one signal and one grace period for every background task;
 //! - `store`: the store in use, embedded or distributed, behind the storage traits;
@@ -43,6 +44,7 @@ pub mod currents;
 pub mod currents_cli;
 pub mod dsr;
 pub mod ingest;
+pub mod migrate_cli;
 pub mod shutdown;
 pub mod store;
 pub mod store_health;

@@ -74,6 +74,17 @@ enum Command {
         #[arg(long, global = true)]
         url: Option<String>,
     },
+    /// Move an embedded store (a stopped braid's data directory) into the distributed
+    /// backend described by the config: profiles and state into PostgreSQL, unapplied
+    /// batches into Kafka. Prints progress.
+    MigrateStore {
+        /// The config of the distributed cluster to move into.
+        #[arg(long, env = "BRAID_CONFIG")]
+        config: Option<PathBuf>,
+        /// The data directory of the embedded store (its braid must be stopped).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Braze Currents: import storage-connector Avro files into a running braid.
     Currents {
         #[command(subcommand)]
@@ -163,6 +174,10 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Runtime::new()?
                 .block_on(braid_server::currents_cli::import(&options))
                 .map(|_| ())
+        }
+        Command::MigrateStore { config, from } => {
+            let loaded = load(config)?;
+            braid_server::migrate_cli::migrate(&from, &loaded, &mut std::io::stdout()).map(|_| ())
         }
         Command::CalculatedAttributes {
             action,

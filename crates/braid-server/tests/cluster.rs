@@ -4,6 +4,7 @@
 //! guarantees these check.
 
 mod cluster_support;
+mod common;
 
 use cluster_support::*;
 use serde_json::json;
@@ -309,4 +310,123 @@ async fn wait_ready(node: &Node, ready: bool, within: Duration) -> String {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `braid migrate-store` moves an embedded store into the cluster: profiles keep their
+/// MPIDs, and batches the embedded pipeline had not applied are applied by the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_embedded_store_moves_into_the_cluster() {
+    use braid_core::storage::IngestLog;
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let spec = ClusterSpec::new(&engines, &sim.base_url());
+
+    // One embedded braid with 20 users, stopped.
+    let embedded = common::start().await;
+    for u in 0..20 {
+        let (status, _) = embedded
+            .post(
+                "/v2/events",
+                &common::batch(&format!("moved-{u}"), "Before"),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    embedded.wait_processed().await;
+    let (_, before) = embedded
+        .admin_get("/api/v1/profiles/customer_id/moved-7")
+        .await;
+    let mpid_before = before["mpid"].clone();
+    assert!(mpid_before.is_i64() || mpid_before.is_string(), "{before}");
+    let dir = embedded.stop().await;
+    // Three batches accepted but not applied when it stopped.
+    {
+        let store =
+            braid_store::EmbeddedStore::open(dir.path(), braid_store::StoreOptions::default())
+                .expect("embedded store opens");
+        let records = (0..3)
+            .map(|u| braid_core::storage::AppendRequest {
+                record: braid_core::log::LogRecord {
+                    input: "test".into(),
+                    kind: braid_core::log::LogRecordKind::Live,
+                    received_ms: braid_core::clock::now_ms(),
+                    batch_json: common::batch(&format!("unapplied-{u}"), "Late").to_string(),
+                },
+                source_request_id: None,
+            })
+            .collect();
+        store.append(records).expect("append");
+    }
+
+    let config = spec.write_config("migrate", free_port());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+        .args(["migrate-store", "--config"])
+        .arg(&config)
+        .arg("--from")
+        .arg(dir.path())
+        .output()
+        .expect("braid migrate-store runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "migrate-store failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("20 profiles"),
+        "progress and summary: {stdout}"
+    );
+    assert!(stdout.contains("3 unapplied batches"), "{stdout}");
+
+    let node = spec.start_node("node", "all").await;
+    let (status, after) = node.admin_get("/api/v1/profiles/customer_id/moved-7").await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["mpid"], mpid_before, "the profile keeps its MPID");
+    wait_profile(&node, "/api/v1/profiles/customer_id/unapplied-2").await;
+    // A second copy into the same schema is refused, not merged.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+        .args(["migrate-store", "--config"])
+        .arg(&config)
+        .arg("--from")
+        .arg(dir.path())
+        .output()
+        .expect("braid migrate-store runs");
+    assert!(
+        !again.status.success(),
+        "a copy into a non-empty schema is refused"
+    );
+    drop(node);
+    spec.drop_schema().await;
+}
+
+/// `braid check-config` on a distributed config connects to each engine, and names the
+/// setting of the one that does not answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_connects_to_each_engine() {
+    let engines = Engines::from_env();
+    let mut spec = ClusterSpec::new(&engines, "http://127.0.0.1:9");
+    let check = |config: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+            .args(["check-config", "--config"])
+            .arg(config)
+            .output()
+            .expect("braid check-config runs")
+    };
+    let good = check(&spec.write_config("good", free_port()));
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("kafka, postgres and redis answered"));
+
+    spec.redis = format!("redis://127.0.0.1:{}", free_port());
+    let bad = check(&spec.write_config("bad", free_port()));
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("storage.redis.url"),
+        "names the setting: {stderr}"
+    );
+    spec.drop_schema().await;
 }

@@ -122,7 +122,7 @@ impl ClusterSpec {
     }
 
     /// Write one node's config file.
-    fn write_config(&self, node: &str, port: u16) -> PathBuf {
+    pub fn write_config(&self, node: &str, port: u16) -> PathBuf {
         let data = self.dir.path().join(node);
         std::fs::create_dir_all(&data).unwrap();
         let path = self.dir.path().join(format!("{node}.toml"));
