@@ -184,7 +184,7 @@ impl PgStore {
         session_options.push_str(&format!(" -c search_path={}", options.schema));
         config.options(session_options.trim());
         if config.get_application_name().is_none() {
-            config.application_name(&format!("braid {}", options.node_id));
+            config.application_name(format!("braid {}", options.node_id));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
