@@ -130,15 +130,33 @@ fn an_ignored_statement_error_does_not_commit_the_rest() {
     let (store, _guard) = common::store(4);
     let result = store.transact(|txn| {
         txn.put_meta("kept?", &json!(1))?;
-        // A value PostgreSQL refuses (NUL in text), its error dropped by the caller.
-        let _ = txn.put_meta("bad\0key", &json!(2));
+        // A key PostgreSQL refuses (NUL in text), its error dropped by the caller.
+        let _ = txn.meta("bad\0key");
         Ok(())
     });
     let error = result.expect_err("the transaction must not report success");
-    assert!(
-        error.to_string().contains("nothing was committed"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("nothing was committed"), "{error}");
     let kept = store.transact(|txn| txn.meta("kept?")).expect("read");
     assert_eq!(kept, None);
+}
+
+#[test]
+fn a_write_that_fails_when_sent_fails_the_transaction() {
+    let (store, _guard) = common::store(4);
+    // Writes are sent with the commit; the refused one must still sink the whole
+    // transaction, and the error name the write.
+    let result = store.transact(|txn| {
+        txn.put_meta("kept?", &json!(1))?;
+        txn.put_meta("bad\0key", &json!(2))?;
+        txn.put_sent_state(Mpid(1), &json!({"a": 1}))
+    });
+    let error = result.expect_err("the transaction must not report success");
+    assert!(error.to_string().contains("write a meta value"), "{error}");
+    store
+        .transact(|txn| {
+            assert_eq!(txn.meta("kept?")?, None);
+            assert_eq!(txn.sent_state(Mpid(1))?, None);
+            Ok(())
+        })
+        .expect("read");
 }
