@@ -135,7 +135,10 @@ fn an_ignored_statement_error_does_not_commit_the_rest() {
         Ok(())
     });
     let error = result.expect_err("the transaction must not report success");
-    assert!(error.to_string().contains("nothing was committed"), "{error}");
+    assert!(
+        error.to_string().contains("nothing was committed"),
+        "{error}"
+    );
     let kept = store.transact(|txn| txn.meta("kept?")).expect("read");
     assert_eq!(kept, None);
 }
