@@ -72,6 +72,12 @@ use std::time::Duration;
 
 pub(crate) use error::{backend, pg_error};
 
+/// How long a call waits for a free pooled connection before failing (rather than
+/// hanging when every connection is taken, e.g. by calls nested inside transactions).
+const POOL_WAIT: Duration = Duration::from_secs(30);
+/// How long making a connection may take (unless the `url` sets `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How to reach PostgreSQL and how this node takes part in the cluster.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
@@ -199,6 +205,9 @@ impl PgStore {
         let mut session_options = config.get_options().unwrap_or("").to_string();
         session_options.push_str(&format!(" -c search_path={}", options.schema));
         config.options(session_options.trim());
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         if config.get_application_name().is_none() {
             config.application_name(format!("braid {}", options.node_id));
         }
@@ -217,6 +226,9 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(options.pool_size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StorageError::operation("build the postgres pool", e))?;
         let inner = Inner {
@@ -297,7 +309,19 @@ impl Inner {
         let pool = self.pool.clone();
         let joined = wait(self.handle.spawn(async move { pool.get().await }))
             .map_err(|e| StorageError::operation("get a postgres connection", e))?;
-        joined.map_err(|e| StorageError::operation("get a postgres connection", e))
+        joined.map_err(|e| match e {
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => {
+                StorageError::operation(
+                    "get a postgres connection",
+                    format!(
+                        "none free within {} s: all {} (`pool_size`) are in use",
+                        POOL_WAIT.as_secs(),
+                        self.pool.status().max_size
+                    ),
+                )
+            }
+            other => StorageError::operation("get a postgres connection", other),
+        })
     }
 
     /// Open a connection of its own (not pooled), for sessions that hold state: advisory

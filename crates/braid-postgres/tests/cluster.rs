@@ -193,3 +193,17 @@ async fn an_enqueue_on_one_node_wakes_a_watcher_on_another() {
         .expect("the enqueue woke the watcher");
     assert_eq!(deliverer.peek(1, 10).expect("peek").len(), 1);
 }
+
+#[test]
+fn an_unreachable_server_fails_connect_naming_the_step() {
+    let mut options = common::options(&common::fresh_schema(), 4, "a");
+    options.url = braid_core::Secret::new("postgres://braid:hunter2@127.0.0.1:1/test");
+    let error = PgStore::connect(&options).err().expect("refused");
+    let message = error.to_string();
+    assert!(message.contains("connect postgres"), "{message}");
+    assert!(
+        !message.contains("hunter2"),
+        "the password never prints: {message}"
+    );
+    assert!(!format!("{options:?}").contains("hunter2"));
+}
