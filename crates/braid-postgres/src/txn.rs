@@ -2,9 +2,15 @@
 //! PostgreSQL transaction on a pooled connection (see the crate docs for why that level),
 //! and [`PgTxn`] is the [`StateTxn`] the closure works through.
 //!
-//! Every call is one prepared statement and one round trip, plus `BEGIN` and `COMMIT`;
-//! `enqueue` writes all its entries with one statement, and a transaction that enqueued
-//! sends its `NOTIFY` with the `COMMIT` (PostgreSQL delivers it on commit only).
+//! Every call is one prepared statement (prepared once per connection). Reads wait for
+//! their answer; writes are queued and pipelined with the next read or the `COMMIT` (see
+//! [`Transaction`]), and `BEGIN` goes out with the first of them. `enqueue` writes all its
+//! entries with one statement, and a transaction that enqueued sends its `NOTIFY` with the
+//! `COMMIT` (PostgreSQL delivers it on commit only).
+//!
+//! Pipelining is safe because the statements run inside the explicit transaction block:
+//! once one fails, PostgreSQL refuses every later one and turns the `COMMIT` into a
+//! rollback. (`BEGIN` itself fails only with the connection, which takes the rest with it.)
 
 use crate::{backend, pg_error, wait, Inner, PgStore};
 use braid_core::storage::{StateStore, StateTxn, StorageError, StoreResult};

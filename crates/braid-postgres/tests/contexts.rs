@@ -76,3 +76,34 @@ fn works_from_plain_threads() {
     });
     assert_eq!(store.depth().expect("depth"), 0);
 }
+
+#[test]
+fn a_panicking_closure_commits_nothing_and_leaves_its_connection_clean() {
+    let schema = common::fresh_schema();
+    let _guard = common::SchemaGuard(schema.clone());
+    let mut options = common::options(&schema, 2, "a");
+    options.pool_size = 1; // the next transaction gets the same connection
+    let store = common::connect(&options);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<(), _> = store.transact(|txn| {
+            txn.put_meta("half", &json!(1))?;
+            txn.meta("half")?; // sends the write: the transaction is open on the server
+            panic!("the closure gives up mid-way");
+        });
+    }));
+    assert!(panicked.is_err());
+    let after = store
+        .transact(|txn| {
+            let half = txn.meta("half")?;
+            txn.put_meta("whole", &json!(2))?;
+            Ok(half)
+        })
+        .expect("the connection works");
+    assert_eq!(after, None, "the panicked transaction was rolled back");
+    let whole = store.transact(|txn| txn.meta("whole")).expect("read");
+    assert_eq!(
+        whole,
+        Some(json!(2)),
+        "and the next one committed on its own"
+    );
+}
