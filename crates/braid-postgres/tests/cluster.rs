@@ -207,3 +207,28 @@ fn an_unreachable_server_fails_connect_naming_the_step() {
     );
     assert!(!format!("{options:?}").contains("hunter2"));
 }
+
+#[test]
+fn leadership_is_lost_with_the_lock_connection() {
+    let schema = common::fresh_schema();
+    let _guard = common::SchemaGuard(schema.clone());
+    let node_a = format!("a-{schema}");
+    let a = common::connect(&common::options(&schema, 4, &node_a));
+    let b = common::connect(&common::options(&schema, 4, "b"));
+    assert!(a.try_lead("jobs").expect("lead"));
+    // The server ends every session of node a (as a failover or a network cut would).
+    let ended = common::query_i64(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = 'braid {node_a}'"
+    ));
+    assert!(ended >= 1);
+    common::eventually("b takes the leadership a lost", || {
+        b.try_lead("jobs").expect("lead")
+    });
+    // a finds out (an error, or `false`), and never claims it while b holds it.
+    for _ in 0..3 {
+        assert!(!a.try_lead("jobs").unwrap_or(false));
+    }
+    // A pooled connection the server ended may fail one call; then the pool has a new one.
+    common::eventually("a's pool recovers", || a.ping().is_ok());
+}

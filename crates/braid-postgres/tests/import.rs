@@ -193,3 +193,45 @@ fn an_embedded_store_copies_into_postgres_whole() {
         "{message}"
     );
 }
+
+#[test]
+fn entries_move_onto_the_users_lane_when_the_lane_counts_differ() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = EmbeddedStore::open(
+        dir.path(),
+        StoreOptions {
+            lanes: 2,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("open");
+    source
+        .transact(|txn| {
+            for mpid in 1..=20 {
+                txn.enqueue(lane_of(Mpid(mpid), 2), &[track(mpid, 1), track(mpid, 2)])?;
+            }
+            Ok(())
+        })
+        .expect("fill");
+    let (target, _guard) = common::store(8);
+    let summary = copy_state(&source, &target, |_| {}).expect("copy");
+    assert_eq!(summary.outbox, 40);
+    for lane in 0..8 {
+        let entries = target.peek(lane, 100).expect("peek");
+        assert!(entries
+            .iter()
+            .all(|(_, e)| lane_of(Mpid(e.mpid), 8) == lane));
+        for mpid in 1..=20 {
+            let mine: Vec<i64> = entries
+                .iter()
+                .filter(|(_, e)| e.mpid == mpid)
+                .map(|(_, e)| e.accepted_ms)
+                .collect();
+            assert!(
+                mine.is_empty() || mine == vec![1, 2],
+                "user {mpid} keeps its order"
+            );
+        }
+    }
+    assert_eq!(target.depth().expect("depth"), 40);
+}
