@@ -13,6 +13,10 @@
 //! });
 //! ```
 //!
+//! A backend whose log lives elsewhere (PostgreSQL, with Kafka holding the log) runs only
+//! the state checks with [`state_conformance_tests!`](crate::state_conformance_tests);
+//! [`log_conformance_tests!`](crate::log_conformance_tests) has the rest.
+//!
 //! The in-memory backend ([`crate::memory::MemoryStore`]) is the reference: a check that
 //! it fails is a bug in the check or in the contract. Compiled with the `conformance`
 //! feature (and in braid-core's own tests).

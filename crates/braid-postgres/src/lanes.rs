@@ -166,9 +166,9 @@ impl PgStore {
         Ok(got)
     }
 
-    /// Make this node a delivery node among others: from now on [`Outbox::peek`]
-    /// (braid_core::storage::Outbox) serves only lanes this node leases (see the module
-    /// docs), rebalanced every [`REBALANCE_EVERY`] on a thread of its own. The first
+    /// Make this node a delivery node among others: from now on
+    /// [`Outbox::peek`](braid_core::storage::Outbox::peek) serves only lanes this node
+    /// leases (see the module docs), rebalanced every second on a thread of its own. The first
     /// rebalance runs before this returns, so a store that cannot lease says so here.
     pub fn start_lane_leasing(&self) -> StoreResult<()> {
         {
@@ -265,7 +265,13 @@ fn rebalance(inner: &Inner) -> StoreResult<()> {
     let key_space = format!("braid/lanes/{}", inner.schema);
     let live_within = LIVE_WITHIN.as_secs_f64();
     let live: Vec<String> = on_session(inner, &mut session, "heartbeat", |client| {
-        inner.count(2);
+        inner.count(3);
+        // Node ids are per process, so crashed ones would pile up; a day is far past any
+        // liveness question.
+        wait(client.execute(
+            "DELETE FROM nodes WHERE seen_at < now() - interval '1 day'",
+            &[],
+        ))?;
         wait(client.execute(
             "INSERT INTO nodes (node_id, seen_at) VALUES ($1, now()) \
              ON CONFLICT (node_id) DO UPDATE SET seen_at = now()",

@@ -2,9 +2,15 @@
 //! PostgreSQL transaction on a pooled connection (see the crate docs for why that level),
 //! and [`PgTxn`] is the [`StateTxn`] the closure works through.
 //!
-//! Every call is one prepared statement and one round trip, plus `BEGIN` and `COMMIT`;
-//! `enqueue` writes all its entries with one statement, and a transaction that enqueued
-//! sends its `NOTIFY` with the `COMMIT` (PostgreSQL delivers it on commit only).
+//! Every call is one prepared statement (prepared once per connection). Reads wait for
+//! their answer; writes are queued and pipelined with the next read or the `COMMIT` (see
+//! [`Transaction`]), and `BEGIN` goes out with the first of them. `enqueue` writes all its
+//! entries with one statement, and a transaction that enqueued sends its `NOTIFY` with the
+//! `COMMIT` (PostgreSQL delivers it on commit only).
+//!
+//! Pipelining is safe because the statements run inside the explicit transaction block:
+//! once one fails, PostgreSQL refuses every later one and turns the `COMMIT` into a
+//! rollback. (`BEGIN` itself fails only with the connection, which takes the rest with it.)
 
 use crate::{backend, pg_error, wait, Inner, PgStore};
 use braid_core::storage::{StateStore, StateTxn, StorageError, StoreResult};
@@ -14,8 +20,11 @@ use deadpool_postgres::Object;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, Statement};
 
 /// `value` as stored: serde_json text.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> StoreResult<Vec<u8>> {
@@ -57,27 +66,69 @@ impl<'s> Session<'s> {
         wait(self.client.query(&statement, params)).map_err(|e| pg_error(what, e))
     }
 
-    pub(crate) fn execute(
-        &self,
-        what: &str,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> StoreResult<u64> {
-        let statement = wait(self.client.prepare_cached(sql)).map_err(|e| pg_error(what, e))?;
-        self.inner.count(1);
-        wait(self.client.execute(&statement, params)).map_err(|e| pg_error(what, e))
-    }
-
     pub(crate) fn simple(&self, what: &str, sql: &str) -> StoreResult<()> {
         self.inner.count(1);
         wait(self.client.batch_execute(sql)).map_err(|e| pg_error(what, e))
     }
 }
 
+/// A parameter kept until its statement is sent.
+pub(crate) type OwnedParam = Box<dyn ToSql + Sync + Send>;
+
+/// Parameters owned until a deferred statement is sent.
+macro_rules! owned {
+    ($($param:expr),* $(,)?) => {
+        vec![$(Box::new($param) as OwnedParam),*]
+    };
+}
+
+/// A statement whose answer nobody waits for, sent with the next one that is waited for.
+enum Deferred {
+    Simple(String),
+    Execute {
+        what: &'static str,
+        statement: Statement,
+        params: Vec<OwnedParam>,
+    },
+}
+
+/// Poll `futures` in order until all are done: each sends its request on its first poll,
+/// so they reach the server in this order, one after the other without waiting (pipelined),
+/// and their answers come back in one round trip.
+async fn all_in_order<'a, T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>) -> Vec<T> {
+    let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (future, slot) in futures.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *slot = Some(value),
+                    Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
 /// An open transaction on a session: rolled back when dropped unfinished (a failed or
 /// panicking closure), so the connection goes back to the pool clean.
+///
+/// Writes that return nothing (`BEGIN` itself, upserts, inserts, deletes by key) are not
+/// waited for: they are queued and sent in one pipelined burst with the next statement
+/// whose answer is needed (a read, or the `COMMIT`). A transaction then costs one round
+/// trip per read plus one for the commit. A queued write that fails makes that next
+/// statement fail with the write's error, still inside the same transaction, so nothing
+/// is committed; the closure sees the error one call later than it was made.
 pub(crate) struct Transaction<'s> {
     session: Option<Session<'s>>,
+    deferred: Vec<Deferred>,
     /// The first statement that failed: PostgreSQL refuses the rest of the transaction,
     /// and a closure that ignored the error must not have its `COMMIT` (which the server
     /// would silently turn into a rollback) reported as success.
@@ -88,12 +139,11 @@ pub(crate) struct Transaction<'s> {
 impl<'s> Transaction<'s> {
     pub(crate) fn begin(inner: &'s Inner, isolation: &str) -> StoreResult<Transaction<'s>> {
         let session = Session::open(inner)?;
-        session.simple(
-            "begin a transaction",
-            &format!("BEGIN ISOLATION LEVEL {isolation}"),
-        )?;
         Ok(Transaction {
             session: Some(session),
+            deferred: vec![Deferred::Simple(format!(
+                "BEGIN ISOLATION LEVEL {isolation}"
+            ))],
             failed: None,
             notify: false,
         })
@@ -114,13 +164,22 @@ impl<'s> Transaction<'s> {
         result
     }
 
+    fn prepare(&mut self, what: &str, sql: &str) -> StoreResult<Statement> {
+        let result = wait(self.session().client.prepare_cached(sql)).map_err(|e| pg_error(what, e));
+        self.note(result)
+    }
+
     pub(crate) fn query(
         &mut self,
         what: &str,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> StoreResult<Vec<Row>> {
-        let result = self.session().query(what, sql, params);
+        let statement = self.prepare(what, sql)?;
+        let deferred = std::mem::take(&mut self.deferred);
+        let session = self.session();
+        let last = Box::pin(session.client.query(&statement, params));
+        let result = flush(session, deferred, what, last);
         self.note(result)
     }
 
@@ -130,8 +189,28 @@ impl<'s> Transaction<'s> {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> StoreResult<u64> {
-        let result = self.session().execute(what, sql, params);
+        let statement = self.prepare(what, sql)?;
+        let deferred = std::mem::take(&mut self.deferred);
+        let session = self.session();
+        let last = Box::pin(session.client.execute(&statement, params));
+        let result = flush(session, deferred, what, last);
         self.note(result)
+    }
+
+    /// Queue a write whose answer is not needed (see the type's docs).
+    pub(crate) fn defer(
+        &mut self,
+        what: &'static str,
+        sql: &str,
+        params: Vec<OwnedParam>,
+    ) -> StoreResult<()> {
+        let statement = self.prepare(what, sql)?;
+        self.deferred.push(Deferred::Execute {
+            what,
+            statement,
+            params,
+        });
+        Ok(())
     }
 
     /// Wake delivery nodes once this transaction commits.
@@ -152,19 +231,27 @@ impl<'s> Transaction<'s> {
                 StorageError::Backend(message.into())
             });
         }
+        let sql = if self.notify {
+            format!("NOTIFY {}; COMMIT", self.session().inner.channel)
+        } else {
+            "COMMIT".to_string()
+        };
+        let deferred = std::mem::take(&mut self.deferred);
         let session = self
             .session
             .take()
             .expect("an open transaction has its session");
-        let sql = if self.notify {
-            format!("NOTIFY {}; COMMIT", session.inner.channel)
-        } else {
-            "COMMIT".to_string()
-        };
-        match session.simple("commit", &sql) {
+        let result = flush(
+            &session,
+            deferred,
+            "commit",
+            Box::pin(session.client.batch_execute(&sql)),
+        );
+        match result {
             Ok(()) => Ok(()),
             Err(e) => {
-                // A failed COMMIT ends the transaction server-side; make sure of it.
+                // A failed COMMIT (or a failed write before it, which turned the COMMIT
+                // into a rollback) ends the transaction; make sure of it.
                 let _ = wait(session.client.batch_execute("ROLLBACK"));
                 Err(e)
             }
@@ -177,11 +264,76 @@ impl<'s> Transaction<'s> {
 
     fn finish_with_rollback(&mut self) {
         if let Some(session) = self.session.take() {
+            if self
+                .deferred
+                .first()
+                .is_some_and(|d| matches!(d, Deferred::Simple(_)))
+            {
+                // BEGIN never went out: nothing to roll back.
+                return;
+            }
             if wait(session.client.batch_execute("ROLLBACK")).is_err() {
                 // Never hand a connection in an unknown state back to the pool.
                 drop(Object::take(session.client));
             }
         }
+    }
+}
+
+type PgFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + 'a>>;
+
+/// Send `deferred`, then `last`, in one round trip; `last`'s answer, or the first error (a
+/// queued write's, named by its step).
+fn flush<'a, T: 'a>(
+    session: &'a Session<'_>,
+    deferred: Vec<Deferred>,
+    what: &str,
+    last: PgFuture<'a, T>,
+) -> StoreResult<T> {
+    let client = &session.client;
+    let refs: Vec<Vec<&(dyn ToSql + Sync)>> = deferred
+        .iter()
+        .map(|d| match d {
+            Deferred::Simple(_) => Vec::new(),
+            Deferred::Execute { params, .. } => {
+                params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect()
+            }
+        })
+        .collect();
+    let mut last_result: Option<Result<T, tokio_postgres::Error>> = None;
+    let results = {
+        let mut futures: Vec<PgFuture<'_, ()>> = Vec::with_capacity(deferred.len() + 1);
+        for (item, params) in deferred.iter().zip(&refs) {
+            futures.push(match item {
+                Deferred::Simple(sql) => Box::pin(client.batch_execute(sql)),
+                Deferred::Execute { statement, .. } => {
+                    Box::pin(async move { client.execute(statement, params).await.map(|_| ()) })
+                }
+            });
+        }
+        let slot = &mut last_result;
+        futures.push(Box::pin(async move {
+            *slot = Some(last.await);
+            Ok(())
+        }));
+        session.inner.count(1);
+        wait(all_in_order(futures))
+    };
+    for (item, result) in deferred.iter().zip(results) {
+        if let Err(e) = result {
+            let step = match item {
+                Deferred::Simple(_) => "begin a transaction",
+                Deferred::Execute { what, .. } => what,
+            };
+            return Err(pg_error(step, e));
+        }
+    }
+    match last_result {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(e)) => Err(pg_error(what, e)),
+        None => Err(StorageError::Backend(
+            format!("{what}: the statement never ran").into(),
+        )),
     }
 }
 
@@ -207,13 +359,11 @@ impl StateTxn for PgTxn<'_, '_> {
     }
 
     fn set_cursor(&mut self, position: u64) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "set the cursor",
-                "UPDATE pipeline_cursor SET position = $1",
-                &[&as_bigint(position)],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "set the cursor",
+            "UPDATE pipeline_cursor SET position = $1",
+            owned![as_bigint(position)],
+        )
     }
 
     fn profile(&mut self, mpid: Mpid) -> StoreResult<Option<Profile>> {
@@ -229,14 +379,12 @@ impl StateTxn for PgTxn<'_, '_> {
 
     fn put_profile(&mut self, profile: &Profile) -> StoreResult<()> {
         let body = encode(profile, "profile")?;
-        self.txn
-            .execute(
-                "write a profile",
-                "INSERT INTO profiles (mpid, body) VALUES ($1, $2) \
+        self.txn.defer(
+            "write a profile",
+            "INSERT INTO profiles (mpid, body) VALUES ($1, $2) \
                  ON CONFLICT (mpid) DO UPDATE SET body = EXCLUDED.body",
-                &[&profile.mpid.0, &body],
-            )
-            .map(|_| ())
+            owned![profile.mpid.0, body],
+        )
     }
 
     fn profiles_after(&mut self, after: Option<Mpid>, max: usize) -> StoreResult<Vec<Profile>> {
@@ -260,13 +408,11 @@ impl StateTxn for PgTxn<'_, '_> {
     }
 
     fn delete_profile(&mut self, mpid: Mpid) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "delete a profile",
-                "DELETE FROM profiles WHERE mpid = $1",
-                &[&mpid.0],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "delete a profile",
+            "DELETE FROM profiles WHERE mpid = $1",
+            owned![mpid.0],
+        )
     }
 
     fn identity_owner(&mut self, kind: IdentityType, value: &str) -> StoreResult<Option<Mpid>> {
@@ -284,24 +430,20 @@ impl StateTxn for PgTxn<'_, '_> {
         value: &str,
         mpid: Mpid,
     ) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "write the identity index",
-                "INSERT INTO identities (kind, value, mpid) VALUES ($1, $2, $3) \
+        self.txn.defer(
+            "write the identity index",
+            "INSERT INTO identities (kind, value, mpid) VALUES ($1, $2, $3) \
                  ON CONFLICT (kind, value) DO UPDATE SET mpid = EXCLUDED.mpid",
-                &[&kind.as_str(), &value, &mpid.0],
-            )
-            .map(|_| ())
+            owned![kind.as_str(), value.to_string(), mpid.0],
+        )
     }
 
     fn remove_identity(&mut self, kind: IdentityType, value: &str) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "remove from the identity index",
-                "DELETE FROM identities WHERE kind = $1 AND value = $2",
-                &[&kind.as_str(), &value],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "remove from the identity index",
+            "DELETE FROM identities WHERE kind = $1 AND value = $2",
+            owned![kind.as_str(), value.to_string()],
+        )
     }
 
     fn sent_state(&mut self, mpid: Mpid) -> StoreResult<Option<Value>> {
@@ -317,24 +459,20 @@ impl StateTxn for PgTxn<'_, '_> {
 
     fn put_sent_state(&mut self, mpid: Mpid, state: &Value) -> StoreResult<()> {
         let body = encode(state, "sent state")?;
-        self.txn
-            .execute(
-                "write sent state",
-                "INSERT INTO sent_state (mpid, body) VALUES ($1, $2) \
+        self.txn.defer(
+            "write sent state",
+            "INSERT INTO sent_state (mpid, body) VALUES ($1, $2) \
                  ON CONFLICT (mpid) DO UPDATE SET body = EXCLUDED.body",
-                &[&mpid.0, &body],
-            )
-            .map(|_| ())
+            owned![mpid.0, body],
+        )
     }
 
     fn delete_sent_state(&mut self, mpid: Mpid) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "delete sent state",
-                "DELETE FROM sent_state WHERE mpid = $1",
-                &[&mpid.0],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "delete sent state",
+            "DELETE FROM sent_state WHERE mpid = $1",
+            owned![mpid.0],
+        )
     }
 
     fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()> {
@@ -346,13 +484,11 @@ impl StateTxn for PgTxn<'_, '_> {
 
     fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()> {
         let body = encode(event, "history event")?;
-        self.txn
-            .execute(
-                "append history",
-                "INSERT INTO history (mpid, ts_ms, body) VALUES ($1, $2, $3)",
-                &[&mpid.0, &ts_ms, &body],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "append history",
+            "INSERT INTO history (mpid, ts_ms, body) VALUES ($1, $2, $3)",
+            owned![mpid.0, ts_ms, body],
+        )
     }
 
     fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>> {
@@ -376,23 +512,19 @@ impl StateTxn for PgTxn<'_, '_> {
     }
 
     fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "schedule a re-check",
-                "INSERT INTO rechecks (at_ms, mpid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&at_ms, &mpid.0],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "schedule a re-check",
+            "INSERT INTO rechecks (at_ms, mpid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            owned![at_ms, mpid.0],
+        )
     }
 
     fn cancel_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
-        self.txn
-            .execute(
-                "cancel a re-check",
-                "DELETE FROM rechecks WHERE at_ms = $1 AND mpid = $2",
-                &[&at_ms, &mpid.0],
-            )
-            .map(|_| ())
+        self.txn.defer(
+            "cancel a re-check",
+            "DELETE FROM rechecks WHERE at_ms = $1 AND mpid = $2",
+            owned![at_ms, mpid.0],
+        )
     }
 
     fn due_rechecks(&mut self, now_ms: i64, max: usize) -> StoreResult<Vec<(i64, Mpid)>> {
@@ -445,14 +577,12 @@ impl StateTxn for PgTxn<'_, '_> {
 
     fn put_meta(&mut self, key: &str, value: &Value) -> StoreResult<()> {
         let body = encode(value, "meta value")?;
-        self.txn
-            .execute(
-                "write a meta value",
-                "INSERT INTO meta (key, value) VALUES ($1, $2) \
+        self.txn.defer(
+            "write a meta value",
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                &[&key, &body],
-            )
-            .map(|_| ())
+            owned![key.to_string(), body],
+        )
     }
 
     fn meta_after(&mut self, after: Option<&str>, max: usize) -> StoreResult<Vec<(String, Value)>> {
@@ -481,12 +611,12 @@ pub(crate) fn enqueue(
         .map(|e| encode(e, "outbox entry"))
         .collect::<StoreResult<Vec<_>>>()?;
     let lane = i32::try_from(lane).map_err(|e| backend("enqueue: lane", e))?;
-    txn.execute(
+    txn.defer(
         "enqueue outbox entries",
         "INSERT INTO outbox (lane, mpid, body) \
          SELECT $1, m, b FROM unnest($2::bigint[], $3::bytea[]) WITH ORDINALITY AS t(m, b, n) \
          ORDER BY n",
-        &[&lane, &mpids, &bodies],
+        owned![lane, mpids, bodies],
     )?;
     txn.notify_on_commit();
     Ok(())

@@ -85,3 +85,35 @@ pub fn store(lanes: u32) -> (PgStore, SchemaGuard) {
     let guard = SchemaGuard(schema.clone());
     (connect(&options(&schema, lanes, "test-node")), guard)
 }
+
+/// The first column of the first row of `sql`, as a number.
+pub fn query_i64(sql: &str) -> i64 {
+    let sql = sql.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(connection);
+            client.query_one(&sql, &[]).await.expect("query").get(0)
+        })
+    })
+    .join()
+    .expect("query thread")
+}
+
+/// Wait until `done` holds, failing (not hanging) after a generous deadline.
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
