@@ -1,0 +1,237 @@
+//! The Kafka ingest log against a real Kafka-protocol broker (`scripts/kafka.sh`).
+
+mod common;
+
+use braid_core::storage::{AppendOutcome, IngestLog};
+use braid_kafka::{partition_offset, Consumed, KafkaLog, LogConsumer};
+use common::{batch, consume, options, settle, user_and_seq};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+fn positions(outcomes: &[AppendOutcome]) -> Vec<u64> {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            AppendOutcome::Appended(p) => *p,
+            AppendOutcome::Duplicate(p) => panic!("kafka never reports duplicates, got {p}"),
+        })
+        .collect()
+}
+
+fn nothing_applied() -> braid_kafka::AppliedOffset {
+    Arc::new(|_| Ok(None))
+}
+
+/// Per user, the sequence numbers in the order they were consumed.
+fn sequences_per_user(consumed: &[Consumed]) -> BTreeMap<String, Vec<usize>> {
+    let mut per_user: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for c in consumed {
+        let (user, seq) = user_and_seq(&c.record);
+        per_user.entry(user).or_default().push(seq);
+    }
+    per_user
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appended_batches_come_back_in_order_per_user_with_their_positions() {
+    let options = options("order", 4);
+    let log = KafkaLog::connect(&options).expect("connect");
+    let users = ["ana", "bo", "cy"];
+    let mut sent = Vec::new();
+    let mut appended = Vec::new();
+    for round in 0..5 {
+        let group: Vec<_> = users.iter().map(|u| batch(u, round, 10)).collect();
+        sent.extend(group.iter().map(|r| r.record.clone()));
+        appended.extend(positions(&log.append(group).expect("append")));
+    }
+    let consumer = LogConsumer::join(&options, nothing_applied()).expect("join");
+    let consumed = consume(&consumer, sent.len()).await;
+    assert_eq!(consumed.len(), sent.len());
+
+    for (user, seqs) in sequences_per_user(&consumed) {
+        assert_eq!(seqs, (0..5).collect::<Vec<_>>(), "order of {user}");
+    }
+    // Each consumed record sits at the position `append` returned for it.
+    let by_position: HashMap<u64, &Consumed> = consumed.iter().map(|c| (c.position, c)).collect();
+    for (position, record) in appended.iter().zip(&sent) {
+        let got = by_position[position];
+        assert_eq!(&got.record, record);
+        assert_eq!((got.partition, got.offset), partition_offset(*position));
+        let (user, seq) = user_and_seq(record);
+        assert_eq!(
+            got.source_request_id.as_deref(),
+            Some(format!("{user}/{seq}").as_str())
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_keyed_records_over_eight_partitions_keep_per_user_order() {
+    let options = options("many", 8);
+    let log = KafkaLog::connect(&options).expect("connect");
+    let users: Vec<String> = (0..100).map(|u| format!("user-{u}")).collect();
+    let records: Vec<_> = (0..2_000)
+        .map(|i| batch(&users[i % users.len()], i / users.len(), 200))
+        .collect();
+    for group in records.chunks(64) {
+        let outcomes = log.append(group.to_vec()).expect("append");
+        assert_eq!(outcomes.len(), group.len());
+    }
+    let consumer = LogConsumer::join(&options, nothing_applied()).expect("join");
+    let consumed = consume(&consumer, records.len()).await;
+    assert_eq!(consumed.len(), 2_000, "every record once");
+
+    let per_user = sequences_per_user(&consumed);
+    assert_eq!(per_user.len(), users.len());
+    for (user, seqs) in &per_user {
+        assert_eq!(seqs, &(0..20).collect::<Vec<_>>(), "order of {user}");
+    }
+    let mut partitions_of_user: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+    for c in &consumed {
+        partitions_of_user
+            .entry(user_and_seq(&c.record).0)
+            .or_default()
+            .insert(c.partition);
+    }
+    assert!(
+        partitions_of_user.values().all(|p| p.len() == 1),
+        "a user lives in one partition"
+    );
+    let used: BTreeSet<i32> = partitions_of_user.values().flatten().copied().collect();
+    assert_eq!(
+        used,
+        (0..8).collect(),
+        "100 users spread over all 8 partitions"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_consumers_in_one_group_split_the_partitions_and_see_every_record_once() {
+    let options = options("split", 8);
+    let log = KafkaLog::connect(&options).expect("connect");
+    let first = LogConsumer::join(&options, nothing_applied()).expect("join first");
+    let second = LogConsumer::join(&options, nothing_applied()).expect("join second");
+    settle(&[&first, &second], |a| {
+        let all: BTreeSet<i32> = a.iter().flatten().copied().collect();
+        a.iter().all(|p| !p.is_empty()) && all.len() == 8 && a[0].len() + a[1].len() == 8
+    })
+    .await;
+
+    let records: Vec<_> = (0..400)
+        .map(|i| batch(&format!("u{}", i % 40), i / 40, 50))
+        .collect();
+    for group in records.chunks(50) {
+        log.append(group.to_vec()).expect("append");
+    }
+    let mut seen: Vec<(usize, Consumed)> = Vec::new();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while seen.len() < records.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 400 arrived",
+            seen.len()
+        );
+        for (who, consumer) in [(0, &first), (1, &second)] {
+            let got = consumer
+                .poll(200, std::time::Duration::from_millis(200))
+                .await
+                .expect("poll");
+            seen.extend(got.into_iter().map(|c| (who, c)));
+        }
+    }
+    assert_eq!(seen.len(), 400);
+    let distinct: BTreeSet<u64> = seen.iter().map(|(_, c)| c.position).collect();
+    assert_eq!(distinct.len(), 400, "no record twice");
+    let assignments = [first.assignment(), second.assignment()];
+    for (who, c) in &seen {
+        assert!(
+            assignments[*who].contains(&c.partition),
+            "a record of an assigned partition"
+        );
+    }
+    assert!(
+        seen.iter().any(|(w, _)| *w == 0) && seen.iter().any(|(w, _)| *w == 1),
+        "both consumed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_leaves_hands_its_partitions_over_and_they_resume_after_the_applied_offset()
+{
+    let options = options("handover", 8);
+    let log = KafkaLog::connect(&options).expect("connect");
+    // What PostgreSQL would hold: the last applied offset per partition.
+    let applied_store: Arc<parking_lot::Mutex<HashMap<i32, i64>>> = Default::default();
+    let applied: braid_kafka::AppliedOffset = {
+        let store = applied_store.clone();
+        Arc::new(move |p| Ok(store.lock().get(&p).copied()))
+    };
+    let leaving = LogConsumer::join(&options, applied.clone()).expect("join leaving");
+    let staying = LogConsumer::join(&options, applied.clone()).expect("join staying");
+    settle(&[&leaving, &staying], |a| {
+        a.iter().all(|p| !p.is_empty()) && a[0].len() + a[1].len() == 8
+    })
+    .await;
+    let leaving_partitions: BTreeSet<i32> = leaving.assignment().into_iter().collect();
+
+    let records: Vec<_> = (0..400)
+        .map(|i| batch(&format!("u{}", i % 80), i / 80, 50))
+        .collect();
+    for group in records.chunks(64) {
+        log.append(group.to_vec()).expect("append");
+    }
+    // Both consume everything; the staying one applies all it got, the leaving one only
+    // its first five records per partition (as if it died before committing the rest).
+    let mut total = 0;
+    let mut highest: BTreeMap<i32, i64> = BTreeMap::new();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while total < records.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {total} of 400 arrived"
+        );
+        for (is_leaving, consumer) in [(true, &leaving), (false, &staying)] {
+            for c in consumer
+                .poll(200, std::time::Duration::from_millis(200))
+                .await
+                .expect("poll")
+            {
+                total += 1;
+                highest.insert(c.partition, c.offset);
+                if !is_leaving || c.offset < 5 {
+                    applied_store.lock().insert(c.partition, c.offset);
+                    consumer.applied(c.partition, c.offset);
+                }
+            }
+        }
+    }
+    assert_eq!(total, 400);
+    drop(leaving); // leaves the group
+
+    // The staying consumer takes the leaving one's partitions and replays exactly what
+    // was not applied there; its own partitions were all applied, so nothing of them.
+    let expected: BTreeSet<(i32, i64)> = leaving_partitions
+        .iter()
+        .flat_map(|p| (5..=highest.get(p).copied().unwrap_or(-1)).map(move |o| (*p, o)))
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "the leaving consumer left records unapplied"
+    );
+    let replayed = consume(&staying, expected.len()).await;
+    assert_eq!(staying.assignment(), (0..8).collect::<Vec<_>>());
+    let got: BTreeSet<(i32, i64)> = replayed.iter().map(|c| (c.partition, c.offset)).collect();
+    assert_eq!(got.len(), replayed.len(), "nothing twice");
+    assert_eq!(got, expected);
+    let more = staying
+        .poll(100, std::time::Duration::from_secs(1))
+        .await
+        .expect("poll");
+    assert!(
+        more.is_empty(),
+        "applied records came back: {:?}",
+        more.iter()
+            .map(|c| (c.partition, c.offset))
+            .collect::<Vec<_>>()
+    );
+}
