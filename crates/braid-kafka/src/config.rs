@@ -163,9 +163,18 @@ impl KafkaOptions {
         config
     }
 
-    /// A reader that assigns partitions itself (no group), for `read_after`.
+    /// A reader that assigns partitions itself, for `read_after` and `head`: it reports
+    /// the end of a partition, and fails rather than jump when an offset is out of range.
+    /// librdkafka wants a group id even to assign; this one never joins or commits.
     pub(crate) fn reader_config(&self) -> ClientConfig {
-        self.consumer_base()
+        let mut config = self.consumer_base();
+        config
+            .set("group.id", format!("{}.reader", self.group_id))
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "error")
+            // The end of a partition shows as an empty fetch: do not let it linger.
+            .set("fetch.wait.max.ms", "10");
+        config
     }
 }
 
