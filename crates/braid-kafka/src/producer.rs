@@ -23,10 +23,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one metadata or watermark round trip of `read_after`/`head` may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A delivery report: the record's index in its `append` call, and where it landed.
+type Report = (usize, Result<(i32, i64), KafkaError>);
+
 /// Where a delivery report goes: the record's index in its `append` call.
 struct DeliverySlot {
     index: usize,
-    reports: mpsc::Sender<(usize, Result<(i32, i64), KafkaError>)>,
+    reports: mpsc::Sender<Report>,
 }
 
 /// Hands each delivery report to the `append` call waiting for it.
@@ -59,6 +62,15 @@ struct Inner {
     producer: ThreadedProducer<DeliveryContext>,
     /// The partition reader of `read_after`, made on first use.
     reader: Mutex<Option<BaseConsumer>>,
+}
+
+impl std::fmt::Debug for KafkaLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaLog")
+            .field("brokers", &self.inner.options.brokers)
+            .field("topic", &self.inner.options.topic)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KafkaLog {
@@ -106,7 +118,7 @@ impl KafkaLog {
         &self,
         index: usize,
         request: &AppendRequest,
-        reports: &mpsc::Sender<(usize, Result<(i32, i64), KafkaError>)>,
+        reports: &mpsc::Sender<Report>,
     ) -> StoreResult<()> {
         let key = partition_key(&request.record, self.key_identity());
         let value = codec::encode(&request.record)?;

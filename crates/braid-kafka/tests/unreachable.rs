@@ -21,9 +21,7 @@ fn connecting_to_unreachable_brokers_fails_and_names_them() {
         topic: "braid-test.unreachable".into(),
         ..KafkaOptions::default()
     };
-    let error = KafkaLog::connect(&options)
-        .err()
-        .expect("connect must fail");
+    let error = KafkaLog::connect(&options).expect_err("connect must fail");
     let message = error.to_string();
     assert!(
         message.contains("127.0.0.1:1") && message.contains("kafka.brokers"),
@@ -117,8 +115,7 @@ fn append_to_a_broker_that_went_down_fails_instead_of_succeeding() {
     broker.0.wait().expect("broker stopped");
     let error = log
         .append(vec![batch("ana", 1, 10), batch("bo", 0, 10)])
-        .err()
-        .expect("append to a stopped broker must fail");
+        .expect_err("append to a stopped broker must fail");
     assert!(error.to_string().contains("not acknowledged"), "{error}");
     assert!(
         log.ping(Duration::from_secs(1)).is_err(),
