@@ -123,8 +123,14 @@ impl KafkaOptions {
             config.set("message.timeout.ms", DEFAULT_MESSAGE_TIMEOUT_MS);
         }
         if !self.client_properties.contains_key("linger.ms") {
-            config.set("linger.ms", "5");
+            // `append` hands over a whole group at once, so the group is the batch; a
+            // longer linger only adds latency (measured on Tansu: groups of 1 take
+            // 0.8 ms at 0, 2 ms at 1, 6.5 ms at 5; groups of 64 the same at each).
+            // 1 ms lets a group leave as one request per broker.
+            config.set("linger.ms", "1");
         }
+        // lz4: JSON batches compress well, which counts on real networks; on one machine
+        // it measured the same as none.
         if !self.client_properties.contains_key("compression.type") {
             config.set("compression.type", "lz4");
         }

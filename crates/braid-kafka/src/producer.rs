@@ -7,7 +7,7 @@ use crate::{fits_position, partition_key, partition_offset, position_of};
 use braid_core::log::LogRecord;
 use braid_core::storage::{AppendOutcome, AppendRequest, IngestLog, StorageError, StoreResult};
 use braid_mparticle::IdentityType;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -59,7 +59,9 @@ pub struct KafkaLog {
 
 struct Inner {
     options: KafkaOptions,
-    producer: ThreadedProducer<DeliveryContext>,
+    /// Replaced when librdkafka reports a fatal error (an idempotent producer that lost
+    /// its sequence cannot produce again); appends in flight keep the old one.
+    producer: RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
     /// The partition reader of `read_after`, made on first use.
     reader: Mutex<Option<BaseConsumer>>,
 }
@@ -79,15 +81,12 @@ impl KafkaLog {
     /// Fails, naming the brokers, when none answers within 10 s.
     pub fn connect(options: &KafkaOptions) -> StoreResult<KafkaLog> {
         options.validate()?;
-        let producer: ThreadedProducer<DeliveryContext> = options
-            .producer_config()
-            .create_with_context(DeliveryContext)
-            .map_err(|e| StorageError::operation("kafka: create the producer", e))?;
+        let producer = new_producer(options)?;
         ensure_topic(options, producer.client())?;
         Ok(KafkaLog {
             inner: Arc::new(Inner {
                 options: options.clone(),
-                producer,
+                producer: RwLock::new(Arc::new(producer)),
                 reader: Mutex::new(None),
             }),
         })
@@ -97,7 +96,7 @@ impl KafkaLog {
     /// has partitions. Blocks up to `timeout` (call it from a blocking thread).
     pub fn ping(&self, timeout: Duration) -> StoreResult<()> {
         partition_count(
-            self.inner.producer.client(),
+            self.producer()?.client(),
             &self.inner.options.topic,
             timeout,
         )
@@ -109,6 +108,20 @@ impl KafkaLog {
         &self.inner.options
     }
 
+    /// The producer, made anew when the current one failed fatally.
+    fn producer(&self) -> StoreResult<Arc<ThreadedProducer<DeliveryContext>>> {
+        let current = self.inner.producer.read().clone();
+        let Some((code, reason)) = current.client().fatal_error() else {
+            return Ok(current);
+        };
+        let mut slot = self.inner.producer.write();
+        if Arc::ptr_eq(&slot, &current) {
+            tracing::error!(?code, %reason, "kafka producer failed fatally; making a new one");
+            *slot = Arc::new(new_producer(&self.inner.options)?);
+        }
+        Ok(slot.clone())
+    }
+
     fn key_identity(&self) -> IdentityType {
         self.inner.options.key_identity
     }
@@ -116,6 +129,7 @@ impl KafkaLog {
     /// Hand one record to the producer, waiting while its queue is full.
     fn send(
         &self,
+        producer: &ThreadedProducer<DeliveryContext>,
         index: usize,
         request: &AppendRequest,
         reports: &mpsc::Sender<Report>,
@@ -133,7 +147,7 @@ impl KafkaLog {
         .payload(value.as_slice())
         .headers(codec::headers(request.source_request_id.as_deref()));
         loop {
-            match self.inner.producer.send(record) {
+            match producer.send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     // The producer's thread drains the queue as acknowledgements come in.
@@ -175,9 +189,10 @@ impl IngestLog for KafkaLog {
             return Ok(Vec::new());
         }
         let started = Instant::now();
+        let producer = self.producer()?;
         let (reports, received) = mpsc::channel();
         for (index, request) in batch.iter().enumerate() {
-            self.send(index, request, &reports)?;
+            self.send(&producer, index, request, &reports)?;
         }
         drop(reports);
         let mut outcomes = vec![None; batch.len()];
@@ -279,6 +294,13 @@ fn watermarks(reader: &BaseConsumer, topic: &str, partition: i32) -> StoreResult
         .map_err(|e| {
             StorageError::operation(format!("kafka: watermarks of {topic}/{partition}"), e)
         })
+}
+
+fn new_producer(options: &KafkaOptions) -> StoreResult<ThreadedProducer<DeliveryContext>> {
+    options
+        .producer_config()
+        .create_with_context(DeliveryContext)
+        .map_err(|e| StorageError::operation("kafka: create the producer", e))
 }
 
 /// Read `partition` from `from` until its end (as the fetch reports it), handing each
