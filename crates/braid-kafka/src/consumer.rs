@@ -8,12 +8,22 @@
 //!
 //! Revocation: the partitions leave the consumer's set before librdkafka gives them up,
 //! and `poll` returns no record of a partition outside the set, nor one below where its
-//! current assignment started. A batch already returned by `poll` and being applied while
-//! its partition is revoked may be applied by this worker *and* replayed by the new owner
-//! (which starts after the last offset PostgreSQL had when it was assigned): the worker's
-//! per-partition offset check in PostgreSQL, committed in the same transaction as the
-//! effects, makes the second application a no-op (whichever transaction commits second
-//! sees the offset already applied and skips).
+//! current assignment started; records a `poll` call had collected of a partition that a
+//! rebalance inside that call revoked (or revoked and assigned again, as the eager
+//! protocol does) are dropped before it returns, since the partition's next start covers
+//! them.
+//!
+//! What remains is a batch already returned by `poll` and being applied while its
+//! partition is revoked: it may be applied by this worker *and* read again by the new
+//! owner (which starts after the offset PostgreSQL had when `applied` ran in its
+//! rebalance). The worker's per-partition offset check in PostgreSQL, committed in the
+//! same transaction as the effects, makes the second application a no-op: whichever
+//! transaction commits second (the offset row locked) sees the offset applied already and
+//! skips the record.
+//!
+//! Dropping a `LogConsumer` leaves the group (it blocks until librdkafka has closed the
+//! consumer, serving the final revocation on the dropping thread), so the others take
+//! its partitions without waiting for the session timeout.
 
 use crate::codec;
 use crate::config::KafkaOptions;
@@ -51,6 +61,9 @@ pub struct Consumed {
 /// What the consumer knows of one assigned partition.
 #[derive(Debug, Clone, Copy)]
 struct Assigned {
+    /// Which assignment this is (counted over the consumer's life): records collected
+    /// under an earlier one are dropped, since the partition starts again.
+    epoch: u64,
     /// Where this assignment started; earlier offsets are never returned.
     start: Option<i64>,
     /// The next offset `poll` will return (after the last returned), when known.
@@ -62,6 +75,10 @@ struct GroupContext {
     topic: String,
     applied: AppliedOffset,
     assigned: Mutex<BTreeMap<i32, Assigned>>,
+    /// Assignments so far; the epoch of the next.
+    epochs: std::sync::atomic::AtomicU64,
+    /// Rebalances seen (assignments, revocations, failures), so `poll` notices one.
+    rebalances: std::sync::atomic::AtomicU64,
 }
 
 impl ClientContext for GroupContext {}
@@ -89,6 +106,9 @@ impl GroupContext {
             .iter()
             .map(|e| (e.topic().to_string(), e.partition()))
             .collect();
+        let epoch = self
+            .epochs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut assigned = BTreeMap::new();
         for (topic, partition) in partitions {
             let start = self.start_of(partition);
@@ -99,7 +119,14 @@ impl GroupContext {
                 Offset::Offset(offset) => Some(offset),
                 _ => None,
             };
-            assigned.insert(partition, Assigned { start, next: start });
+            assigned.insert(
+                partition,
+                Assigned {
+                    epoch,
+                    start,
+                    next: start,
+                },
+            );
         }
         let cooperative = matches!(
             consumer.rebalance_protocol(),
@@ -151,6 +178,8 @@ impl ConsumerContext for GroupContext {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
+        self.rebalances
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.assign(consumer, tpl),
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.revoke(consumer, tpl),
@@ -183,6 +212,8 @@ impl LogConsumer {
             topic: options.topic.clone(),
             applied,
             assigned: Mutex::new(BTreeMap::new()),
+            epochs: std::sync::atomic::AtomicU64::new(0),
+            rebalances: std::sync::atomic::AtomicU64::new(0),
         };
         let consumer: BaseConsumer<GroupContext> = options
             .group_consumer_config()
@@ -279,8 +310,16 @@ fn poll_blocking(
     if let Some(error) = pending.lock().take() {
         return Err(error);
     }
+    let context = consumer.context();
+    let rebalances = || {
+        context
+            .rebalances
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
     let deadline = Instant::now() + wait;
-    let mut out: Vec<Consumed> = Vec::new();
+    // Each record with the epoch of the assignment it was read under.
+    let mut out: Vec<(u64, Consumed)> = Vec::new();
+    let mut rebalances_seen = rebalances();
     while out.len() < max {
         // Wait only for the first record; after it, take what is already here.
         let timeout = if out.is_empty() {
@@ -288,7 +327,20 @@ fn poll_blocking(
         } else {
             Duration::ZERO
         };
-        let message = match consumer.poll(timeout) {
+        let polled = consumer.poll(timeout);
+        if rebalances() != rebalances_seen {
+            // A rebalance ran inside that poll. Records collected here of a partition
+            // revoked (or assigned again) meanwhile are not handed out: the partition's
+            // next start covers them.
+            rebalances_seen = rebalances();
+            let assigned = context.assigned.lock();
+            out.retain(|(epoch, c)| {
+                assigned
+                    .get(&c.partition)
+                    .is_some_and(|a| a.epoch == *epoch)
+            });
+        }
+        let message = match polled {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
                 let error = kafka_error(error);
@@ -302,8 +354,8 @@ fn poll_blocking(
             None => break,
         };
         let (partition, offset) = (message.partition(), message.offset());
-        {
-            let mut assigned = consumer.context().assigned.lock();
+        let epoch = {
+            let mut assigned = context.assigned.lock();
             let Some(state) = assigned.get_mut(&partition) else {
                 continue; // revoked since it was fetched
             };
@@ -311,7 +363,8 @@ fn poll_blocking(
                 continue; // fetched for an earlier assignment
             }
             state.next = Some(offset + 1);
-        }
+            state.epoch
+        };
         let decoded = codec::decode(&message).and_then(|(record, source_request_id)| {
             if fits_position(partition, offset) {
                 Ok((record, source_request_id))
@@ -323,13 +376,16 @@ fn poll_blocking(
             }
         });
         match decoded {
-            Ok((record, source_request_id)) => out.push(Consumed {
-                partition,
-                offset,
-                position: position_of(partition, offset),
-                source_request_id,
-                record,
-            }),
+            Ok((record, source_request_id)) => out.push((
+                epoch,
+                Consumed {
+                    partition,
+                    offset,
+                    position: position_of(partition, offset),
+                    source_request_id,
+                    record,
+                },
+            )),
             // The consumer has moved past this record: hand over what came before it,
             // then the error, so nothing before it is lost.
             Err(error) if out.is_empty() => return Err(error),
@@ -339,7 +395,7 @@ fn poll_blocking(
             }
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 fn kafka_error(error: KafkaError) -> StorageError {

@@ -296,3 +296,83 @@ async fn lag_counts_what_the_consumer_has_not_taken_yet() {
     assert_eq!(consumed.len(), 40);
     assert_eq!(consumer.lag(), vec![(0, 0), (1, 0)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joining_consumer_takes_over_partitions_mid_stream_and_every_record_is_applied_once() {
+    let options = options("join", 8);
+    let log = KafkaLog::connect(&options).expect("connect");
+    let applied_store: Arc<parking_lot::Mutex<HashMap<i32, i64>>> = Default::default();
+    let applied: braid_kafka::AppliedOffset = {
+        let store = applied_store.clone();
+        Arc::new(move |p| Ok(store.lock().get(&p).copied()))
+    };
+    let first = LogConsumer::join(&options, applied.clone()).expect("join first");
+    settle(&[&first], |a| a[0].len() == 8).await;
+    let records: Vec<_> = (0..800)
+        .map(|i| batch(&format!("u{}", i % 80), i / 80, 50))
+        .collect();
+    for group in records.chunks(64) {
+        log.append(group.to_vec()).expect("append");
+    }
+    // The first consumer applies a little, then the second joins while records wait.
+    let mut applied_positions: Vec<(usize, Consumed)> = Vec::new();
+    let got = first
+        .poll(20, std::time::Duration::from_secs(10))
+        .await
+        .expect("poll");
+    apply(&applied_store, &mut applied_positions, 0, &first, got);
+    let second = LogConsumer::join(&options, applied.clone()).expect("join second");
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while applied_positions.len() < records.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 800 applied",
+            applied_positions.len()
+        );
+        for (who, consumer) in [(0, &first), (1, &second)] {
+            // Small polls, so rebalances land between and inside them.
+            let got = consumer
+                .poll(7, std::time::Duration::from_millis(100))
+                .await
+                .expect("poll");
+            apply(&applied_store, &mut applied_positions, who, consumer, got);
+        }
+    }
+    assert!(
+        applied_positions.iter().any(|(who, _)| *who == 1),
+        "the second consumer took partitions over"
+    );
+    let distinct: BTreeSet<u64> = applied_positions.iter().map(|(_, c)| c.position).collect();
+    assert_eq!(distinct.len(), 800, "every record applied exactly once");
+    for (user, seqs) in sequences_per_user(
+        &applied_positions
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect::<Vec<_>>(),
+    ) {
+        assert_eq!(seqs, (0..10).collect::<Vec<_>>(), "order of {user}");
+    }
+}
+
+/// Apply what `who` consumed: check it is of its assignment, note the offset as applied
+/// (what the worker's PostgreSQL transaction does), keep the record.
+fn apply(
+    store: &parking_lot::Mutex<HashMap<i32, i64>>,
+    applied: &mut Vec<(usize, Consumed)>,
+    who: usize,
+    consumer: &LogConsumer,
+    got: Vec<Consumed>,
+) {
+    let assignment = consumer.assignment();
+    for c in got {
+        assert!(
+            assignment.contains(&c.partition),
+            "consumer {who} got {}@{} outside its assignment {assignment:?}",
+            c.partition,
+            c.offset
+        );
+        store.lock().insert(c.partition, c.offset);
+        consumer.applied(c.partition, c.offset);
+        applied.push((who, c));
+    }
+}
