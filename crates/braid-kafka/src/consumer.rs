@@ -145,7 +145,7 @@ impl GroupContext {
                     current.clear();
                 }
                 current.extend(assigned);
-                tracing::info!(topic = %self.topic, partitions = ?current.keys().collect::<Vec<_>>(), "assigned");
+                tracing::info!(topic = %self.topic, cooperative, partitions = ?current.keys().collect::<Vec<_>>(), "assigned");
             }
             Err(error) => tracing::error!(topic = %self.topic, %error, "assignment failed"),
         }

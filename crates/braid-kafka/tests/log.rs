@@ -4,7 +4,7 @@ mod common;
 
 use braid_core::storage::{AppendOutcome, IngestLog};
 use braid_kafka::{partition_offset, Consumed, KafkaLog, LogConsumer};
-use common::{batch, consume, options, settle, user_and_seq};
+use common::{batch, consume, options, options_with_strategy, settle, user_and_seq};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -158,7 +158,21 @@ async fn two_consumers_in_one_group_split_the_partitions_and_see_every_record_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_that_leaves_hands_its_partitions_over_and_they_resume_after_the_applied_offset()
 {
-    let options = options("handover", 8);
+    handover(options("handover", 8)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_incremental_rebalancing_a_leaving_consumers_partitions_resume_after_the_applied_offset(
+) {
+    handover(options_with_strategy(
+        "handover-coop",
+        8,
+        "cooperative-sticky",
+    ))
+    .await;
+}
+
+async fn handover(options: braid_kafka::KafkaOptions) {
     let log = KafkaLog::connect(&options).expect("connect");
     // What PostgreSQL would hold: the last applied offset per partition.
     let applied_store: Arc<parking_lot::Mutex<HashMap<i32, i64>>> = Default::default();
@@ -299,7 +313,16 @@ async fn lag_counts_what_the_consumer_has_not_taken_yet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joining_consumer_takes_over_partitions_mid_stream_and_every_record_is_applied_once() {
-    let options = options("join", 8);
+    join_mid_stream(options("join", 8)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_incremental_rebalancing_a_joining_consumer_takes_over_and_every_record_is_applied_once(
+) {
+    join_mid_stream(options_with_strategy("join-coop", 8, "cooperative-sticky")).await;
+}
+
+async fn join_mid_stream(options: braid_kafka::KafkaOptions) {
     let log = KafkaLog::connect(&options).expect("connect");
     let applied_store: Arc<parking_lot::Mutex<HashMap<i32, i64>>> = Default::default();
     let applied: braid_kafka::AppliedOffset = {

@@ -46,6 +46,17 @@ pub fn options(test: &str, partitions: i32) -> KafkaOptions {
     }
 }
 
+/// [`options`], with librdkafka's `partition.assignment.strategy` set: `cooperative-sticky`
+/// makes rebalances incremental (the default strategies are eager).
+pub fn options_with_strategy(test: &str, partitions: i32, strategy: &str) -> KafkaOptions {
+    let mut options = options(test, partitions);
+    options.client_properties.insert(
+        "partition.assignment.strategy".into(),
+        braid_core::Secret::new(strategy),
+    );
+    options
+}
+
 /// The `seq`-th batch of `user` (a customer id), padded to about `pad` bytes.
 pub fn batch(user: &str, seq: usize, pad: usize) -> AppendRequest {
     let body = serde_json::json!({
