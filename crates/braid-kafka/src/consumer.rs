@@ -36,7 +36,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -196,8 +196,20 @@ impl ConsumerContext for GroupContext {
 pub struct LogConsumer {
     consumer: Arc<BaseConsumer<GroupContext>>,
     topic: String,
-    /// An error met after some records were collected, returned by the next `poll`.
-    pending_error: Arc<Mutex<Option<StorageError>>>,
+    polled: Arc<Polled>,
+}
+
+/// What `poll` calls share with the blocking thread that polls for them, so that a `poll`
+/// future dropped part-way (a `select!` that took another branch) loses nothing: what its
+/// thread collected waits here for the next call.
+#[derive(Default)]
+struct Polled {
+    /// Records collected and not handed out yet, with the epoch of their assignment.
+    records: Mutex<VecDeque<(u64, Consumed)>>,
+    /// An error to hand out once the records collected before it are.
+    error: Mutex<Option<StorageError>>,
+    /// One thread polls at a time, so a partition's records stay in offset order.
+    polling: Mutex<()>,
 }
 
 impl LogConsumer {
@@ -226,18 +238,49 @@ impl LogConsumer {
         Ok(LogConsumer {
             consumer: Arc::new(consumer),
             topic: options.topic.clone(),
-            pending_error: Arc::new(Mutex::new(None)),
+            polled: Arc::new(Polled::default()),
         })
     }
 
     /// Up to `max` records, waiting at most `wait` for the first; records of a partition
-    /// in offset order. Rebalances (and so `applied`) run inside this call.
+    /// in offset order. Rebalances (and so `applied`) run inside this call, on a blocking
+    /// thread. Cancel-safe: records collected for a call whose future was dropped are
+    /// returned by the next call (unless their partition was revoked meanwhile).
     pub async fn poll(&self, max: usize, wait: Duration) -> StoreResult<Vec<Consumed>> {
+        if let Some(ready) = self.take_ready(max) {
+            return ready;
+        }
         let consumer = self.consumer.clone();
-        let pending = self.pending_error.clone();
-        tokio::task::spawn_blocking(move || poll_blocking(&consumer, &pending, max, wait))
-            .await
-            .map_err(|e| StorageError::operation("kafka: poll task", e))?
+        let polled = self.polled.clone();
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = polled.polling.lock();
+            let idle = polled.records.lock().is_empty() && polled.error.lock().is_none();
+            if idle {
+                poll_blocking(&consumer, &polled, max, wait);
+            }
+        })
+        .await
+        .map_err(|e| StorageError::operation("kafka: poll task", e))?;
+        self.take_ready(max).unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Collected records still of their assignment (at most `max`), else a collected
+    /// error, else nothing.
+    fn take_ready(&self, max: usize) -> Option<StoreResult<Vec<Consumed>>> {
+        let assigned = self.consumer.context().assigned.lock();
+        let mut records = self.polled.records.lock();
+        records.retain(|(epoch, c)| {
+            assigned
+                .get(&c.partition)
+                .is_some_and(|a| a.epoch == *epoch)
+        });
+        drop(assigned);
+        if !records.is_empty() {
+            let n = max.min(records.len());
+            return Some(Ok(records.drain(..n).map(|(_, c)| c).collect()));
+        }
+        drop(records);
+        self.polled.error.lock().take().map(Err)
     }
 
     /// Partitions assigned now.
@@ -301,15 +344,13 @@ impl LogConsumer {
     }
 }
 
+/// Poll for up to `max` records into `polled`, waiting at most `wait` for the first.
 fn poll_blocking(
     consumer: &BaseConsumer<GroupContext>,
-    pending: &Mutex<Option<StorageError>>,
+    polled: &Polled,
     max: usize,
     wait: Duration,
-) -> StoreResult<Vec<Consumed>> {
-    if let Some(error) = pending.lock().take() {
-        return Err(error);
-    }
+) {
     let context = consumer.context();
     let rebalances = || {
         context
@@ -327,7 +368,7 @@ fn poll_blocking(
         } else {
             Duration::ZERO
         };
-        let polled = consumer.poll(timeout);
+        let result = consumer.poll(timeout);
         if rebalances() != rebalances_seen {
             // A rebalance ran inside that poll. Records collected here of a partition
             // revoked (or assigned again) meanwhile are not handed out: the partition's
@@ -340,14 +381,16 @@ fn poll_blocking(
                     .is_some_and(|a| a.epoch == *epoch)
             });
         }
-        let message = match polled {
+        let message = match result {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
                 let error = kafka_error(error);
                 if out.is_empty() {
-                    return Err(error);
+                    *polled.error.lock() = Some(error);
+                } else {
+                    // Usually passing (a broker connection); the records come first.
+                    tracing::warn!(%error, "kafka consumer error after some records; returning those");
                 }
-                tracing::warn!(%error, "kafka consumer error after some records; returning those");
                 break;
             }
             None if out.is_empty() && Instant::now() < deadline => continue,
@@ -388,14 +431,13 @@ fn poll_blocking(
             )),
             // The consumer has moved past this record: hand over what came before it,
             // then the error, so nothing before it is lost.
-            Err(error) if out.is_empty() => return Err(error),
             Err(error) => {
-                *pending.lock() = Some(error);
+                *polled.error.lock() = Some(error);
                 break;
             }
         }
     }
-    Ok(out.into_iter().map(|(_, c)| c).collect())
+    polled.records.lock().extend(out);
 }
 
 fn kafka_error(error: KafkaError) -> StorageError {

@@ -6,6 +6,7 @@ use braid_core::storage::{AppendOutcome, IngestLog};
 use braid_kafka::{partition_offset, Consumed, KafkaLog, LogConsumer};
 use common::{batch, consume, options, options_with_strategy, settle, user_and_seq};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 
 fn positions(outcomes: &[AppendOutcome]) -> Vec<u64> {
@@ -397,5 +398,49 @@ fn apply(
         store.lock().insert(c.partition, c.offset);
         consumer.applied(c.partition, c.offset);
         applied.push((who, c));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_dropped_part_way_loses_no_records() {
+    let options = options("cancel", 4);
+    let log = KafkaLog::connect(&options).expect("connect");
+    let records: Vec<_> = (0..300)
+        .map(|i| batch(&format!("u{}", i % 30), i / 30, 20))
+        .collect();
+    for group in records.chunks(50) {
+        log.append(group.to_vec()).expect("append");
+    }
+    let consumer = LogConsumer::join(&options, nothing_applied()).expect("join");
+    let mut seen: Vec<Consumed> = Vec::new();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while seen.len() < records.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 300 arrived: records of dropped polls were lost",
+            seen.len()
+        );
+        // As a `select!` that takes another branch does: start a poll, then drop it. Its
+        // thread goes on collecting; those records must come out of a later poll.
+        {
+            let mut dropped =
+                std::pin::pin!(consumer.poll(25, std::time::Duration::from_millis(300)));
+            let once =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(dropped.as_mut().poll(cx))).await;
+            if let std::task::Poll::Ready(got) = once {
+                seen.extend(got.expect("poll"));
+            }
+        }
+        seen.extend(
+            consumer
+                .poll(10, std::time::Duration::from_millis(300))
+                .await
+                .expect("poll"),
+        );
+    }
+    let distinct: BTreeSet<u64> = seen.iter().map(|c| c.position).collect();
+    assert_eq!(distinct.len(), 300, "every record once");
+    for (user, seqs) in sequences_per_user(&seen) {
+        assert_eq!(seqs, (0..10).collect::<Vec<_>>(), "order of {user}");
     }
 }
