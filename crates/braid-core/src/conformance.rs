@@ -28,22 +28,37 @@ use braid_braze::wire::{TrackArray, TrackObject, UserRef};
 use braid_mparticle::{IdentityType, Mpid};
 use serde_json::{json, Value};
 
+/// What a state backend implements (one whose log lives elsewhere, e.g. PostgreSQL with
+/// Kafka): what [`state_conformance_tests!`](crate::state_conformance_tests) checks.
+pub trait StateBackend: StateStore + Outbox + Maintenance {}
+impl<T: StateStore + Outbox + Maintenance> StateBackend for T {}
+
 /// Everything a complete backend implements.
-pub trait Backend: IngestLog + StateStore + Outbox + Maintenance {}
-impl<T: IngestLog + StateStore + Outbox + Maintenance> Backend for T {}
+pub trait Backend: IngestLog + StateBackend {}
+impl<T: IngestLog + StateBackend> Backend for T {}
 
 /// Lanes of the backends the checks make.
 pub const LANES: u32 = 4;
 
 /// Write one `#[test]` per conformance check, each on a backend from `$factory`: an
 /// expression callable as `Fn(u32) -> (store, guard)` (lanes in, a fresh empty store and
-/// whatever must outlive it out).
+/// whatever must outlive it out). Every check: [`state_conformance_tests!`] and
+/// [`log_conformance_tests!`] together.
 #[macro_export]
 macro_rules! storage_conformance_tests {
     ($factory:expr) => {
-        $crate::storage_conformance_tests!(@each $factory;
-            append_assigns_positions_and_catches_duplicates,
-            read_after_returns_records_in_order,
+        $crate::state_conformance_tests!($factory);
+        $crate::log_conformance_tests!($factory);
+    };
+}
+
+/// The checks of the state alone ([`StateStore`], [`Outbox`], [`Maintenance`] without the
+/// log), for backends whose log lives elsewhere; factory as in
+/// [`storage_conformance_tests!`].
+#[macro_export]
+macro_rules! state_conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests_each!($factory;
             failed_transaction_changes_nothing,
             identity_index_points_each_value_at_one_profile,
             profiles_are_walked_in_mpid_order,
@@ -56,12 +71,32 @@ macro_rules! storage_conformance_tests {
             event_ids_are_remembered_once_and_forgotten_oldest_first,
             rechecks_come_due_earliest_first,
             meta_values_round_trip,
+            meta_values_are_walked_in_key_order,
             erasure_leaves_nothing_of_the_user,
+            compaction_keeps_live_state,
+        );
+    };
+}
+
+/// The checks that need the [`IngestLog`] (appends, reads, pruning, compaction with the
+/// log); factory as in [`storage_conformance_tests!`].
+#[macro_export]
+macro_rules! log_conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests_each!($factory;
+            append_assigns_positions_and_catches_duplicates,
+            read_after_returns_records_in_order,
             log_pruning_stops_at_the_cursor,
             compaction_keeps_live_data,
         );
     };
-    (@each $factory:expr; $($check:ident),* $(,)?) => {
+}
+
+/// One `#[test]` per named check (the macros above share it).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! conformance_tests_each {
+    ($factory:expr; $($check:ident),* $(,)?) => {
         $(
             #[test]
             fn $check() {
@@ -124,7 +159,7 @@ fn entry_ns(entries: &[(u64, OutboxEntry)]) -> Vec<i64> {
 }
 
 /// Everything one user owns, in every table: what erasure must remove.
-fn add_user<S: Backend>(store: &S, mpid: Mpid) {
+fn add_user<S: StateBackend>(store: &S, mpid: Mpid) {
     let email = format!("user{}@example.com", mpid.0);
     commit(store, |txn| {
         let mut profile = Profile::new(mpid, 1_700_000_000_000);
@@ -215,7 +250,7 @@ pub fn read_after_returns_records_in_order<S: Backend, G>(new: &impl Fn(u32) -> 
 
 /// A transaction whose closure fails leaves nothing behind, the cursor included; one that
 /// succeeds commits everything, and the cursor reads the same outside a transaction.
-pub fn failed_transaction_changes_nothing<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn failed_transaction_changes_nothing<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let mpid = Mpid(42);
     let write_all = |txn: &mut dyn StateTxn| -> StoreResult<()> {
@@ -262,7 +297,7 @@ pub fn failed_transaction_changes_nothing<S: Backend, G>(new: &impl Fn(u32) -> (
 
 /// An identity value points at one profile: set, overwritten by a new owner, removed;
 /// the same value under another identity type is a different identity.
-pub fn identity_index_points_each_value_at_one_profile<S: Backend, G>(
+pub fn identity_index_points_each_value_at_one_profile<S: StateBackend, G>(
     new: &impl Fn(u32) -> (S, G),
 ) {
     let (store, _guard) = new(LANES);
@@ -293,7 +328,7 @@ pub fn identity_index_points_each_value_at_one_profile<S: Backend, G>(
 
 /// Profiles round-trip whole; `profiles_after` walks them in MPID order (negative MPIDs
 /// first) in chunks; the count follows puts and deletes.
-pub fn profiles_are_walked_in_mpid_order<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn profiles_are_walked_in_mpid_order<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let mut full = Profile::new(Mpid(5), 10);
     full.identities
@@ -324,7 +359,7 @@ pub fn profiles_are_walked_in_mpid_order<S: Backend, G>(new: &impl Fn(u32) -> (S
 }
 
 /// Sent state is stored, replaced and deleted per user.
-pub fn sent_state_is_kept_per_user<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn sent_state_is_kept_per_user<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     commit(&store, |txn| {
         txn.put_sent_state(Mpid(1), &json!({"a": 1}))?;
@@ -342,7 +377,7 @@ pub fn sent_state_is_kept_per_user<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) 
 
 /// Entries come out of a lane in the order they were queued, across transactions, at most
 /// `max` at a time, and only from their own lane; `depth` counts every lane.
-pub fn outbox_keeps_order_per_lane<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn outbox_keeps_order_per_lane<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     assert_eq!(store.lane_count(), LANES);
     commit(&store, |txn| {
@@ -370,7 +405,7 @@ pub fn outbox_keeps_order_per_lane<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) 
 
 /// `complete` removes delivered entries and moves refused ones to the dead letters, once
 /// even when completed twice; dead letters list oldest first, in pages.
-pub fn complete_removes_delivered_and_dead_letters_refused<S: Backend, G>(
+pub fn complete_removes_delivered_and_dead_letters_refused<S: StateBackend, G>(
     new: &impl Fn(u32) -> (S, G),
 ) {
     let (store, _guard) = new(LANES);
@@ -414,7 +449,7 @@ pub fn complete_removes_delivered_and_dead_letters_refused<S: Backend, G>(
 
 /// Core's rule ([`OutboxEntry::refusal_forgets_sent_state`]): a refused attributes object
 /// deletes its user's sent state in the same commit; a refused event does not.
-pub fn refused_attributes_forget_the_sent_state<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn refused_attributes_forget_the_sent_state<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let (attrs_user, events_user) = (Mpid(1), Mpid(2));
     commit(&store, |txn| {
@@ -443,7 +478,7 @@ pub fn refused_attributes_forget_the_sent_state<S: Backend, G>(new: &impl Fn(u32
 
 /// Replay moves dead letters back to the end of their user's lane (whatever lane they were
 /// refused on) and out of the dead letters; unknown ids are skipped.
-pub fn dead_letters_replay_onto_the_users_lane<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn dead_letters_replay_onto_the_users_lane<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let mpid = Mpid(77);
     let lane = lane_of(mpid, LANES);
@@ -475,7 +510,7 @@ pub fn dead_letters_replay_onto_the_users_lane<S: Backend, G>(new: &impl Fn(u32)
 
 /// History comes back oldest first from `since_ms` (equal timestamps in arrival order),
 /// per user; pruning drops what is older than a time and says how much went.
-pub fn history_is_ordered_and_prunable<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn history_is_ordered_and_prunable<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let (user, other) = (Mpid(1), Mpid(2));
     commit(&store, |txn| {
@@ -506,7 +541,7 @@ pub fn history_is_ordered_and_prunable<S: Backend, G>(new: &impl Fn(u32) -> (S, 
 
 /// A Currents event id is remembered once (a second time says duplicate), survives the
 /// transaction, and is forgotten oldest first: by age, and beyond a count.
-pub fn event_ids_are_remembered_once_and_forgotten_oldest_first<S: Backend, G>(
+pub fn event_ids_are_remembered_once_and_forgotten_oldest_first<S: StateBackend, G>(
     new: &impl Fn(u32) -> (S, G),
 ) {
     let (store, _guard) = new(LANES);
@@ -540,7 +575,7 @@ pub fn event_ids_are_remembered_once_and_forgotten_oldest_first<S: Backend, G>(
 
 /// Re-checks come due at or before `now`, earliest first, at most `max`; cancelling one
 /// removes exactly that one.
-pub fn rechecks_come_due_earliest_first<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn rechecks_come_due_earliest_first<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     commit(&store, |txn| {
         txn.schedule_recheck(Mpid(1), 300)?;
@@ -565,7 +600,7 @@ pub fn rechecks_come_due_earliest_first<S: Backend, G>(new: &impl Fn(u32) -> (S,
 }
 
 /// Meta values round-trip, are replaced by a second put, and are absent until put.
-pub fn meta_values_round_trip<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn meta_values_round_trip<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     commit(&store, |txn| {
         assert_eq!(txn.meta("settings")?, None);
@@ -580,9 +615,36 @@ pub fn meta_values_round_trip<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
     });
 }
 
+/// `meta_after` walks meta values in key (byte) order, after a key, at most `max` at a time.
+pub fn meta_values_are_walked_in_key_order<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    commit(&store, |txn| {
+        for key in ["b", "a/2", "a/10", "B", "c"] {
+            txn.put_meta(key, &json!(key))?;
+        }
+        Ok(())
+    });
+    commit(&store, |txn| {
+        let keys = |values: Vec<(String, Value)>| {
+            values
+                .into_iter()
+                .map(|(k, v)| {
+                    assert_eq!(v, json!(k), "each value comes with its own key");
+                    k
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(txn.meta_after(None, 3)?), vec!["B", "a/10", "a/2"]);
+        assert_eq!(keys(txn.meta_after(Some("a/2"), 10)?), vec!["b", "c"]);
+        assert_eq!(keys(txn.meta_after(Some("a"), 1)?), vec!["a/10"]);
+        assert!(txn.meta_after(Some("c"), 10)?.is_empty());
+        Ok(())
+    });
+}
+
 /// Erasure removes the user from every table and says what it removed; another user is
 /// untouched; erasing again removes nothing.
-pub fn erasure_leaves_nothing_of_the_user<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
+pub fn erasure_leaves_nothing_of_the_user<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
     let (store, _guard) = new(LANES);
     let (gone, kept) = (Mpid(11), Mpid(12));
     add_user(&store, gone);
@@ -666,6 +728,38 @@ pub fn log_pruning_stops_at_the_cursor<S: Backend, G>(new: &impl Fn(u32) -> (S, 
     assert_eq!(retry, vec![AppendOutcome::Duplicate(2)]);
     let next = store.append(vec![request("web", 6, None)]).expect("append");
     assert_eq!(next, vec![AppendOutcome::Appended(6)]);
+}
+
+/// Compaction keeps every live record of the state: profiles, sent state, history,
+/// re-checks, identities, outbox and dead letters read the same before and after (the
+/// log-free half of [`compaction_keeps_live_data`]).
+pub fn compaction_keeps_live_state<S: StateBackend, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (store, _guard) = new(LANES);
+    add_user(&store, Mpid(1));
+    add_user(&store, Mpid(2));
+    store.remove_user_everywhere(Mpid(1)).expect("erase");
+    commit(&store, |txn| txn.set_cursor(1));
+    let snapshot = |store: &S| {
+        let mut queued = Vec::new();
+        for lane in 0..LANES {
+            queued.extend(store.peek(lane, 100).expect("peek"));
+        }
+        let dead = store.dead_letters(0, 100).expect("dead letters");
+        let state = commit(store, |txn| {
+            Ok((
+                txn.cursor()?,
+                txn.profiles_after(None, 100)?,
+                txn.sent_state(Mpid(2))?,
+                txn.history(Mpid(2), i64::MIN)?,
+                txn.due_rechecks(i64::MAX, 100)?,
+                txn.identity_owner(IdentityType::CustomerId, "c2")?,
+            ))
+        });
+        (queued, dead, state)
+    };
+    let before = snapshot(&store);
+    store.compact().expect("compact");
+    assert_eq!(snapshot(&store), before);
 }
 
 /// Compaction keeps every live record: log, state, outbox and dead letters read the same

@@ -305,6 +305,21 @@ impl StateTxn for MemoryTxn<'_> {
         self.data.meta.insert(key.to_string(), value.clone());
         Ok(())
     }
+
+    fn meta_after(&mut self, after: Option<&str>, max: usize) -> StoreResult<Vec<(String, Value)>> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(after) => Bound::Excluded(after.to_string()),
+            None => Bound::Unbounded,
+        };
+        Ok(self
+            .data
+            .meta
+            .range((start, Bound::Unbounded))
+            .take(max)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
 }
 
 impl StateStore for MemoryStore {

@@ -125,15 +125,29 @@ impl Pipeline {
             let Some(&(last, _)) = records.last() else {
                 return Ok(cursor);
             };
-            let salt = mpid_salt(txn)?;
-            let runtime = self.audiences.current();
-            let parsed = parse_records(&records);
-            for ((position, record), batch) in records.iter().zip(parsed) {
-                self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
-            }
+            self.apply_records(txn, &records, report)?;
             txn.set_cursor(last)?;
             Ok(last)
         })
+    }
+
+    /// Apply records, in the order given, inside `txn`: what
+    /// [`process_pending`](Self::process_pending) does between reading the log and moving
+    /// the cursor. A caller that reads the log itself (a Kafka consumer) keeps its own
+    /// consumed positions in the same transaction.
+    pub fn apply_records(
+        &self,
+        txn: &mut dyn StateTxn,
+        records: &[(u64, LogRecord)],
+        report: &mut PipelineReport,
+    ) -> StoreResult<()> {
+        let salt = mpid_salt(txn)?;
+        let runtime = self.audiences.current();
+        let parsed = parse_records(records);
+        for ((position, record), batch) in records.iter().zip(parsed) {
+            self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
+        }
+        Ok(())
     }
 
     /// Apply one record inside `txn`.

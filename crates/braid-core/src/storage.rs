@@ -180,6 +180,9 @@ pub trait StateTxn {
     /// A free-form value under a key (counters, audience state, settings).
     fn meta(&mut self, key: &str) -> StoreResult<Option<Value>>;
     fn put_meta(&mut self, key: &str, value: &Value) -> StoreResult<()>;
+    /// Up to `max` meta values with a key greater than `after` (all when `None`), in key
+    /// (byte) order: how a store's meta values are copied elsewhere in resumable chunks.
+    fn meta_after(&mut self, after: Option<&str>, max: usize) -> StoreResult<Vec<(String, Value)>>;
 }
 
 /// Transactional state: profiles, identity index, sent state, outbox writes, history.

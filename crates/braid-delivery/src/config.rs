@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The pacing margin: 1/20 (5%) of the rate window (see [`DeliveryConfig::pacing_window`]).
+const PACING_MARGIN_DIVISOR: u32 = 20;
+
 /// How mapped objects reach Braze.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -186,6 +189,14 @@ impl DeliveryConfig {
 
     pub(crate) fn rate_window(&self) -> Duration {
         Duration::from_millis(self.rate_window_ms)
+    }
+
+    /// The window every rate budget paces over: Braze's `rate_window_ms` plus 1/20 (5%).
+    /// Requests reach Braze a little after they leave, unevenly, and Braze counts
+    /// arrivals; the margin absorbs that. Give it to `RedisBudget::connect`.
+    pub fn pacing_window(&self) -> Duration {
+        let window = self.rate_window();
+        window + window / PACING_MARGIN_DIVISOR
     }
 
     pub(crate) fn auth_probe_interval(&self) -> Duration {

@@ -24,9 +24,10 @@
 //! told to whoever subscribed with [`DeliveryHandle::delete_reports`] (data subject
 //! requests), after the outbox has recorded it.
 
+use crate::budget::RateBudget;
 use crate::config::{DeliveryConfig, Mode};
 use crate::linger;
-use crate::pacer::Pacer;
+use crate::pacer::LocalBudget;
 use crate::request::{BrazeRequest, Endpoint, Item, Packer, Refusal, MAX_IDS_PER_REQUEST};
 use crate::sender::{Answer, Sender};
 use crate::DeliveryError;
@@ -41,7 +42,6 @@ use rand::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, Notify, Semaphore};
@@ -55,8 +55,9 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// never spins on 429s.
 const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(250);
 
-/// The pacing window is the configured one plus 1/20 (5%) as a margin for network jitter.
-const PACING_MARGIN_DIVISOR: u32 = 20;
+/// While Braze refuses the key, how often an idle dispatcher looks whether another node's
+/// probe (through a shared budget) found it accepted again.
+const AUTH_RECHECK: Duration = Duration::from_millis(250);
 
 /// Delivery's state for the admin API and `/readyz`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -71,6 +72,9 @@ pub struct DeliveryStatus {
     pub paused_until_ms: Option<i64>,
     /// The last problem seen (failed request, refused key, storage error).
     pub last_error: Option<String>,
+    /// Why the shared rate budget cannot be consulted (Redis unreachable); while set, no
+    /// request starts and everything stays queued.
+    pub rate_budget_error: Option<String>,
     /// When Braze last accepted a request (UNIX ms).
     pub last_success_ms: Option<i64>,
     /// Requests sent (answers of any kind, dry-run lines included).
@@ -123,12 +127,13 @@ struct Shared {
     /// Braze's limits (`[braze.limits]`), shared with the mapping.
     limits: Limits,
     sender: Sender,
-    pacer: Pacer,
+    /// Pacing, Braze's pauses and the refused-key flag, shared with every sender of the
+    /// workspace (this node's lanes, or every node through Redis).
+    budget: Arc<dyn RateBudget>,
     in_flight: Arc<Semaphore>,
     /// Lanes owned by a request being sent.
     busy: Mutex<Vec<bool>>,
     status: Mutex<DeliveryStatus>,
-    auth_failed: AtomicBool,
     auth: watch::Sender<bool>,
     next_probe_at: Mutex<Instant>,
     wake: watch::Sender<u64>,
@@ -138,12 +143,28 @@ struct Shared {
 
 impl Delivery {
     /// Prepare delivery of `outbox` to Braze within `limits` (the mapping's, so that both
-    /// read one setting). `data_dir` holds the default dry-run file.
+    /// read one setting). `data_dir` holds the default dry-run file. The rate budget is
+    /// this process's own ([`LocalBudget`]); see [`Delivery::new_with_budget`] for many
+    /// nodes.
     pub fn new(
         outbox: Arc<dyn Outbox>,
         config: DeliveryConfig,
         limits: Limits,
         data_dir: &Path,
+    ) -> Result<Delivery, DeliveryError> {
+        let budget = Arc::new(LocalBudget::new(config.rate_limit, config.pacing_window()));
+        Delivery::new_with_budget(outbox, config, limits, data_dir, budget)
+    }
+
+    /// Like [`Delivery::new`], pacing with `budget` (for example a
+    /// [`crate::RedisBudget`] shared by every node sending to the same Braze workspace,
+    /// made with `config.rate_limit` and `config.pacing_window()`).
+    pub fn new_with_budget(
+        outbox: Arc<dyn Outbox>,
+        config: DeliveryConfig,
+        limits: Limits,
+        data_dir: &Path,
+        budget: Arc<dyn RateBudget>,
     ) -> Result<Delivery, DeliveryError> {
         config
             .validate()
@@ -161,10 +182,6 @@ impl Delivery {
         .map_err(|e| DeliveryError::Client(e.to_string()))?;
         let lane_count = outbox.lane_count();
         let concurrency = config.max_concurrency.unwrap_or(lane_count.max(1) as usize);
-        // Pace over a slightly longer window than Braze's: requests reach Braze a little
-        // after they leave, unevenly, and Braze counts arrivals.
-        let window = config.rate_window();
-        let pacer = Pacer::new(config.rate_limit, window + window / PACING_MARGIN_DIVISOR);
         let status = DeliveryStatus {
             dry_run: config.is_dry_run(),
             ..DeliveryStatus::default()
@@ -172,11 +189,10 @@ impl Delivery {
         let shared = Shared {
             outbox,
             sender,
-            pacer,
+            budget,
             in_flight: Arc::new(Semaphore::new(concurrency)),
             busy: Mutex::new(vec![false; lane_count as usize]),
             status: Mutex::new(status),
-            auth_failed: AtomicBool::new(false),
             auth: watch::Sender::new(false),
             next_probe_at: Mutex::new(Instant::now()),
             wake: watch::Sender::new(0),
@@ -274,9 +290,12 @@ impl DeliveryHandle {
 impl Shared {
     fn snapshot(&self) -> DeliveryStatus {
         let mut status = self.status.lock().expect("status lock poisoned").clone();
-        status.paused_until_ms = self.pacer.paused_until().map(|until| {
-            now_ms() + until.saturating_duration_since(Instant::now()).as_millis() as i64
-        });
+        status.paused_until_ms = self
+            .budget
+            .paused_for()
+            .map(|left| now_ms() + left.as_millis() as i64);
+        status.auth_failed = self.budget.auth_failed();
+        status.rate_budget_error = self.budget.problem();
         status
     }
 
@@ -286,13 +305,15 @@ impl Shared {
     }
 
     fn is_auth_failed(&self) -> bool {
-        self.auth_failed.load(Ordering::SeqCst)
+        self.budget.auth_failed()
     }
 
     fn auth_failure(&self, status: u16, message: &str) {
         *self.next_probe_at.lock().expect("probe lock poisoned") =
             Instant::now() + self.config.auth_probe_interval();
-        let was_failed = self.auth_failed.swap(true, Ordering::SeqCst);
+        let was_failed = self.budget.auth_failed();
+        // Set even when already set: a failed probe keeps the shared flag alive.
+        self.budget.set_auth_failed(true);
         self.auth.send_replace(true);
         let error = format!("braze answered {status}: {message}");
         {
@@ -312,9 +333,10 @@ impl Shared {
     }
 
     fn auth_recovered(&self) {
-        if self.auth_failed.swap(false, Ordering::SeqCst) {
+        if self.budget.auth_failed() {
             tracing::info!("braze accepts the rest api key again: sending resumes");
         }
+        self.budget.set_auth_failed(false);
         self.auth.send_replace(false);
         self.status
             .lock()
@@ -359,15 +381,14 @@ impl Shared {
                 .rate_limited += 1;
             metrics::counter!("braid_braze_rate_limited_total").increment(1);
             let pause = self.until_reset(info).unwrap_or(self.config.rate_window());
-            self.pacer
-                .pause_until(Instant::now() + pause.max(MIN_RATE_LIMIT_PAUSE));
+            self.budget.pause_until(pause.max(MIN_RATE_LIMIT_PAUSE));
             tracing::warn!(
                 pause_ms = pause.as_millis() as u64,
                 "braze answered 429: every sender pauses until the rate-limit reset"
             );
         } else if info.exhausted() {
             if let Some(pause) = self.until_reset(info) {
-                self.pacer.pause_until(Instant::now() + pause);
+                self.budget.pause_until(pause);
             }
         }
     }
@@ -470,7 +491,8 @@ impl Dispatcher {
                 let probe_at = shared.next_probe_at();
                 tokio::select! {
                     _ = auth.wait_for(|failed| !*failed) => {}
-                    _ = tokio::time::sleep_until(probe_at) => {}
+                    // Another node's probe may clear a shared flag first.
+                    _ = tokio::time::sleep_until(probe_at.min(Instant::now() + AUTH_RECHECK)) => {}
                     _ = self.shutdown.changed() => {}
                 }
                 continue;
@@ -533,7 +555,7 @@ impl Dispatcher {
                             capacity,
                             waited: at,
                             arriving_per_sec,
-                            budget_wait: shared.pacer.wait_hint(),
+                            budget_wait: shared.budget.wait_hint(),
                         };
                         match linger::decide(
                             held,
@@ -870,7 +892,7 @@ impl Worker {
             if !self.shared.sender.is_dry_run() {
                 let started = std::time::Instant::now();
                 tokio::select! {
-                    _ = self.shared.pacer.acquire() => {}
+                    _ = self.shared.budget.acquire() => {}
                     _ = self.shutdown.changed() => continue,
                 }
                 record_stage("pace", started);
@@ -955,7 +977,7 @@ impl Worker {
                         "braze answered 429: waiting for the rate-limit reset".into(),
                     );
                     self.count_retry("rate_limited");
-                    // The pause is already in the pacer; the retry waits for it there.
+                    // The pause is already in the budget; the retry waits for it there.
                 }
                 Outcome::Retry { status } => {
                     self.report_retry(request, format!("braze answered {status}; retrying"));

@@ -2,7 +2,10 @@
 //!
 //! - `config`: the `[delivery]` section ([`DeliveryConfig`]);
 //! - `request`: packing lanes' oldest entries into one Braze request ([`request::BrazeRequest`], pure);
-//! - `pacer`: the request budget shared by all lanes, and pauses on 429;
+//! - `budget`: the request budget every sender of a Braze workspace shares
+//!   ([`RateBudget`]): pacing, pauses on 429, the refused-key flag;
+//! - `pacer`: that budget for one process ([`LocalBudget`], in memory);
+//! - `redis_budget`: that budget for many nodes ([`RedisBudget`], in Redis);
 //! - `linger`: when a part-full request is sent in stream mode (the adaptive linger, pure);
 //! - `sender`: one HTTP request, or one dry-run line;
 //! - `delivery`: the dispatcher that fills requests from free lanes, and the worker that
@@ -31,16 +34,23 @@
 //! | `braid_braze_rate_limited_total` | counter | | 429 answers |
 //! | `braid_delivery_ack_latency_seconds` | histogram | | from acceptance (202) to Braze's acknowledgement |
 //! | `braid_delivery_auth_failed` | gauge | | 1 while Braze refuses the REST key |
+//! | `braid_delivery_rate_budget_unavailable` | gauge | | 1 while the shared rate budget (Redis) cannot be consulted; nothing is sent meanwhile |
+//! | `braid_delivery_rate_budget_errors_total` | counter | | failed calls to the shared rate budget (Redis) |
 
+pub mod budget;
 pub mod config;
 mod delivery;
 pub mod linger;
 pub mod pacer;
+pub mod redis_budget;
 pub mod request;
 mod sender;
 
+pub use budget::RateBudget;
 pub use config::{BackoffConfig, DeliveryConfig, Mode};
 pub use delivery::{DeleteReport, Delivery, DeliveryHandle, DeliveryStatus};
+pub use pacer::LocalBudget;
+pub use redis_budget::{RedisBudget, RedisBudgetError};
 
 /// Delivery could not start.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! The shared request budget of all lanes.
+//! The request budget of one process ([`LocalBudget`]): every lane of this node shares
+//! it; other nodes do not see it (see `redis_budget` for that).
 //!
 //! Two rules, both shared by every sender:
 //! - braid's own limit: at most `limit` requests start in any `window` (a sliding log of
@@ -6,18 +7,23 @@
 //!   boundaries are);
 //! - Braze's word: after a 429, or an answer saying `X-RateLimit-Remaining: 0`, nobody
 //!   sends until the reset Braze named.
+//!
+//! It also keeps whether Braze refused the REST key.
 
+use crate::budget::{AcquireFuture, RateBudget};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The shared pacing state.
+/// The in-memory request budget of one process.
 #[derive(Debug)]
-pub struct Pacer {
+pub struct LocalBudget {
     limit: usize,
     window: Duration,
     state: Mutex<State>,
+    auth_failed: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -26,18 +32,18 @@ struct State {
     paused_until: Option<Instant>,
 }
 
-impl Pacer {
+impl LocalBudget {
     /// At most `limit` request starts per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
-        Pacer {
+        LocalBudget {
             limit: limit.max(1) as usize,
             window,
             state: Mutex::new(State::default()),
+            auth_failed: AtomicBool::new(false),
         }
     }
 
-    /// Wait until a request may start, and count it as started.
-    pub async fn acquire(&self) {
+    async fn take(&self) {
         loop {
             let wake_at = {
                 let mut state = self.state.lock().expect("pacer lock poisoned");
@@ -64,10 +70,14 @@ impl Pacer {
             tokio::time::sleep_until(wake_at).await;
         }
     }
+}
 
-    /// How long until a request could start (zero when one could now), without taking
-    /// it: the adaptive linger keeps filling a request that could not start anyway.
-    pub fn wait_hint(&self) -> Duration {
+impl RateBudget for LocalBudget {
+    fn acquire(&self) -> AcquireFuture<'_> {
+        Box::pin(self.take())
+    }
+
+    fn wait_hint(&self) -> Duration {
         let mut state = self.state.lock().expect("pacer lock poisoned");
         let now = Instant::now();
         if let Some(until) = state.paused_until.filter(|until| *until > now) {
@@ -88,18 +98,29 @@ impl Pacer {
         }
     }
 
-    /// Nobody starts a request before `until` (later pauses win).
-    pub fn pause_until(&self, until: Instant) {
+    fn pause_until(&self, reset: Duration) {
+        let until = Instant::now() + reset;
         let mut state = self.state.lock().expect("pacer lock poisoned");
         if !matches!(state.paused_until, Some(current) if current >= until) {
             state.paused_until = Some(until);
         }
     }
 
-    /// The current pause, if one is in force.
-    pub fn paused_until(&self) -> Option<Instant> {
+    fn paused_for(&self) -> Option<Duration> {
         let state = self.state.lock().expect("pacer lock poisoned");
-        state.paused_until.filter(|until| *until > Instant::now())
+        let now = Instant::now();
+        state
+            .paused_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+    }
+
+    fn set_auth_failed(&self, failed: bool) {
+        self.auth_failed.store(failed, Ordering::SeqCst);
+    }
+
+    fn auth_failed(&self) -> bool {
+        self.auth_failed.load(Ordering::SeqCst)
     }
 }
 
@@ -110,7 +131,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_window_ever_holds_more_than_the_limit() {
-        let pacer = Arc::new(Pacer::new(5, Duration::from_secs(3)));
+        let pacer = Arc::new(LocalBudget::new(5, Duration::from_secs(3)));
         let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..23 {
@@ -138,7 +159,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_wait_hint_says_when_the_budget_frees_up_without_spending_it() {
-        let pacer = Pacer::new(2, Duration::from_secs(3));
+        let pacer = LocalBudget::new(2, Duration::from_secs(3));
         assert_eq!(pacer.wait_hint(), Duration::ZERO);
         pacer.acquire().await;
         tokio::time::advance(Duration::from_secs(1)).await;
@@ -149,19 +170,29 @@ mod tests {
             Duration::from_secs(2),
             "a hint takes nothing"
         );
-        pacer.pause_until(Instant::now() + Duration::from_secs(5));
+        pacer.pause_until(Duration::from_secs(5));
         assert_eq!(pacer.wait_hint(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_refused_key_flag_is_kept_until_cleared() {
+        let budget = LocalBudget::new(1, Duration::from_secs(1));
+        assert!(!budget.auth_failed());
+        budget.set_auth_failed(true);
+        assert!(budget.auth_failed());
+        budget.set_auth_failed(false);
+        assert!(!budget.auth_failed());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_every_sender_until_it_ends() {
-        let pacer = Pacer::new(100, Duration::from_secs(3));
+        let pacer = LocalBudget::new(100, Duration::from_secs(3));
         let start = Instant::now();
-        pacer.pause_until(start + Duration::from_secs(7));
-        pacer.pause_until(start + Duration::from_secs(2)); // an earlier reset does not shorten it
-        assert_eq!(pacer.paused_until(), Some(start + Duration::from_secs(7)));
+        pacer.pause_until(Duration::from_secs(7));
+        pacer.pause_until(Duration::from_secs(2)); // an earlier reset does not shorten it
+        assert_eq!(pacer.paused_for(), Some(Duration::from_secs(7)));
         pacer.acquire().await;
         assert_eq!(Instant::now() - start, Duration::from_secs(7));
-        assert_eq!(pacer.paused_until(), None);
+        assert_eq!(pacer.paused_for(), None);
     }
 }

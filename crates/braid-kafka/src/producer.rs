@@ -7,7 +7,7 @@ use crate::{fits_position, partition_key, partition_offset, position_of};
 use braid_core::log::LogRecord;
 use braid_core::storage::{AppendOutcome, AppendRequest, IngestLog, StorageError, StoreResult};
 use braid_mparticle::IdentityType;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -59,9 +59,8 @@ pub struct KafkaLog {
 
 struct Inner {
     options: KafkaOptions,
-    /// Replaced when librdkafka reports a fatal error (an idempotent producer that lost
-    /// its sequence cannot produce again); appends in flight keep the old one.
-    producer: RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
+    /// Replaced after a fatal producer error (see [`KafkaLog::renew_if_fatal`]).
+    producer: parking_lot::RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
     /// The partition reader of `read_after`, made on first use.
     reader: Mutex<Option<BaseConsumer>>,
 }
@@ -86,7 +85,7 @@ impl KafkaLog {
         Ok(KafkaLog {
             inner: Arc::new(Inner {
                 options: options.clone(),
-                producer: RwLock::new(Arc::new(producer)),
+                producer: parking_lot::RwLock::new(Arc::new(producer)),
                 reader: Mutex::new(None),
             }),
         })
@@ -95,12 +94,7 @@ impl KafkaLog {
     /// One metadata round trip for the topic: `Ok` when a broker answered and the topic
     /// has partitions. Blocks up to `timeout` (call it from a blocking thread).
     pub fn ping(&self, timeout: Duration) -> StoreResult<()> {
-        partition_count(
-            self.producer()?.client(),
-            &self.inner.options.topic,
-            timeout,
-        )
-        .map(|_| ())
+        partition_count(self.producer().client(), &self.inner.options.topic, timeout).map(|_| ())
     }
 
     /// The options it was connected with.
@@ -108,18 +102,37 @@ impl KafkaLog {
         &self.inner.options
     }
 
-    /// The producer, made anew when the current one failed fatally.
-    fn producer(&self) -> StoreResult<Arc<ThreadedProducer<DeliveryContext>>> {
-        let current = self.inner.producer.read().clone();
-        let Some((code, reason)) = current.client().fatal_error() else {
-            return Ok(current);
+    fn producer(&self) -> Arc<ThreadedProducer<DeliveryContext>> {
+        self.inner.producer.read().clone()
+    }
+
+    /// An idempotent producer that met a fatal error (after an outage long enough for
+    /// records to time out, a broker may fence its producer id) refuses every later
+    /// record: replace it with a fresh one, so ingest recovers by itself. Nothing is
+    /// lost: the failed call answered 503, and its sender retries.
+    fn renew_if_fatal(&self, failed: &ThreadedProducer<DeliveryContext>, fenced: bool) {
+        let (code, reason) = match failed.client().fatal_error() {
+            Some(fatal) => fatal,
+            None if fenced => (
+                RDKafkaErrorCode::ProducerFenced,
+                "the broker fenced the producer id".to_string(),
+            ),
+            None => return,
         };
-        let mut slot = self.inner.producer.write();
-        if Arc::ptr_eq(&slot, &current) {
-            tracing::error!(?code, %reason, "kafka producer failed fatally; making a new one");
-            *slot = Arc::new(new_producer(&self.inner.options)?);
+        let mut current = self.inner.producer.write();
+        if !std::ptr::eq(Arc::as_ptr(&current), failed) {
+            return; // another call renewed it already
         }
-        Ok(slot.clone())
+        match new_producer(&self.inner.options) {
+            Ok(fresh) => {
+                tracing::warn!(?code, %reason, "kafka producer failed fatally; replaced with a new one");
+                metrics::counter!("braid_kafka_producer_renewals_total").increment(1);
+                *current = Arc::new(fresh);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "kafka producer failed fatally and cannot be replaced yet")
+            }
+        }
     }
 
     fn key_identity(&self) -> IdentityType {
@@ -188,11 +201,35 @@ impl IngestLog for KafkaLog {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        let producer = self.producer();
+        let fenced = std::cell::Cell::new(false);
+        let result = self.append_with(&producer, batch, &fenced);
+        if result.is_err() {
+            self.renew_if_fatal(&producer, fenced.get());
+        }
+        result
+    }
+
+    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
+        self.read_after_impl(after, max)
+    }
+
+    fn head(&self) -> StoreResult<u64> {
+        self.head_impl()
+    }
+}
+
+impl KafkaLog {
+    fn append_with(
+        &self,
+        producer: &ThreadedProducer<DeliveryContext>,
+        batch: Vec<AppendRequest>,
+        fenced: &std::cell::Cell<bool>,
+    ) -> StoreResult<Vec<AppendOutcome>> {
         let started = Instant::now();
-        let producer = self.producer()?;
         let (reports, received) = mpsc::channel();
         for (index, request) in batch.iter().enumerate() {
-            self.send(&producer, index, request, &reports)?;
+            self.send(producer, index, request, &reports)?;
         }
         drop(reports);
         let mut outcomes = vec![None; batch.len()];
@@ -203,6 +240,9 @@ impl IngestLog for KafkaLog {
                     "the producer dropped a record without a delivery report",
                 )
             })?;
+            if let Err(error) = &report {
+                fenced.set(fenced.get() || is_fencing(error));
+            }
             let (partition, offset) = report.map_err(|e| {
                 StorageError::operation(
                     format!(
@@ -229,7 +269,7 @@ impl IngestLog for KafkaLog {
 
     /// Records after `after` in position order: the rest of `after`'s partition, then each
     /// later partition from its first retained offset.
-    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
+    fn read_after_impl(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
         let topic = &self.inner.options.topic;
         let (start_partition, start_offset) = match partition_offset(after) {
             (partition, _) if partition < 0 => (0, 0),
@@ -264,7 +304,7 @@ impl IngestLog for KafkaLog {
     }
 
     /// The position of the last record of the highest partition holding any.
-    fn head(&self) -> StoreResult<u64> {
+    fn head_impl(&self) -> StoreResult<u64> {
         let topic = &self.inner.options.topic;
         self.with_reader(|reader| {
             let partitions = partition_count(reader.client(), topic, READ_TIMEOUT)?;
@@ -294,13 +334,6 @@ fn watermarks(reader: &BaseConsumer, topic: &str, partition: i32) -> StoreResult
         .map_err(|e| {
             StorageError::operation(format!("kafka: watermarks of {topic}/{partition}"), e)
         })
-}
-
-fn new_producer(options: &KafkaOptions) -> StoreResult<ThreadedProducer<DeliveryContext>> {
-    options
-        .producer_config()
-        .create_with_context(DeliveryContext)
-        .map_err(|e| StorageError::operation("kafka: create the producer", e))
 }
 
 /// Read `partition` from `from` until its end (as the fetch reports it), handing each
@@ -459,4 +492,26 @@ pub(crate) fn ensure_topic<C: ClientContext>(
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+}
+
+/// A keyed, idempotent producer with the options' settings.
+fn new_producer(options: &KafkaOptions) -> StoreResult<ThreadedProducer<DeliveryContext>> {
+    options
+        .producer_config()
+        .create_with_context(DeliveryContext)
+        .map_err(|e| StorageError::operation("kafka: create the producer", e))
+}
+
+/// Errors after which an idempotent producer's id is no longer usable.
+fn is_fencing(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::InvalidProducerIdMapping
+                | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                | RDKafkaErrorCode::UnknownProducerId
+        )
+    )
 }

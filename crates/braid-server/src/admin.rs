@@ -260,7 +260,7 @@ async fn replay_dead_letters(
 }
 
 /// Replay the given dead letters, or all of them when `ids` is empty.
-pub fn replay(store: &braid_store::EmbeddedStore, ids: Vec<u64>) -> braid_core::StoreResult<usize> {
+pub fn replay(store: &crate::store::Store, ids: Vec<u64>) -> braid_core::StoreResult<usize> {
     if !ids.is_empty() {
         return store.replay_dead_letters(&ids);
     }

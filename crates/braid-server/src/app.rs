@@ -4,9 +4,12 @@
 //! port 0.
 
 use crate::auth::{Credential, Guard};
+use crate::cluster::{self, Roles};
 use crate::committer::Committer;
 use crate::config::Config;
+use crate::config::StorageBackend;
 use crate::shutdown::{NamedTask, Shutdown, ShutdownReport};
+use crate::store::Store;
 use crate::store_health::StoreHealth;
 use crate::{admin, console, credentials, dsr, ingest, telemetry, tls, web, worker};
 use anyhow::Context;
@@ -29,7 +32,7 @@ pub struct AppState {
     pub inputs: Vec<Credential>,
     pub admin: Vec<Credential>,
     pub committer: Committer,
-    pub store: EmbeddedStore,
+    pub store: Store,
     /// Free-space reserve and store faults: ingest refuses, `/readyz` reports.
     pub store_health: Arc<StoreHealth>,
     pub delivery: braid_delivery::DeliveryHandle,
@@ -93,30 +96,78 @@ impl Server {
     /// Open the store and start everything. Binds `config.server.listen` (port 0 picks
     /// a free port; see [`Server::addr`]).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
+        Self::start_as(config, Roles::ALL).await
+    }
+
+    /// [`Server::start`] for a node that plays only `roles` (the distributed backend).
+    pub async fn start_as(config: Config, roles: Roles) -> anyhow::Result<Server> {
+        roles.check(&config).map_err(anyhow::Error::msg)?;
         let clock = braid_core::clock::Clock::system();
         let prometheus = telemetry::prometheus();
         let data_dir = config.server.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let credentials = api_credentials(&config)?;
-        let store = open_store(&config).await?;
         let shutdown = Shutdown::new(Duration::from_secs(config.server.shutdown_grace_secs));
-        let store_health = StoreHealth::new(store.clone(), config.storage.min_free_bytes());
-        let processing = start_processing(&config, &store, store_health, &shutdown, &clock).await?;
+        let mut engine_tasks = Vec::new();
+        let (store, store_health) = match config.storage.backend {
+            StorageBackend::Embedded => {
+                let embedded = open_store(&config).await?;
+                let health = StoreHealth::new(embedded.clone(), config.storage.min_free_bytes());
+                (Store::Embedded(embedded), health)
+            }
+            StorageBackend::Distributed => {
+                let cluster = cluster::connect(&config, roles).await?;
+                let engines = Arc::new(cluster::health::EngineHealth::default());
+                engine_tasks.push(NamedTask::spawn(
+                    "engine health",
+                    cluster::health::run(cluster.clone(), engines.clone(), shutdown.subscribe()),
+                ));
+                tracing::info!(node = %cluster.node_id, roles = %roles.describe(), "joined the cluster");
+                (
+                    Store::Distributed(cluster),
+                    StoreHealth::for_engines(engines),
+                )
+            }
+        };
+        let processing =
+            start_processing(&config, &store, roles, store_health, &shutdown, &clock).await?;
 
-        let delivery = braid_delivery::Delivery::new(
-            Arc::new(store.clone()),
-            config.delivery.clone(),
-            config.braze.limits.clone(),
-            &data_dir,
-        )?;
+        let outbox: Arc<dyn braid_core::storage::Outbox> = Arc::new(store.clone());
+        let delivery = match &store {
+            Store::Embedded(_) => braid_delivery::Delivery::new(
+                outbox,
+                config.delivery.clone(),
+                config.braze.limits.clone(),
+                &data_dir,
+            )?,
+            Store::Distributed(cluster) => {
+                if roles.delivery {
+                    let state = cluster.state.clone();
+                    tokio::task::spawn_blocking(move || state.start_lane_leasing())
+                        .await?
+                        .context("taking outbox lanes in PostgreSQL")?;
+                    cluster.state.watch_outbox(processing.processed.clone());
+                }
+                braid_delivery::Delivery::new_with_budget(
+                    outbox,
+                    config.delivery.clone(),
+                    config.braze.limits.clone(),
+                    &data_dir,
+                    cluster.budget.clone(),
+                )?
+            }
+        };
         let delivery_handle = delivery.handle();
         let dsr = open_dsr(&config, credentials.dsr, &store, delivery_handle.clone()).await?;
         let mut tasks = processing.tasks;
-        tasks.push(NamedTask::spawn(
-            "delivery",
-            delivery.run(processing.processed.clone(), shutdown.subscribe()),
-        ));
+        tasks.extend(engine_tasks);
+        if roles.delivery {
+            tasks.push(NamedTask::spawn(
+                "delivery",
+                delivery.run(processing.processed.clone(), shutdown.subscribe()),
+            ));
+        }
         tasks.push(NamedTask::spawn(
             "data subject requests",
             dsr::process::run(dsr.clone(), shutdown.subscribe()),
@@ -140,7 +191,7 @@ impl Server {
             clock,
             web: crate::web::Web::new(&config),
         });
-        let (addr, http) = serve_http(&config, router(state.clone()), &shutdown).await?;
+        let (addr, http) = serve_http(&config, router(state.clone(), roles), &shutdown).await?;
         dsr.set_listen_addr(addr);
         tracing::info!(%addr, data_dir = %config.server.data_dir.display(), "braid listening");
         Ok(Server {
@@ -266,7 +317,8 @@ async fn open_store(config: &Config) -> anyhow::Result<EmbeddedStore> {
 /// Start the committer and the pipeline worker, with the audiences in force.
 async fn start_processing(
     config: &Config,
-    store: &EmbeddedStore,
+    store: &Store,
+    roles: Roles,
     store_health: Arc<StoreHealth>,
     shutdown: &Shutdown,
     clock: &braid_core::clock::Clock,
@@ -299,27 +351,44 @@ async fn start_processing(
     ));
     let ledger = Arc::new(worker::Ledger::default());
     let console = Arc::new(console::Console::new(&config.console, shutdown.subscribe()));
-    let worker_task = NamedTask::spawn(
-        "pipeline worker",
-        worker::run(
-            store.clone(),
-            pipeline,
-            committed,
-            processed.clone(),
-            worker::Reporting {
-                ledger: ledger.clone(),
-                live: console.live.clone(),
-                health: store_health.clone(),
-            },
-            worker::AudienceTiming {
-                interval: Duration::from_millis(config.audiences.recheck_interval_ms),
-                chunk: config.audiences.job_chunk,
-                wake: audience_work.clone(),
-                clock: clock.clone(),
-            },
-            shutdown.subscribe(),
-        ),
-    );
+    let reporting = worker::Reporting {
+        ledger: ledger.clone(),
+        live: console.live.clone(),
+        health: store_health.clone(),
+    };
+    let timing = worker::AudienceTiming {
+        interval: Duration::from_millis(config.audiences.recheck_interval_ms),
+        chunk: config.audiences.job_chunk,
+        wake: audience_work.clone(),
+        clock: clock.clone(),
+    };
+    let mut tasks = vec![committer_task, health_task];
+    match store {
+        Store::Embedded(_) => tasks.push(NamedTask::spawn(
+            "pipeline worker",
+            worker::run(
+                store.clone(),
+                pipeline,
+                committed,
+                processed.clone(),
+                reporting,
+                timing,
+                shutdown.subscribe(),
+            ),
+        )),
+        Store::Distributed(cluster) if roles.pipeline => tasks.push(NamedTask::spawn(
+            "pipeline worker",
+            cluster::consumer::run(
+                cluster.clone(),
+                pipeline,
+                processed.clone(),
+                reporting,
+                timing,
+                shutdown.subscribe(),
+            ),
+        )),
+        Store::Distributed(_) => {}
+    }
     let console_task = NamedTask::spawn(
         "console history",
         console::history::run(
@@ -337,7 +406,10 @@ async fn start_processing(
         audience_work,
         processed,
         console,
-        tasks: vec![committer_task, worker_task, console_task, health_task],
+        tasks: {
+            tasks.push(console_task);
+            tasks
+        },
     })
 }
 
@@ -345,7 +417,7 @@ async fn start_processing(
 async fn open_dsr(
     config: &Config,
     credentials: Vec<Credential>,
-    store: &EmbeddedStore,
+    store: &Store,
     delivery: braid_delivery::DeliveryHandle,
 ) -> anyhow::Result<Arc<dsr::Dsr>> {
     let dsr = dsr::Dsr::open(
@@ -401,7 +473,7 @@ async fn serve_http(
 
 /// The audiences to put in force: stored ones with the config file's applied on top.
 async fn load_audiences(
-    store: &EmbeddedStore,
+    store: &Store,
     config: &Config,
 ) -> anyhow::Result<braid_core::membership::AudienceHandle> {
     use braid_core::membership::{self, AudienceOutput, AudienceRuntime};
@@ -439,24 +511,26 @@ async fn load_audiences(
     }))
 }
 
-/// All routes.
-pub fn router(state: Arc<AppState>) -> Router {
+/// All routes; the ingest routes only on a node with the ingest role.
+pub fn router(state: Arc<AppState>, roles: Roles) -> Router {
     let max = state.config.limits.max_request_bytes;
     let inputs = Guard::new::<ingest::IngestError>(state.inputs.clone());
     let admin = Guard::new::<admin::AdminError>(state.admin.clone());
     let dsr = Guard::new::<dsr::routes::OpenDsrError>(state.dsr.credentials.clone());
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .merge(ingest::routes(inputs))
-        .merge(crate::currents::routes(&state))
         .merge(admin::routes(admin))
         .merge(dsr::routes::routes(dsr))
-        .merge(console::routes(&state.config.console))
-        .merge(web::routes(&state))
-        .layer(DefaultBodyLimit::max(max))
-        .with_state(state)
+        .merge(console::routes(&state.config.console));
+    if roles.ingest {
+        router = router
+            .merge(ingest::routes(inputs))
+            .merge(crate::currents::routes(&state))
+            .merge(web::routes(&state));
+    }
+    router.layer(DefaultBodyLimit::max(max)).with_state(state)
 }
 
 async fn healthz() -> Response {
@@ -484,6 +558,11 @@ pub(crate) fn readiness(state: &AppState) -> (bool, Vec<String>) {
     let mut problems = Vec::new();
     if let Some(reason) = state.store_health.refusal() {
         problems.push(format!("not accepting batches: {reason}"));
+    }
+    for problem in state.store_health.engine_problems() {
+        if !problems.iter().any(|p| p.contains(&problem)) {
+            problems.push(problem);
+        }
     }
     if status.auth_failed {
         problems.push(format!(

@@ -330,7 +330,7 @@ async fn check(
 
 /// Every profile's memberships: as stored, or (`evaluate`) as `set` would make them now.
 fn population(
-    store: &braid_store::EmbeddedStore,
+    store: &crate::store::Store,
     set: &AudienceSet,
     evaluate: bool,
     now: i64,

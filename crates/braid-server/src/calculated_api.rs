@@ -48,7 +48,7 @@ impl From<CalculatedChangeError> for AdminError {
 /// checked against the audiences that read them; backfills are queued for new or
 /// changed ones.
 pub(crate) async fn load(
-    store: &braid_store::EmbeddedStore,
+    store: &crate::store::Store,
     config: &crate::config::Config,
     audiences: &AudienceSet,
 ) -> anyhow::Result<CalculatedSet> {

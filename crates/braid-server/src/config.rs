@@ -249,11 +249,15 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[storage]`: how much memory the embedded store may use for its page cache, and how
-/// much free space it keeps on the data directory's filesystem.
+/// `[storage]`: which backend holds braid's data. The embedded store (the default) keeps
+/// everything in the data directory; `distributed` runs braid as one of many nodes, with
+/// the ingest log in Kafka, state in PostgreSQL and the Braze rate budget in Redis (see
+/// docs/scale-out.md). `cache_mib` and `min_free_mib` apply to the embedded store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
+    /// `embedded` (default) or `distributed`.
+    pub backend: StorageBackend,
     /// Page cache of the store in MiB, shared by its two files (7/8 for the state, 1/8
     /// for the ingest log). The bulk of braid's memory: resident memory is about this
     /// plus 120-190 MiB (measured with a 1 M-event backlog). Default 96, which keeps
@@ -264,13 +268,113 @@ pub struct StorageConfig {
     /// draining, and it accepts again by itself once space is freed. 0 turns the reserve
     /// off (the store then meets the full disk itself, and still recovers). Default 256.
     pub min_free_mib: u64,
+    /// `[storage.kafka]`: the ingest log, for the distributed backend.
+    pub kafka: Option<KafkaConfig>,
+    /// `[storage.postgres]`: profiles and all other state, for the distributed backend.
+    pub postgres: Option<PostgresConfig>,
+    /// `[storage.redis]`: the Braze rate budget shared by every node, for the
+    /// distributed backend.
+    pub redis: Option<RedisConfig>,
+}
+
+/// Where braid keeps its data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageBackend {
+    /// One node, everything in the data directory (redb).
+    #[default]
+    Embedded,
+    /// Many nodes on Kafka, PostgreSQL and Redis.
+    Distributed,
+}
+
+/// `[storage.kafka]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap brokers, `host:port[,host:port...]`.
+    pub brokers: String,
+    /// The topic accepted batches go to; created with `partitions` if absent.
+    /// Default `braid.batches`.
+    pub topic: String,
+    /// Partitions of the topic when braid creates it. The most pipeline workers that can
+    /// share the work. Default 8.
+    pub partitions: i32,
+    /// The pipeline workers' consumer group. Default `braid-pipeline`.
+    pub group_id: String,
+    /// How long the group waits for a silent worker before giving its partitions to
+    /// the others. Default 10000.
+    pub session_timeout_ms: u32,
+    /// Further client properties, passed to the Kafka client as they are
+    /// (`security.protocol`, `sasl.username`, `sasl.password`, ...). Secrets: they may
+    /// hold passwords, so they never print.
+    pub properties: std::collections::BTreeMap<String, Secret>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: String::new(),
+            topic: "braid.batches".into(),
+            partitions: 8,
+            group_id: "braid-pipeline".into(),
+            session_timeout_ms: 10_000,
+            properties: Default::default(),
+        }
+    }
+}
+
+/// `[storage.postgres]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:port/database`; a secret (it may hold a password).
+    pub url: Secret,
+    /// The schema braid's tables live in; braid creates and migrates it. Default `braid`.
+    pub schema: String,
+    /// Pooled connections per node. Default 16.
+    pub pool_size: usize,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url: Secret::from(String::new()),
+            schema: "braid".into(),
+            pool_size: 16,
+        }
+    }
+}
+
+/// `[storage.redis]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[:password@]host:port[/db]`; a secret (it may hold a password).
+    pub url: Secret,
+    /// Prefix of braid's keys, so several braid clusters can share one Redis.
+    /// Default `braid`.
+    pub key_prefix: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: Secret::from(String::new()),
+            key_prefix: "braid".into(),
+        }
+    }
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
+            backend: StorageBackend::Embedded,
             cache_mib: 96,
             min_free_mib: 256,
+            kafka: None,
+            postgres: None,
+            redis: None,
         }
     }
 }
@@ -284,6 +388,88 @@ impl StorageConfig {
     /// The free-space reserve in bytes.
     pub fn min_free_bytes(&self) -> u64 {
         self.min_free_mib.saturating_mul(1 << 20)
+    }
+
+    /// Checks of the backend choice: the distributed backend needs all three engines,
+    /// and the embedded one none of them (a half-configured cluster is a mistake).
+    fn validate(&self) -> Result<(), (String, String)> {
+        let invalid = |key: &str, problem: &str| Err((key.to_string(), problem.to_string()));
+        match self.backend {
+            StorageBackend::Embedded => {
+                for (key, set) in [
+                    ("kafka", self.kafka.is_some()),
+                    ("postgres", self.postgres.is_some()),
+                    ("redis", self.redis.is_some()),
+                ] {
+                    if set {
+                        return invalid(
+                            key,
+                            "only the distributed backend uses it; set storage.backend = \"distributed\" or remove the section",
+                        );
+                    }
+                }
+            }
+            StorageBackend::Distributed => {
+                let Some(kafka) = &self.kafka else {
+                    return invalid(
+                        "kafka",
+                        "the distributed backend needs [storage.kafka] brokers",
+                    );
+                };
+                if kafka.brokers.trim().is_empty() {
+                    return invalid(
+                        "kafka.brokers",
+                        "must name at least one broker, like \"kafka-1:9092\"",
+                    );
+                }
+                if kafka.topic.trim().is_empty() {
+                    return invalid("kafka.topic", "must not be empty");
+                }
+                if !(1..=1 << 20).contains(&kafka.partitions) {
+                    return invalid("kafka.partitions", "must be between 1 and 1048576");
+                }
+                if kafka.group_id.trim().is_empty() {
+                    return invalid("kafka.group_id", "must not be empty");
+                }
+                if kafka.session_timeout_ms < 1000 {
+                    return invalid("kafka.session_timeout_ms", "must be at least 1000");
+                }
+                let Some(postgres) = &self.postgres else {
+                    return invalid(
+                        "postgres",
+                        "the distributed backend needs [storage.postgres] url",
+                    );
+                };
+                if !postgres.url.expose().starts_with("postgres://")
+                    && !postgres.url.expose().starts_with("postgresql://")
+                {
+                    return invalid(
+                        "postgres.url",
+                        "must be a URL like postgres://braid@db:5432/braid",
+                    );
+                }
+                if postgres.schema.is_empty()
+                    || !postgres
+                        .schema
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    return invalid("postgres.schema", "must be lowercase letters, digits and _");
+                }
+                if postgres.pool_size == 0 {
+                    return invalid("postgres.pool_size", "must be at least 1");
+                }
+                let Some(redis) = &self.redis else {
+                    return invalid("redis", "the distributed backend needs [storage.redis] url (the Braze rate budget every node shares)");
+                };
+                if !redis.url.expose().starts_with("redis://")
+                    && !redis.url.expose().starts_with("rediss://")
+                {
+                    return invalid("redis.url", "must be a URL like redis://cache:6379");
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -389,7 +575,7 @@ pub const SECTIONS: [&str; 13] = [
 const ENV_PREFIX: &str = "BRAID_";
 
 /// Variables with the prefix that belong to the command line, not to the configuration.
-const CLI_VARIABLES: [&str; 1] = ["BRAID_CONFIG"];
+const CLI_VARIABLES: [&str; 2] = ["BRAID_CONFIG", "BRAID_ROLE"];
 
 /// `BRAID_` environment variables that are not settings and were left alone (a deploy
 /// script's `BRAID_URL`, say). They are reported once, as a warning, never an error.
@@ -467,6 +653,29 @@ impl Config {
                 "storage.cache_mib",
                 "must be between 1 and 1048576 (MiB)".into(),
             ));
+        }
+        self.storage
+            .validate()
+            .map_err(|(key, problem)| invalid(&format!("storage.{key}"), problem))?;
+        if self.storage.backend == StorageBackend::Distributed {
+            // Generated credentials live in each node's data directory, so every node
+            // would accept a different key.
+            if !self
+                .inputs
+                .iter()
+                .any(|i| i.platform == InputPlatform::Server)
+            {
+                return Err(invalid(
+                    "inputs",
+                    "the distributed backend needs at least one server input in the config: every node must accept the same key (generated credentials differ per node)".into(),
+                ));
+            }
+            if self.admin.is_none() {
+                return Err(invalid(
+                    "admin",
+                    "the distributed backend needs [admin] key and secret in the config: every node must accept the same admin credentials".into(),
+                ));
+            }
         }
         if self.limits.max_request_bytes == 0 {
             return Err(invalid(

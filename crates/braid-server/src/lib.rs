@@ -22,6 +22,9 @@
 //! - `web`: the mParticle Web SDK's routes (events, IDSync, alias, config), CORS, rate limits;
 //! - `tls`: HTTPS on the main listener (`[server.tls]`, rustls);
 //! - `shutdown`: one signal and one grace period for every background task;
+//! - `store`: the store in use, embedded or distributed, behind the storage traits;
+//! - `cluster`: the distributed backend: roles, Kafka/PostgreSQL/Redis connections and
+//!   reachability, the Kafka pipeline worker;
 //! - `app`: wiring it all together, start and graceful shutdown.
 
 pub mod admin;
@@ -31,6 +34,7 @@ pub mod audiences_cli;
 pub mod auth;
 pub mod calculated_api;
 pub mod calculated_cli;
+pub mod cluster;
 pub mod committer;
 pub mod config;
 pub mod console;
@@ -40,6 +44,7 @@ pub mod currents_cli;
 pub mod dsr;
 pub mod ingest;
 pub mod shutdown;
+pub mod store;
 pub mod store_health;
 pub mod telemetry;
 pub mod tls;

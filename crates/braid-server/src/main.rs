@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use braid_core::Secret;
+use braid_server::cluster::Roles;
 use braid_server::config::Config;
 use braid_server::{telemetry, Server};
 use clap::{Parser, Subcommand};
@@ -31,6 +32,10 @@ enum Command {
         /// TOML config file; without it braid runs on built-in defaults.
         #[arg(long, env = "BRAID_CONFIG")]
         config: Option<PathBuf>,
+        /// What this node does, with the distributed backend: `ingest`, `pipeline`,
+        /// `delivery` or `all` (the default); repeat or separate with commas.
+        #[arg(long = "role", env = "BRAID_ROLE", value_enum, value_delimiter = ',')]
+        roles: Vec<braid_server::cluster::Role>,
     },
     /// Validate a config file and print the effective configuration.
     CheckConfig {
@@ -111,8 +116,11 @@ enum DeadLetterAction {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve { config: None }) {
-        Command::Serve { config } => serve(config),
+    match cli.command.unwrap_or(Command::Serve {
+        config: None,
+        roles: Vec::new(),
+    }) {
+        Command::Serve { config, roles } => serve(config, Roles::from_list(&roles)),
         Command::CheckConfig { config } => check_config(config),
         Command::DeadLetters {
             action,
@@ -203,6 +211,18 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
             if let Some(warning) = ignored.warning() {
                 eprintln!("warning: {warning}");
             }
+            if config.storage.backend == braid_server::config::StorageBackend::Distributed {
+                // Settings can be well-formed and still point nowhere: connect, as a node would.
+                let problems = tokio::runtime::Runtime::new()?
+                    .block_on(braid_server::cluster::check_connections(&config));
+                if !problems.is_empty() {
+                    for problem in problems {
+                        eprintln!("invalid configuration: {problem}");
+                    }
+                    std::process::exit(2);
+                }
+                println!("kafka, postgres and redis answered");
+            }
             println!("configuration is valid");
             // Secrets serialise as `<redacted>`.
             println!(
@@ -218,7 +238,7 @@ fn check_config(path: Option<PathBuf>) -> anyhow::Result<()> {
     }
 }
 
-fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
+fn serve(path: Option<PathBuf>, roles: Roles) -> anyhow::Result<()> {
     let (config, ignored) = Config::load_noting_ignored(path.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     telemetry::init_logging(config.server.log_format == "json");
@@ -229,7 +249,7 @@ fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
     runtime.block_on(async move {
         // Listen for signals before anything starts, so an early SIGTERM is a clean stop.
         let mut signal = ShutdownSignal::install()?;
-        let server = Server::start(config.clone()).await?;
+        let server = Server::start_as(config.clone(), roles).await?;
         if let Some(creds) = &server.generated {
             print_first_run(&config, server.addr(), creds);
         }

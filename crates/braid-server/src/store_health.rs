@@ -33,7 +33,10 @@ const MIB: u64 = 1 << 20;
 
 /// The store's health as ingest, `/readyz` and the console see it.
 pub struct StoreHealth {
-    store: EmbeddedStore,
+    /// The embedded store watched; `None` on the distributed backend, whose engines'
+    /// reachability `engines` holds instead.
+    store: Option<EmbeddedStore>,
+    engines: Option<Arc<crate::cluster::health::EngineHealth>>,
     min_free_bytes: u64,
     /// The last free-space reading (`u64::MAX` when the filesystem cannot tell).
     free_bytes: AtomicU64,
@@ -45,7 +48,8 @@ impl StoreHealth {
     /// Watch `store`, keeping `min_free_bytes` free on its filesystem.
     pub fn new(store: EmbeddedStore, min_free_bytes: u64) -> Arc<StoreHealth> {
         let health = StoreHealth {
-            store,
+            store: Some(store),
+            engines: None,
             min_free_bytes,
             free_bytes: AtomicU64::new(u64::MAX),
             wake: Notify::new(),
@@ -54,10 +58,36 @@ impl StoreHealth {
         Arc::new(health)
     }
 
+    /// The health of the distributed backend: its engines' reachability.
+    pub fn for_engines(engines: Arc<crate::cluster::health::EngineHealth>) -> Arc<StoreHealth> {
+        Arc::new(StoreHealth {
+            store: None,
+            engines: Some(engines),
+            min_free_bytes: 0,
+            free_bytes: AtomicU64::new(u64::MAX),
+            wake: Notify::new(),
+        })
+    }
+
+    /// The engines that do not answer (distributed backend), for `/readyz`.
+    pub fn engine_problems(&self) -> Vec<String> {
+        self.engines
+            .as_ref()
+            .map(|engines| engines.problems())
+            .unwrap_or_default()
+    }
+
+    fn fault(&self) -> Option<braid_store::health::StoreFault> {
+        self.store.as_ref().and_then(|store| store.fault())
+    }
+
     /// Why ingest must not accept a batch now, if it must not: the store cannot write, or
-    /// the free space is below the reserve.
+    /// the free space is below the reserve (or, distributed, the log does not answer).
     pub fn refusal(&self) -> Option<String> {
-        if let Some(fault) = self.store.fault() {
+        if let Some(engines) = &self.engines {
+            return engines.refusal();
+        }
+        if let Some(fault) = self.fault() {
             return Some(format!(
                 "the store cannot write ({}: {}); braid reopens it by itself once it can{}",
                 fault.kind,
@@ -83,7 +113,10 @@ impl StoreHealth {
     /// Count a storage error by kind and note it in the store; an error that stops
     /// writes wakes recovery.
     pub fn observe(&self, error: &StorageError) -> FaultKind {
-        let kind = self.store.note_error(error);
+        let kind = match &self.store {
+            Some(store) => store.note_error(error),
+            None => braid_store::health::classify(error),
+        };
         metrics::counter!("braid_store_errors_total", "kind" => kind.as_str()).increment(1);
         if kind.stops_writes() {
             metrics::gauge!("braid_store_writable").set(0.0);
@@ -94,11 +127,14 @@ impl StoreHealth {
 
     /// Whether the store has a fault noted (the pipeline then logs its retries quietly).
     pub fn is_faulted(&self) -> bool {
-        self.store.fault().is_some()
+        self.fault().is_some()
     }
 
     fn refresh_free_space(&self) -> u64 {
-        let free = match self.store.free_bytes() {
+        let Some(store) = &self.store else {
+            return u64::MAX;
+        };
+        let free = match store.free_bytes() {
             Ok(free) => free,
             Err(e) => {
                 tracing::debug!(error = %e, "cannot read the data directory's free space");
@@ -115,6 +151,11 @@ impl StoreHealth {
     /// Refresh free space every [`CHECK_INTERVAL`]; while a fault is noted, try to
     /// recover, backing off after failures. Runs until shutdown.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        if self.store.is_none() {
+            // The distributed backend's engines are probed by `cluster::health`.
+            let _ = shutdown.wait_for(|stop| *stop).await;
+            return;
+        }
         let mut failures: u32 = 0;
         let mut next_attempt = tokio::time::Instant::now();
         let mut was_refusing = false;
@@ -162,19 +203,22 @@ impl StoreHealth {
     /// observed, and try to recover when a fault is noted and an attempt is due.
     fn check(&self, attempt_due: bool) -> Check {
         let free = self.refresh_free_space();
-        if self.store.fault().is_none() {
-            if !self.store.is_poisoned() {
+        let Some(store) = &self.store else {
+            return Check::Healthy;
+        };
+        if store.fault().is_none() {
+            if !store.is_poisoned() {
                 return Check::Healthy;
             }
             // Delivery, log pruning and erasure see their own errors; a poisoned handle
             // says one of them failed to write.
-            self.store.note_error(&StorageError::Backend(
+            store.note_error(&StorageError::Backend(
                 "a store file refuses writes after an earlier I/O error".into(),
             ));
             metrics::counter!("braid_store_errors_total", "kind" => FaultKind::Io.as_str())
                 .increment(1);
         }
-        let fault = self.store.fault();
+        let fault = store.fault();
         let full = fault
             .as_ref()
             .is_some_and(|f| f.kind == FaultKind::DiskFull);
@@ -184,7 +228,7 @@ impl StoreHealth {
         if !attempt_due || (full && free < self.min_free_bytes.max(MIB)) {
             return Check::Waiting;
         }
-        match self.store.recover() {
+        match store.recover() {
             Ok(()) => Check::Recovered,
             Err(e) => Check::Failed(e),
         }

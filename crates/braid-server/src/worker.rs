@@ -3,9 +3,9 @@
 //! runs audience work: due time-window re-checks and one chunk of the oldest backfill or
 //! clean-up job, so jobs make progress under load without starving ingest.
 
+use crate::store::Store;
 use braid_core::pipeline::{Pipeline, PipelineReport};
 use braid_core::storage::{IngestLog, Maintenance, StateStore};
-use braid_store::EmbeddedStore;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -31,7 +31,7 @@ impl Ledger {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn add(&self, report: &PipelineReport) {
+    pub(crate) fn add(&self, report: &PipelineReport) {
         let mut totals = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         totals.queued += report.data_points;
         totals.saved += report.data_points_saved;
@@ -103,8 +103,8 @@ pub struct AudienceTiming {
 }
 
 /// One step of audience work; returns whether there was any.
-async fn audience_step(
-    store: &EmbeddedStore,
+pub(crate) async fn audience_step(
+    store: &Store,
     pipeline: &Arc<Pipeline>,
     timing: &AudienceTiming,
     ledger: &Ledger,
@@ -139,7 +139,7 @@ const RECORDS_PER_TRANSACTION: usize = 512;
 
 /// Run until `shutdown` flips, then finish the work already committed to the log.
 pub async fn run(
-    store: EmbeddedStore,
+    store: Store,
     pipeline: Arc<Pipeline>,
     committed: Arc<Notify>,
     processed: Arc<Notify>,
@@ -246,7 +246,7 @@ pub async fn run(
     }
 }
 
-fn record_metrics(report: &PipelineReport) {
+pub(crate) fn record_metrics(report: &PipelineReport) {
     metrics::counter!("braid_pipeline_records_total").increment(report.records);
     metrics::counter!("braid_pipeline_profiles_created_total").increment(report.profiles_created);
     metrics::counter!("braid_pipeline_identities_reassigned_total")

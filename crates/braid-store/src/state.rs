@@ -315,6 +315,24 @@ impl StateTxn for RedbTxn<'_> {
         });
         Ok(())
     }
+
+    fn meta_after(&mut self, after: Option<&str>, max: usize) -> StoreResult<Vec<(String, Value)>> {
+        use std::ops::Bound;
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut out = Vec::new();
+        let range = self
+            .meta
+            .range::<&str>((start, Bound::Unbounded))
+            .map_err(backend)?;
+        for item in range.take(max) {
+            let (key, bytes) = item.map_err(backend)?;
+            out.push((
+                key.value().to_string(),
+                decode(bytes.value(), "meta value")?,
+            ));
+        }
+        Ok(out)
+    }
 }
 
 impl StateStore for EmbeddedStore {

@@ -202,3 +202,34 @@ pub fn seq_of(entry: &OutboxEntry) -> Option<u64> {
         _ => None,
     }
 }
+
+/// The Redis the shared-budget tests use: `BRAID_TEST_REDIS`, default the local one.
+pub fn redis_url() -> String {
+    std::env::var("BRAID_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key prefix no other test (or earlier run) uses.
+pub fn unique_prefix(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("braid-test:{test}:{}:{nanos}", std::process::id())
+}
+
+/// A [`braid_delivery::RedisBudget`] on the test Redis; a missing Redis fails the test
+/// with what to start.
+pub async fn redis_budget(
+    prefix: &str,
+    limit: u32,
+    window: std::time::Duration,
+) -> braid_delivery::RedisBudget {
+    let url = redis_url();
+    braid_delivery::RedisBudget::connect(&braid_core::Secret::new(url.clone()), prefix, limit, window)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "these tests need Redis 7 at {url} (start `redis-server`, or set BRAID_TEST_REDIS): {e}"
+            )
+        })
+}

@@ -2,9 +2,9 @@
 //! outbox have got and what the delta step's ledger says, kept in memory for the last
 //! hour (since start when braid has run for less).
 
+use crate::store::Store;
 use crate::worker::{Ledger, LedgerTotals};
 use braid_core::storage::{IngestLog, Outbox, StateStore};
-use braid_store::EmbeddedStore;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ impl History {
 }
 
 /// Read one sample from the store and the ledger now.
-pub fn take_sample(store: &EmbeddedStore, ledger: &Ledger, now_ms: i64) -> Sample {
+pub fn take_sample(store: &Store, ledger: &Ledger, now_ms: i64) -> Sample {
     Sample {
         at_ms: now_ms,
         accepted: store.head().unwrap_or(0),
@@ -65,7 +65,7 @@ pub fn take_sample(store: &EmbeddedStore, ledger: &Ledger, now_ms: i64) -> Sampl
 
 /// Sample every [`SAMPLE_INTERVAL`] until shutdown.
 pub async fn run(
-    store: EmbeddedStore,
+    store: Store,
     ledger: Arc<Ledger>,
     history: Arc<History>,
     mut shutdown: watch::Receiver<bool>,

@@ -628,7 +628,7 @@ fn start_census(state: &Arc<AppState>) {
 const CENSUS_CHUNK: usize = 1000;
 
 fn count_members(
-    store: &braid_store::EmbeddedStore,
+    store: &crate::store::Store,
 ) -> braid_core::StoreResult<(u64, BTreeMap<u64, u64>)> {
     let mut members = BTreeMap::new();
     let mut profiles = 0u64;

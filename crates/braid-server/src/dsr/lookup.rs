@@ -8,9 +8,9 @@
 //! type's index entries: requests are rare, and no hash index has to be kept.
 
 use super::request::{IdentityFormat, SubjectIdentity, SubjectKind};
+use crate::store::Store;
 use braid_core::storage::{StateStore, StoreResult};
 use braid_mparticle::{IdentityType, Mpid};
-use braid_store::EmbeddedStore;
 use md5::Md5;
 use serde_json::{json, Value};
 use sha1::Sha1;
@@ -18,10 +18,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// Every profile the identities point to (MPIDs given directly are included as they are).
-pub fn find_profiles(
-    store: &EmbeddedStore,
-    identities: &[SubjectIdentity],
-) -> StoreResult<BTreeSet<Mpid>> {
+pub fn find_profiles(store: &Store, identities: &[SubjectIdentity]) -> StoreResult<BTreeSet<Mpid>> {
     let mut found = BTreeSet::new();
     for identity in identities {
         match identity.kind() {
@@ -74,7 +71,7 @@ fn digest_hex(format: IdentityFormat, bytes: &[u8]) -> String {
 
 /// What braid holds about these profiles: each profile (attributes, identities and
 /// audience memberships), its event history, and what braid last sent to Braze.
-pub fn export(store: &EmbeddedStore, mpids: &BTreeSet<Mpid>) -> StoreResult<Value> {
+pub fn export(store: &Store, mpids: &BTreeSet<Mpid>) -> StoreResult<Value> {
     store.transact(|txn| {
         let mut profiles = Vec::new();
         for &mpid in mpids {

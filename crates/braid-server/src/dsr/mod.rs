@@ -42,8 +42,8 @@ pub mod signing;
 pub use config::DsrConfig;
 
 use crate::auth::Credential;
+use crate::store::Store;
 use braid_braze::settings::BrazeSettings;
-use braid_store::EmbeddedStore;
 use record::DsrRecord;
 use signing::Signer;
 use std::collections::BTreeMap;
@@ -74,7 +74,7 @@ const SALT_FILE: &str = "dsr-audit-salt";
 pub struct Dsr {
     pub(crate) config: DsrConfig,
     pub(crate) credentials: Vec<Credential>,
-    pub(crate) store: EmbeddedStore,
+    pub(crate) store: Store,
     pub(crate) data_dir: PathBuf,
     pub(crate) braze: BrazeSettings,
     pub(crate) salt: Vec<u8>,
@@ -107,7 +107,7 @@ impl Dsr {
     pub async fn open(
         config: DsrConfig,
         credentials: Vec<Credential>,
-        store: EmbeddedStore,
+        store: Store,
         data_dir: &Path,
         braze: BrazeSettings,
         delivery: braid_delivery::DeliveryHandle,

@@ -13,7 +13,7 @@ use super::request::RequestType;
 use super::{lookup, Dsr, DsrError};
 use braid_braze::mapping::external_id;
 use braid_core::clock::now_ms;
-use braid_core::storage::{lane_of, Erased, IngestLog, Maintenance, Outbox, StateStore};
+use braid_core::storage::{lane_of, Erased, Maintenance, Outbox, StateStore};
 use braid_core::{OutboxEntry, OutboxPayload};
 use braid_delivery::DeleteReport;
 use std::collections::BTreeMap;
@@ -137,7 +137,7 @@ impl Dsr {
             self.ids_where(|r| r.status == Status::Pending && r.received_ms + delay <= now);
         if !pending.is_empty() {
             let store = self.store.clone();
-            let head = blocking(move || store.head()).await?;
+            let head = blocking(move || store.erasure_waits_for()).await?;
             for id in pending {
                 let started = self.update(&id, |r| {
                     if r.status == Status::Pending {

@@ -8,8 +8,8 @@
 //! is the audit trail: id, type, regulation, times, outcome and counts, no personal data.
 
 use super::request::{NewRequest, Regulation, RequestType, SubjectIdentity};
+use crate::store::Store;
 use braid_core::storage::{StateStore, StoreResult};
-use braid_store::EmbeddedStore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -215,7 +215,7 @@ fn corrupt(what: &str, e: serde_json::Error) -> braid_core::StorageError {
 }
 
 /// Every stored request, oldest first.
-pub fn load_all(store: &EmbeddedStore) -> StoreResult<Vec<DsrRecord>> {
+pub fn load_all(store: &Store) -> StoreResult<Vec<DsrRecord>> {
     store.transact(|txn| {
         let ids: Vec<String> = match txn.meta(INDEX_KEY)? {
             Some(v) => serde_json::from_value(v).map_err(|e| corrupt(INDEX_KEY, e))?,
@@ -232,7 +232,7 @@ pub fn load_all(store: &EmbeddedStore) -> StoreResult<Vec<DsrRecord>> {
 }
 
 /// Store a record (adding its id to the index when new), durably.
-pub fn save(store: &EmbeddedStore, record: &DsrRecord) -> StoreResult<()> {
+pub fn save(store: &Store, record: &DsrRecord) -> StoreResult<()> {
     let value = serde_json::to_value(record).map_err(|e| corrupt("dsr request", e))?;
     store.transact(|txn| {
         let key = record_key(&record.id);
@@ -249,17 +249,17 @@ pub fn save(store: &EmbeddedStore, record: &DsrRecord) -> StoreResult<()> {
 }
 
 /// Store an access result next to its record.
-pub fn save_result(store: &EmbeddedStore, id: &str, result: &Value) -> StoreResult<()> {
+pub fn save_result(store: &Store, id: &str, result: &Value) -> StoreResult<()> {
     store.transact(|txn| txn.put_meta(&result_key(id), result))
 }
 
 /// A stored access result (`None` once deleted).
-pub fn load_result(store: &EmbeddedStore, id: &str) -> StoreResult<Option<Value>> {
+pub fn load_result(store: &Store, id: &str) -> StoreResult<Option<Value>> {
     store.transact(|txn| Ok(txn.meta(&result_key(id))?.filter(|v| !v.is_null())))
 }
 
 /// Delete an access result (the meta table has no delete: the value becomes `null`, and
 /// the next compaction scrubs the old bytes).
-pub fn delete_result(store: &EmbeddedStore, id: &str) -> StoreResult<()> {
+pub fn delete_result(store: &Store, id: &str) -> StoreResult<()> {
     store.transact(|txn| txn.put_meta(&result_key(id), &Value::Null))
 }

@@ -1,0 +1,147 @@
+//! The store a running braid uses, whichever backend holds it: the embedded store (one
+//! node, the data directory) or the distributed one (Kafka for the log, PostgreSQL for
+//! state, see docs/scale-out.md). Everything above this module talks to the storage
+//! traits through [`Store`]; the few things only one backend has are methods here that
+//! say what the other backend does instead.
+
+use crate::cluster::Cluster;
+use braid_core::log::LogRecord;
+use braid_core::outbox::{DeadLetter, OutboxEntry};
+use braid_core::storage::{
+    AppendOutcome, AppendRequest, Erased, IngestLog, Maintenance, Outbox, StateStore, StateTxn,
+    StoreResult,
+};
+use braid_mparticle::{IdentityType, Mpid};
+use braid_store::EmbeddedStore;
+use std::sync::Arc;
+
+/// The backend in use. Cheap to clone.
+#[derive(Clone)]
+pub enum Store {
+    /// redb files in the data directory.
+    Embedded(EmbeddedStore),
+    /// Kafka for the log, PostgreSQL for everything else.
+    Distributed(Arc<Cluster>),
+}
+
+/// Call `$body` with `$s` bound to whichever backend `$store` is.
+macro_rules! each_backend {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            Store::Embedded($s) => $body,
+            Store::Distributed(cluster) => {
+                let $s = &cluster.state;
+                $body
+            }
+        }
+    };
+}
+
+impl Store {
+    /// The embedded store, when that is the backend (file health, log pruning).
+    pub fn embedded(&self) -> Option<&EmbeddedStore> {
+        match self {
+            Store::Embedded(store) => Some(store),
+            Store::Distributed(_) => None,
+        }
+    }
+
+    /// The log position an erasure waits for the pipeline to pass, so that batches
+    /// accepted before it are applied (and then erased) first. The distributed log has
+    /// no single order across partitions to wait on: there the erasure acts on what the
+    /// workers have applied when it runs (docs/scale-out.md says so).
+    pub fn erasure_waits_for(&self) -> StoreResult<u64> {
+        match self {
+            Store::Embedded(store) => store.head(),
+            Store::Distributed(_) => Ok(0),
+        }
+    }
+
+    /// Every value of one identity type with the profile it points to (data subject
+    /// requests match hashed identities by scanning them).
+    pub fn identities_of_type(&self, kind: IdentityType) -> StoreResult<Vec<(String, Mpid)>> {
+        each_backend!(self, s => s.identities_of_type(kind))
+    }
+}
+
+impl IngestLog for Store {
+    fn append(&self, batch: Vec<AppendRequest>) -> StoreResult<Vec<AppendOutcome>> {
+        match self {
+            Store::Embedded(s) => s.append(batch),
+            Store::Distributed(cluster) => cluster.log.append(batch),
+        }
+    }
+
+    fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>> {
+        match self {
+            Store::Embedded(s) => s.read_after(after, max),
+            Store::Distributed(cluster) => cluster.log.read_after(after, max),
+        }
+    }
+
+    fn head(&self) -> StoreResult<u64> {
+        match self {
+            Store::Embedded(s) => s.head(),
+            Store::Distributed(cluster) => cluster.log.head(),
+        }
+    }
+}
+
+impl StateStore for Store {
+    fn cursor(&self) -> StoreResult<u64> {
+        each_backend!(self, s => StateStore::cursor(s))
+    }
+
+    fn transact<R>(&self, f: impl FnOnce(&mut dyn StateTxn) -> StoreResult<R>) -> StoreResult<R> {
+        each_backend!(self, s => s.transact(f))
+    }
+}
+
+impl Outbox for Store {
+    fn lane_count(&self) -> u32 {
+        each_backend!(self, s => s.lane_count())
+    }
+
+    fn peek(&self, lane: u32, max: usize) -> StoreResult<Vec<(u64, OutboxEntry)>> {
+        each_backend!(self, s => s.peek(lane, max))
+    }
+
+    fn complete(
+        &self,
+        lane: u32,
+        delivered: &[u64],
+        refused: Vec<(u64, DeadLetter)>,
+    ) -> StoreResult<()> {
+        each_backend!(self, s => s.complete(lane, delivered, refused))
+    }
+
+    fn depth(&self) -> StoreResult<u64> {
+        each_backend!(self, s => s.depth())
+    }
+
+    fn dead_letters(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, DeadLetter)>> {
+        each_backend!(self, s => s.dead_letters(after, max))
+    }
+
+    fn replay_dead_letters(&self, ids: &[u64]) -> StoreResult<usize> {
+        each_backend!(self, s => s.replay_dead_letters(ids))
+    }
+}
+
+impl Maintenance for Store {
+    fn remove_user_everywhere(&self, mpid: Mpid) -> StoreResult<Erased> {
+        each_backend!(self, s => s.remove_user_everywhere(mpid))
+    }
+
+    fn prune_log_through(&self, position: u64) -> StoreResult<u64> {
+        each_backend!(self, s => s.prune_log_through(position))
+    }
+
+    fn pruned_through(&self) -> StoreResult<u64> {
+        each_backend!(self, s => s.pruned_through())
+    }
+
+    fn compact(&self) -> StoreResult<()> {
+        each_backend!(self, s => s.compact())
+    }
+}

@@ -1,0 +1,312 @@
+//! The distributed backend with several real braid processes on Kafka, PostgreSQL and
+//! Redis: nodes killed under load, workers racing on a new user, delivery nodes sharing
+//! Braze's rate limit, and an engine cut off for a while. See docs/scale-out.md for the
+//! guarantees these check.
+
+mod cluster_support;
+
+use cluster_support::*;
+use serde_json::json;
+use std::time::Duration;
+
+/// SIGKILL a pipeline worker, then a delivery node, under load: every batch answered 202
+/// reaches Braze, each user's steps arrive in order, and re-sends are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_pipeline_and_delivery_nodes_lose_nothing_and_keep_order() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let spec = ClusterSpec::new(&engines, &sim.base_url());
+    let ingest = spec.start_node("ingest", "ingest").await;
+    let mut pipeline_a = spec.start_node("pipeline-a", "pipeline").await;
+    let pipeline_b = spec.start_node("pipeline-b", "pipeline").await;
+    let mut delivery_a = spec.start_node("delivery-a", "delivery").await;
+    let delivery_b = spec.start_node("delivery-b", "delivery").await;
+
+    let load = Load::start(vec![ingest.base.clone()], 24, "kill");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pipeline_a.kill();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    delivery_a.kill();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let refused = load.refused.load(std::sync::atomic::Ordering::Relaxed);
+    let acked = load.finish().await;
+    let accepted: u64 = acked.values().sum();
+    assert!(
+        accepted > 200,
+        "the load got too few batches accepted ({accepted}, {refused} refused) to prove anything"
+    );
+    // The survivors take over the killed nodes' partitions and lanes (after the group's
+    // session timeout and the lanes' take-over grace).
+    let repeats = assert_delivered_in_order(
+        &sim,
+        &acked,
+        Duration::from_secs(120),
+        &[&ingest, &pipeline_b, &delivery_b],
+    )
+    .await;
+    eprintln!("{accepted} batches accepted, {refused} refused, {repeats} steps re-sent");
+    let metrics = pipeline_b.metrics().await;
+    assert!(
+        metrics.contains("braid_kafka_consumer_lag"),
+        "the pipeline worker reports consumer lag per partition"
+    );
+    drop((ingest, pipeline_b, delivery_b));
+    spec.drop_schema().await;
+}
+
+/// Two ingest nodes and two pipeline workers see a new user's identities at once (one
+/// batch keyed by customer id, one by email, so on different partitions): one profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_workers_make_one_profile_per_new_user() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let spec = ClusterSpec::new(&engines, &sim.base_url());
+    let ingest_a = spec.start_node("ingest-a", "ingest").await;
+    let ingest_b = spec.start_node("ingest-b", "ingest").await;
+    let pipeline_a = spec.start_node("pipeline-a", "pipeline").await;
+    let pipeline_b = spec.start_node("pipeline-b", "pipeline").await;
+    // Both workers must hold partitions before the race starts.
+    wait_for_assignment(&[&pipeline_a, &pipeline_b]).await;
+
+    const USERS: usize = 150;
+    let mut sends = Vec::new();
+    for u in 0..USERS {
+        let email = format!("race-{u}@example.com");
+        let with_id = json!({
+            "user_identities": {"customer_id": format!("race-{u}"), "email": email},
+            "events": [{"event_type": "custom_event", "data": {"event_name": "A", "custom_event_type": "other"}}]
+        });
+        let email_only = json!({
+            "user_identities": {"email": email},
+            "events": [{"event_type": "custom_event", "data": {"event_name": "B", "custom_event_type": "other"}}]
+        });
+        let (a, b) = (ingest_a.client.clone(), ingest_b.client.clone());
+        let (base_a, base_b) = (ingest_a.base.clone(), ingest_b.base.clone());
+        sends.push(tokio::spawn(async move {
+            let first = a
+                .post(format!("{base_a}/v2/events"))
+                .basic_auth(KEY, Some(SECRET))
+                .json(&with_id)
+                .send();
+            let second = b
+                .post(format!("{base_b}/v2/events"))
+                .basic_auth(KEY, Some(SECRET))
+                .json(&email_only)
+                .send();
+            let (first, second) = tokio::join!(first, second);
+            assert_eq!(first.unwrap().status().as_u16(), 202);
+            assert_eq!(second.unwrap().status().as_u16(), 202);
+        }));
+    }
+    for send in sends {
+        send.await.unwrap();
+    }
+    let mut split = Vec::new();
+    for u in 0..USERS {
+        let by_id =
+            wait_profile(&ingest_a, &format!("/api/v1/profiles/customer_id/race-{u}")).await;
+        let by_email = wait_profile(
+            &ingest_b,
+            &format!("/api/v1/profiles/email/race-{u}@example.com"),
+        )
+        .await;
+        if by_id["mpid"] != by_email["mpid"] {
+            split.push((u, by_id["mpid"].clone(), by_email["mpid"].clone()));
+        }
+    }
+    assert!(split.is_empty(), "users split over two profiles: {split:?}");
+    let conflicts = metric(
+        &pipeline_a.metrics().await,
+        "braid_pipeline_conflicts_total",
+    ) + metric(
+        &pipeline_b.metrics().await,
+        "braid_pipeline_conflicts_total",
+    );
+    eprintln!("{USERS} racing users, one profile each; {conflicts} transactions lost a race and ran again");
+    drop((ingest_a, ingest_b, pipeline_a, pipeline_b));
+    spec.drop_schema().await;
+}
+
+/// Three delivery nodes share one Braze rate budget in Redis: braze-sim, limiting
+/// `/users/track` to 5 requests per second, never answers 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delivery_nodes_together_stay_under_the_rate_limit() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig {
+        rate_limit: 5,
+        rate_window: Duration::from_secs(1),
+        ..braze_sim::SimConfig::default()
+    })
+    .expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.delivery_extra = "rate_limit = 5\nrate_window_ms = 1000\n".into();
+    let nodes = [
+        spec.start_node("node-a", "all").await,
+        spec.start_node("node-b", "all").await,
+        spec.start_node("node-c", "all").await,
+    ];
+    let load = Load::start(nodes.iter().map(|n| n.base.clone()).collect(), 30, "rate");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let acked = load.finish().await;
+    assert_delivered_in_order(
+        &sim,
+        &acked,
+        Duration::from_secs(120),
+        &nodes.iter().collect::<Vec<_>>(),
+    )
+    .await;
+    let stats = sim.state().stats();
+    assert!(
+        stats.track_requests >= 10,
+        "too few requests ({}) to test the limit",
+        stats.track_requests
+    );
+    assert_eq!(
+        stats.rate_limited, 0,
+        "braze-sim answered 429 to the nodes together: {:?}",
+        stats.responses_by_status
+    );
+    drop(nodes);
+    spec.drop_schema().await;
+}
+
+/// The last value of a counter or gauge in a Prometheus page (0 when absent).
+fn metric(page: &str, name: &str) -> f64 {
+    page.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn wait_profile(node: &Node, path: &str) -> serde_json::Value {
+    for _ in 0..1200 {
+        let (status, body) = node.admin_get(path).await;
+        if status == 200 {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} never found:\n{}", tail(&node.log_text(), 40));
+}
+
+async fn wait_for_assignment(workers: &[&Node]) {
+    for _ in 0..600 {
+        let mut all = true;
+        for worker in workers {
+            if !worker.metrics().await.contains("braid_kafka_consumer_lag") {
+                all = false;
+            }
+        }
+        if all {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the workers never both held partitions");
+}
+
+/// Kafka, then PostgreSQL, cut off for a while under load (through TCP proxies): while
+/// the log does not answer, ingest answers 503 and `/readyz` says why; while PostgreSQL
+/// does not, ingest keeps accepting (the log has the batches) and readiness names it.
+/// Once each is back the node carries on by itself, and every batch answered 202 reaches
+/// Braze in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_engine_cut_off_refuses_or_waits_then_recovers_by_itself() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    // A broker of the test's own, advertising the proxy in front of it: Kafka clients
+    // connect to the address the broker advertises.
+    let broker_port = free_port();
+    let kafka_proxy = Proxy::start(format!("127.0.0.1:{broker_port}")).await;
+    let _broker = Broker::start(broker_port, &kafka_proxy.addr.to_string());
+    let pg_proxy = Proxy::start(host_port(&engines.postgres)).await;
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.kafka = kafka_proxy.addr.to_string();
+    spec.postgres = engines
+        .postgres
+        .replace(&host_port(&engines.postgres), &pg_proxy.addr.to_string());
+    let node = spec.start_node("node", "all").await;
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+
+    let load = Load::start(vec![node.base.clone()], 8, "outage");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    kafka_proxy.cut();
+    wait_problem(&node, "kafka does not answer", Duration::from_secs(30)).await;
+    // Requests already waiting for the log fail when the client's message timeout (5 s
+    // here) runs out; new ones are refused at once.
+    let refused_before = load.refused.load(std::sync::atomic::Ordering::Relaxed);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while load.refused.load(std::sync::atomic::Ordering::Relaxed) == refused_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ingest kept answering without its log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kafka_proxy.restore();
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    pg_proxy.cut();
+    wait_problem(&node, "postgres does not answer", Duration::from_secs(30)).await;
+    let accepted_before: u64 = load.acked.lock().values().sum();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let accepted_during: u64 = load.acked.lock().values().sum::<u64>() - accepted_before;
+    assert!(
+        accepted_during > 0,
+        "the log still takes batches while PostgreSQL is away ({} refused so far, readyz {:?})\n{}",
+        load.refused.load(std::sync::atomic::Ordering::Relaxed),
+        node.readyz().await,
+        tail(&node.log_text(), 30)
+    );
+    pg_proxy.restore();
+    wait_ready(&node, true, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let acked = load.finish().await;
+    let repeats = assert_delivered_in_order(&sim, &acked, Duration::from_secs(120), &[&node]).await;
+    eprintln!(
+        "{} batches accepted, {accepted_during} while PostgreSQL was away, {repeats} steps re-sent",
+        acked.values().sum::<u64>()
+    );
+    drop(node);
+    spec.postgres = engines.postgres.clone();
+    spec.drop_schema().await;
+}
+
+/// Wait until `/readyz` answers not ready, naming `problem`.
+async fn wait_problem(node: &Node, problem: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (status, body) = node.readyz().await;
+        if status == 503 && body["problems"].to_string().contains(problem) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz never named {problem:?}: {status} {body}\n{}",
+            tail(&node.log_text(), 40)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Wait until `/readyz` answers ready (or not); the problems it named.
+async fn wait_ready(node: &Node, ready: bool, within: Duration) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (status, body) = node.readyz().await;
+        if (status == 200) == ready {
+            return body["problems"].to_string();
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "/readyz never became {}: {status} {body}\n{}",
+                if ready { "ready" } else { "not ready" },
+                tail(&node.log_text(), 40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
