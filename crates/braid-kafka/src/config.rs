@@ -123,8 +123,14 @@ impl KafkaOptions {
             config.set("message.timeout.ms", DEFAULT_MESSAGE_TIMEOUT_MS);
         }
         if !self.client_properties.contains_key("linger.ms") {
-            config.set("linger.ms", "5");
+            // `append` hands over a whole group at once, so the group is the batch; a
+            // longer linger only adds latency (measured on Tansu: groups of 1 take
+            // 0.8 ms at 0, 2 ms at 1, 6.5 ms at 5; groups of 64 the same at each).
+            // 1 ms lets a group leave as one request per broker.
+            config.set("linger.ms", "1");
         }
+        // lz4: JSON batches compress well, which counts on real networks; on one machine
+        // it measured the same as none.
         if !self.client_properties.contains_key("compression.type") {
             config.set("compression.type", "lz4");
         }
@@ -163,9 +169,18 @@ impl KafkaOptions {
         config
     }
 
-    /// A reader that assigns partitions itself (no group), for `read_after`.
+    /// A reader that assigns partitions itself, for `read_after` and `head`: it reports
+    /// the end of a partition, and fails rather than jump when an offset is out of range.
+    /// librdkafka wants a group id even to assign; this one never joins or commits.
     pub(crate) fn reader_config(&self) -> ClientConfig {
-        self.consumer_base()
+        let mut config = self.consumer_base();
+        config
+            .set("group.id", format!("{}.reader", self.group_id))
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "error")
+            // The end of a partition shows as an empty fetch: do not let it linger.
+            .set("fetch.wait.max.ms", "10");
+        config
     }
 }
 

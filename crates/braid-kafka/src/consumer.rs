@@ -8,12 +8,22 @@
 //!
 //! Revocation: the partitions leave the consumer's set before librdkafka gives them up,
 //! and `poll` returns no record of a partition outside the set, nor one below where its
-//! current assignment started. A batch already returned by `poll` and being applied while
-//! its partition is revoked may be applied by this worker *and* replayed by the new owner
-//! (which starts after the last offset PostgreSQL had when it was assigned): the worker's
-//! per-partition offset check in PostgreSQL, committed in the same transaction as the
-//! effects, makes the second application a no-op (whichever transaction commits second
-//! sees the offset already applied and skips).
+//! current assignment started; records a `poll` call had collected of a partition that a
+//! rebalance inside that call revoked (or revoked and assigned again, as the eager
+//! protocol does) are dropped before it returns, since the partition's next start covers
+//! them.
+//!
+//! What remains is a batch already returned by `poll` and being applied while its
+//! partition is revoked: it may be applied by this worker *and* read again by the new
+//! owner (which starts after the offset PostgreSQL had when `applied` ran in its
+//! rebalance). The worker's per-partition offset check in PostgreSQL, committed in the
+//! same transaction as the effects, makes the second application a no-op: whichever
+//! transaction commits second (the offset row locked) sees the offset applied already and
+//! skips the record.
+//!
+//! Dropping a `LogConsumer` leaves the group (it blocks until librdkafka has closed the
+//! consumer, serving the final revocation on the dropping thread), so the others take
+//! its partitions without waiting for the session timeout.
 
 use crate::codec;
 use crate::config::KafkaOptions;
@@ -26,7 +36,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +61,9 @@ pub struct Consumed {
 /// What the consumer knows of one assigned partition.
 #[derive(Debug, Clone, Copy)]
 struct Assigned {
+    /// Which assignment this is (counted over the consumer's life): records collected
+    /// under an earlier one are dropped, since the partition starts again.
+    epoch: u64,
     /// Where this assignment started; earlier offsets are never returned.
     start: Option<i64>,
     /// The next offset `poll` will return (after the last returned), when known.
@@ -62,6 +75,10 @@ struct GroupContext {
     topic: String,
     applied: AppliedOffset,
     assigned: Mutex<BTreeMap<i32, Assigned>>,
+    /// Assignments so far; the epoch of the next.
+    epochs: std::sync::atomic::AtomicU64,
+    /// Rebalances seen (assignments, revocations, failures), so `poll` notices one.
+    rebalances: std::sync::atomic::AtomicU64,
 }
 
 impl ClientContext for GroupContext {}
@@ -89,6 +106,9 @@ impl GroupContext {
             .iter()
             .map(|e| (e.topic().to_string(), e.partition()))
             .collect();
+        let epoch = self
+            .epochs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut assigned = BTreeMap::new();
         for (topic, partition) in partitions {
             let start = self.start_of(partition);
@@ -99,7 +119,14 @@ impl GroupContext {
                 Offset::Offset(offset) => Some(offset),
                 _ => None,
             };
-            assigned.insert(partition, Assigned { start, next: start });
+            assigned.insert(
+                partition,
+                Assigned {
+                    epoch,
+                    start,
+                    next: start,
+                },
+            );
         }
         let cooperative = matches!(
             consumer.rebalance_protocol(),
@@ -118,7 +145,7 @@ impl GroupContext {
                     current.clear();
                 }
                 current.extend(assigned);
-                tracing::info!(topic = %self.topic, partitions = ?current.keys().collect::<Vec<_>>(), "assigned");
+                tracing::info!(topic = %self.topic, cooperative, partitions = ?current.keys().collect::<Vec<_>>(), "assigned");
             }
             Err(error) => tracing::error!(topic = %self.topic, %error, "assignment failed"),
         }
@@ -151,6 +178,8 @@ impl ConsumerContext for GroupContext {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
+        self.rebalances
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.assign(consumer, tpl),
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.revoke(consumer, tpl),
@@ -167,8 +196,20 @@ impl ConsumerContext for GroupContext {
 pub struct LogConsumer {
     consumer: Arc<BaseConsumer<GroupContext>>,
     topic: String,
-    /// An error met after some records were collected, returned by the next `poll`.
-    pending_error: Arc<Mutex<Option<StorageError>>>,
+    polled: Arc<Polled>,
+}
+
+/// What `poll` calls share with the blocking thread that polls for them, so that a `poll`
+/// future dropped part-way (a `select!` that took another branch) loses nothing: what its
+/// thread collected waits here for the next call.
+#[derive(Default)]
+struct Polled {
+    /// Records collected and not handed out yet, with the epoch of their assignment.
+    records: Mutex<VecDeque<(u64, Consumed)>>,
+    /// An error to hand out once the records collected before it are.
+    error: Mutex<Option<StorageError>>,
+    /// One thread polls at a time, so a partition's records stay in offset order.
+    polling: Mutex<()>,
 }
 
 impl LogConsumer {
@@ -183,6 +224,8 @@ impl LogConsumer {
             topic: options.topic.clone(),
             applied,
             assigned: Mutex::new(BTreeMap::new()),
+            epochs: std::sync::atomic::AtomicU64::new(0),
+            rebalances: std::sync::atomic::AtomicU64::new(0),
         };
         let consumer: BaseConsumer<GroupContext> = options
             .group_consumer_config()
@@ -195,18 +238,49 @@ impl LogConsumer {
         Ok(LogConsumer {
             consumer: Arc::new(consumer),
             topic: options.topic.clone(),
-            pending_error: Arc::new(Mutex::new(None)),
+            polled: Arc::new(Polled::default()),
         })
     }
 
     /// Up to `max` records, waiting at most `wait` for the first; records of a partition
-    /// in offset order. Rebalances (and so `applied`) run inside this call.
+    /// in offset order. Rebalances (and so `applied`) run inside this call, on a blocking
+    /// thread. Cancel-safe: records collected for a call whose future was dropped are
+    /// returned by the next call (unless their partition was revoked meanwhile).
     pub async fn poll(&self, max: usize, wait: Duration) -> StoreResult<Vec<Consumed>> {
+        if let Some(ready) = self.take_ready(max) {
+            return ready;
+        }
         let consumer = self.consumer.clone();
-        let pending = self.pending_error.clone();
-        tokio::task::spawn_blocking(move || poll_blocking(&consumer, &pending, max, wait))
-            .await
-            .map_err(|e| StorageError::operation("kafka: poll task", e))?
+        let polled = self.polled.clone();
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = polled.polling.lock();
+            let idle = polled.records.lock().is_empty() && polled.error.lock().is_none();
+            if idle {
+                poll_blocking(&consumer, &polled, max, wait);
+            }
+        })
+        .await
+        .map_err(|e| StorageError::operation("kafka: poll task", e))?;
+        self.take_ready(max).unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Collected records still of their assignment (at most `max`), else a collected
+    /// error, else nothing.
+    fn take_ready(&self, max: usize) -> Option<StoreResult<Vec<Consumed>>> {
+        let assigned = self.consumer.context().assigned.lock();
+        let mut records = self.polled.records.lock();
+        records.retain(|(epoch, c)| {
+            assigned
+                .get(&c.partition)
+                .is_some_and(|a| a.epoch == *epoch)
+        });
+        drop(assigned);
+        if !records.is_empty() {
+            let n = max.min(records.len());
+            return Some(Ok(records.drain(..n).map(|(_, c)| c).collect()));
+        }
+        drop(records);
+        self.polled.error.lock().take().map(Err)
     }
 
     /// Partitions assigned now.
@@ -270,17 +344,23 @@ impl LogConsumer {
     }
 }
 
+/// Poll for up to `max` records into `polled`, waiting at most `wait` for the first.
 fn poll_blocking(
     consumer: &BaseConsumer<GroupContext>,
-    pending: &Mutex<Option<StorageError>>,
+    polled: &Polled,
     max: usize,
     wait: Duration,
-) -> StoreResult<Vec<Consumed>> {
-    if let Some(error) = pending.lock().take() {
-        return Err(error);
-    }
+) {
+    let context = consumer.context();
+    let rebalances = || {
+        context
+            .rebalances
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
     let deadline = Instant::now() + wait;
-    let mut out: Vec<Consumed> = Vec::new();
+    // Each record with the epoch of the assignment it was read under.
+    let mut out: Vec<(u64, Consumed)> = Vec::new();
+    let mut rebalances_seen = rebalances();
     while out.len() < max {
         // Wait only for the first record; after it, take what is already here.
         let timeout = if out.is_empty() {
@@ -288,22 +368,37 @@ fn poll_blocking(
         } else {
             Duration::ZERO
         };
-        let message = match consumer.poll(timeout) {
+        let result = consumer.poll(timeout);
+        if rebalances() != rebalances_seen {
+            // A rebalance ran inside that poll. Records collected here of a partition
+            // revoked (or assigned again) meanwhile are not handed out: the partition's
+            // next start covers them.
+            rebalances_seen = rebalances();
+            let assigned = context.assigned.lock();
+            out.retain(|(epoch, c)| {
+                assigned
+                    .get(&c.partition)
+                    .is_some_and(|a| a.epoch == *epoch)
+            });
+        }
+        let message = match result {
             Some(Ok(message)) => message,
             Some(Err(error)) => {
                 let error = kafka_error(error);
                 if out.is_empty() {
-                    return Err(error);
+                    *polled.error.lock() = Some(error);
+                } else {
+                    // Usually passing (a broker connection); the records come first.
+                    tracing::warn!(%error, "kafka consumer error after some records; returning those");
                 }
-                tracing::warn!(%error, "kafka consumer error after some records; returning those");
                 break;
             }
             None if out.is_empty() && Instant::now() < deadline => continue,
             None => break,
         };
         let (partition, offset) = (message.partition(), message.offset());
-        {
-            let mut assigned = consumer.context().assigned.lock();
+        let epoch = {
+            let mut assigned = context.assigned.lock();
             let Some(state) = assigned.get_mut(&partition) else {
                 continue; // revoked since it was fetched
             };
@@ -311,7 +406,8 @@ fn poll_blocking(
                 continue; // fetched for an earlier assignment
             }
             state.next = Some(offset + 1);
-        }
+            state.epoch
+        };
         let decoded = codec::decode(&message).and_then(|(record, source_request_id)| {
             if fits_position(partition, offset) {
                 Ok((record, source_request_id))
@@ -323,23 +419,25 @@ fn poll_blocking(
             }
         });
         match decoded {
-            Ok((record, source_request_id)) => out.push(Consumed {
-                partition,
-                offset,
-                position: position_of(partition, offset),
-                source_request_id,
-                record,
-            }),
+            Ok((record, source_request_id)) => out.push((
+                epoch,
+                Consumed {
+                    partition,
+                    offset,
+                    position: position_of(partition, offset),
+                    source_request_id,
+                    record,
+                },
+            )),
             // The consumer has moved past this record: hand over what came before it,
             // then the error, so nothing before it is lost.
-            Err(error) if out.is_empty() => return Err(error),
             Err(error) => {
-                *pending.lock() = Some(error);
+                *polled.error.lock() = Some(error);
                 break;
             }
         }
     }
-    Ok(out)
+    polled.records.lock().extend(out);
 }
 
 fn kafka_error(error: KafkaError) -> StorageError {

@@ -18,7 +18,7 @@ mod key;
 mod producer;
 
 pub use config::KafkaOptions;
-pub use consumer::{Consumed, LogConsumer};
+pub use consumer::{AppliedOffset, Consumed, LogConsumer};
 pub use key::partition_key;
 pub use producer::KafkaLog;
 

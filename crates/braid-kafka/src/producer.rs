@@ -23,10 +23,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one metadata or watermark round trip of `read_after`/`head` may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A delivery report: the record's index in its `append` call, and where it landed.
+type Report = (usize, Result<(i32, i64), KafkaError>);
+
 /// Where a delivery report goes: the record's index in its `append` call.
 struct DeliverySlot {
     index: usize,
-    reports: mpsc::Sender<(usize, Result<(i32, i64), KafkaError>)>,
+    reports: mpsc::Sender<Report>,
 }
 
 /// Hands each delivery report to the `append` call waiting for it.
@@ -60,6 +63,15 @@ struct Inner {
     producer: parking_lot::RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
     /// The partition reader of `read_after`, made on first use.
     reader: Mutex<Option<BaseConsumer>>,
+}
+
+impl std::fmt::Debug for KafkaLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaLog")
+            .field("brokers", &self.inner.options.brokers)
+            .field("topic", &self.inner.options.topic)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KafkaLog {
@@ -133,7 +145,7 @@ impl KafkaLog {
         producer: &ThreadedProducer<DeliveryContext>,
         index: usize,
         request: &AppendRequest,
-        reports: &mpsc::Sender<(usize, Result<(i32, i64), KafkaError>)>,
+        reports: &mpsc::Sender<Report>,
     ) -> StoreResult<()> {
         let key = partition_key(&request.record, self.key_identity());
         let value = codec::encode(&request.record)?;
@@ -270,31 +282,22 @@ impl KafkaLog {
                 if out.len() >= max {
                     break;
                 }
-                let (low, high) = reader
-                    .fetch_watermarks(topic, partition, READ_TIMEOUT)
-                    .map_err(|e| {
-                        StorageError::operation(
-                            format!("kafka: watermarks of {topic}/{partition}"),
-                            e,
-                        )
-                    })?;
+                let (low, high) = watermarks(reader, topic, partition)?;
                 let from = if partition == start_partition {
                     start_offset.max(low)
                 } else {
                     low
                 };
-                if from >= high {
-                    continue;
+                if high <= low {
+                    continue; // empty
                 }
-                read_partition(
-                    reader,
-                    topic,
-                    partition,
-                    from,
-                    high,
-                    max - out.len(),
-                    &mut out,
-                )?;
+                // Even from at or past `high`, look: the end of a partition is where the
+                // fetch reports it, since some Kafka-protocol brokers report the high
+                // watermark per record batch. Past the true end is an empty read.
+                read_to_end(reader, topic, partition, from, |offset, record| {
+                    out.push((position_of(partition, offset), record));
+                    out.len() < max
+                })?;
             }
             Ok(out)
         })
@@ -306,32 +309,41 @@ impl KafkaLog {
         self.with_reader(|reader| {
             let partitions = partition_count(reader.client(), topic, READ_TIMEOUT)?;
             for partition in (0..partitions).rev() {
-                let (_, high) = reader
-                    .fetch_watermarks(topic, partition, READ_TIMEOUT)
-                    .map_err(|e| {
-                        StorageError::operation(
-                            format!("kafka: watermarks of {topic}/{partition}"),
-                            e,
-                        )
-                    })?;
-                if high > 0 {
-                    return Ok(position_of(partition, high - 1));
+                let (low, high) = watermarks(reader, topic, partition)?;
+                if high <= low {
+                    continue;
                 }
+                // Read from the last record the watermark names to the end of the
+                // partition, rather than trust `high - 1`: some Kafka-protocol brokers
+                // report the high watermark per record batch.
+                let mut last = high - 1;
+                read_to_end(reader, topic, partition, high - 1, |offset, _| {
+                    last = offset;
+                    true
+                })?;
+                return Ok(position_of(partition, last));
             }
             Ok(0)
         })
     }
 }
 
-/// Read `partition` from `from` up to (not including) `high`, at most `max` records.
-fn read_partition(
+fn watermarks(reader: &BaseConsumer, topic: &str, partition: i32) -> StoreResult<(i64, i64)> {
+    reader
+        .fetch_watermarks(topic, partition, READ_TIMEOUT)
+        .map_err(|e| {
+            StorageError::operation(format!("kafka: watermarks of {topic}/{partition}"), e)
+        })
+}
+
+/// Read `partition` from `from` until its end (as the fetch reports it), handing each
+/// record to `take` until it returns false.
+fn read_to_end(
     reader: &BaseConsumer,
     topic: &str,
     partition: i32,
     from: i64,
-    high: i64,
-    max: usize,
-    out: &mut Vec<(u64, LogRecord)>,
+    mut take: impl FnMut(i64, LogRecord) -> bool,
 ) -> StoreResult<()> {
     let mut assignment = TopicPartitionList::new();
     assignment
@@ -341,33 +353,47 @@ fn read_partition(
         .assign(&assignment)
         .map_err(|e| StorageError::operation(format!("kafka: assign {topic}/{partition}"), e))?;
     let deadline = Instant::now() + READ_TIMEOUT;
-    let mut taken = 0;
     let result = loop {
-        if taken >= max {
-            break Ok(());
-        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break Err(StorageError::operation(
                 format!("kafka: read {topic}/{partition} from {from}"),
-                "no records arrived within 10 s although the watermark says they exist",
+                "the end of the partition did not come within 10 s",
             ));
         }
         match reader.poll(left) {
             None => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => break Ok(()),
+            // Asked past the end (the reader never jumps elsewhere): nothing there.
+            Some(Err(e))
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::AutoOffsetReset | RDKafkaErrorCode::OffsetOutOfRange)
+                ) =>
+            {
+                break Ok(())
+            }
             Some(Err(e)) => {
                 break Err(StorageError::operation(
-                    format!("kafka: read {topic}/{partition}"),
+                    format!("kafka: read {topic}/{partition} from {from}"),
                     e,
                 ))
             }
             Some(Ok(message)) => {
                 let offset = message.offset();
-                let last = offset + 1 >= high;
-                out.push((position_of(partition, offset), decoded(&message)?));
-                taken += 1;
-                if last {
-                    break Ok(());
+                if !fits_position(partition, offset) {
+                    break Err(StorageError::corrupt(
+                        format!("kafka message {topic}/{partition}@{offset}"),
+                        "offset does not fit a log position",
+                    ));
+                }
+                match decoded(&message) {
+                    Ok(record) => {
+                        if !take(offset, record) {
+                            break Ok(());
+                        }
+                    }
+                    Err(e) => break Err(e),
                 }
             }
         }
