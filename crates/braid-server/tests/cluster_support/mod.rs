@@ -586,7 +586,7 @@ pub struct Broker {
 impl Broker {
     /// Listen on `port`, advertising `advertised` (`host:port`) to clients.
     pub fn start(port: u16, advertised: &str) -> Broker {
-        let child = Command::new(tansu_binary())
+        let mut child = Command::new(tansu_binary())
             .arg("broker")
             .arg("--listener-url")
             .arg(format!("tcp://127.0.0.1:{port}"))
@@ -604,6 +604,8 @@ impl Broker {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("tansu did not listen on {port}");
     }
 }
