@@ -103,11 +103,13 @@ redis.call('SET', KEYS[1], string.format('%.0f', next_tat),
 return {1, now}
 ";
 
-/// Extend the pause to `ARGV[1]` ms from now unless it already lasts longer.
+/// Extend the pause to `ARGV[1]` ms from now unless it already lasts longer. Redis counts
+/// expiry from a whole-millisecond clock, so a key set with `PX n` can vanish up to 1 ms
+/// under n after the call; one more millisecond keeps Braze's pause at least as asked.
 const PAUSE_LUA: &str = r"
 local wanted = tonumber(ARGV[1])
 if redis.call('PTTL', KEYS[1]) < wanted then
-  redis.call('SET', KEYS[1], '1', 'PX', wanted)
+  redis.call('SET', KEYS[1], '1', 'PX', wanted + 1)
 end
 return 0
 ";

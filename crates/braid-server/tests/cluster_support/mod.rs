@@ -439,13 +439,14 @@ impl Load {
 
 /// Wait until every user's last accepted step reached braze-sim, then check order: with
 /// repeats removed (at-least-once re-sends), each user's steps arrive as 1, 2, 3, ...
-/// with none missing. Returns how many steps arrived more than once.
+/// with none missing. Returns how many steps arrived more than once, and the most times
+/// one user's steps went back (each re-sent run is one).
 pub async fn assert_delivered_in_order(
     sim: &braze_sim::SimHandle,
     acked: &std::collections::BTreeMap<String, u64>,
     within: Duration,
     nodes: &[&Node],
-) -> u64 {
+) -> (u64, u64) {
     let deadline = std::time::Instant::now() + within;
     loop {
         let missing: Vec<(&String, u64)> = acked
@@ -470,8 +471,11 @@ pub async fn assert_delivered_in_order(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut repeats = 0;
+    let mut most_rewinds = 0;
     for (user, last) in acked {
         let steps = steps_at_braze(sim, user);
+        let rewinds = steps.windows(2).filter(|w| w[1] <= w[0]).count() as u64;
+        most_rewinds = most_rewinds.max(rewinds);
         let mut seen = std::collections::BTreeSet::new();
         let mut first_arrivals = Vec::new();
         for step in steps {
@@ -490,7 +494,7 @@ pub async fn assert_delivered_in_order(
             "user {user}: steps out of order or missing at braze"
         );
     }
-    repeats
+    (repeats, most_rewinds)
 }
 
 pub fn tail(text: &str, lines: usize) -> String {
