@@ -8,6 +8,10 @@
 # ingest node; the time from its first request until the workers together applied every
 # accepted batch (the sum of their braid_pipeline_records_total) is the figure.
 #
+# It also prints the CPU time each part used during the run (from /proc: braid-load, the
+# ingest node, the workers, PostgreSQL's processes, the broker) and PostgreSQL's
+# transactions, per batch: the inputs of the cost model in BENCHMARKS.md.
+#
 # Build first:  cargo build --release -p braid-server -p braze-sim -p braid-load
 #
 # Knobs: WORKERS [1]  BATCHES [20000]  BULK_SIZE [100]  USERS [10000]  CONCURRENCY [8]
@@ -124,9 +128,27 @@ applied() {
   echo "$total"
 }
 
+# CPU seconds (user + system) the processes named by `pgrep -f "$1"` used so far.
+cpu_of() {
+  local ticks=0 pid stat
+  for pid in $(pgrep -f "$1"); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    ticks=$((ticks + $(awk '{print $12 + $13}' <<<"$stat")))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
+}
+pg_xacts() {
+  psql -qtA "$POSTGRES" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+PARTS=("ingest:$OUT_DIR/ingest.toml" "workers:$OUT_DIR/worker-" "postgres:^postgres" "broker:tansu")
+declare -A CPU0
+for part in "${PARTS[@]}"; do CPU0[${part%%:*}]=$(cpu_of "${part#*:}"); done
+XACT0=$(pg_xacts)
+
 echo "bench: workers=$WORKERS partitions=$PARTITIONS batches=$BATCHES bulk=$BULK_SIZE users=$USERS out=$OUT_DIR"
 t0=$(date +%s.%N)
-"$BIN_DIR/braid-load" --url "http://127.0.0.1:$INGEST_PORT" --key bench-key --secret bench-secret \
+/usr/bin/time -f "%U %S" -o "$OUT_DIR/load.cpu" "$BIN_DIR/braid-load" --url "http://127.0.0.1:$INGEST_PORT" --key bench-key --secret bench-secret \
   --users "$USERS" --bulk-size "$BULK_SIZE" --concurrency "$CONCURRENCY" --batches "$BATCHES" \
   --wait-drain-secs 0 --report-json "$OUT_DIR/report.json" --quiet
 t_sent=$(date +%s.%N)
@@ -147,3 +169,16 @@ awk -v w="$WORKERS" -v b="$accepted" -v e="$events" -v t0="$t0" -v ts="$t_sent" 
   s = t1 - t0
   printf "bench: cluster: %d pipeline workers: %d batches (%d events) sent in %.2fs, applied in %.2fs: %.0f batches/s, %.0f events/s\n", w, b, e, ts - t0, s, b / s, e / s
 }' | tee "$OUT_DIR/result.txt"
+sleep 2 # backends report their statistics at most once a second
+XACT1=$(pg_xacts)
+{
+  echo "bench: CPU seconds per 1,000 batches during the run (elapsed $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s on $(nproc) cores):"
+  awk -v b="$accepted" '{printf "  braid-load %.3f\n", ($1 + $2) * 1000 / b}' "$OUT_DIR/load.cpu"
+  for part in "${PARTS[@]}"; do
+    name=${part%%:*}
+    awk -v n="$name" -v a="${CPU0[$name]}" -v z="$(cpu_of "${part#*:}")" -v b="$accepted" \
+      'BEGIN {printf "  %s %.3f\n", n, (z - a) * 1000 / b}'
+  done
+  awk -v x0="$XACT0" -v x1="$XACT1" -v b="$accepted" \
+    'BEGIN {printf "bench: PostgreSQL transactions per batch: %.3f\n", (x1 - x0) / b}'
+} | tee -a "$OUT_DIR/result.txt"
