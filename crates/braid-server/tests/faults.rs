@@ -489,9 +489,9 @@ async fn shutdown_aborts_delivery_stuck_past_the_one_grace_period_and_loses_noth
         vec![
             "http",
             "committer",
+            "store health",
             "pipeline worker",
             "console history",
-            "store health",
             "data subject requests"
         ]
     );
