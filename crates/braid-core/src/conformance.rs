@@ -1,9 +1,8 @@
 //! The storage contract as executable checks, run against every backend.
 //!
 //! Each `pub fn` here checks one part of what [`IngestLog`], [`StateStore`], [`Outbox`] and
-//! [`Maintenance`] promise, on a fresh backend made by a factory. A backend's tests run all
-//! of them with [`storage_conformance_tests!`](crate::storage_conformance_tests), which
-//! writes one `#[test]` per check:
+//! [`Maintenance`] promise, on a fresh backend made by a factory. A backend's tests run
+//! them with the macros below, which write one `#[test]` per check:
 //!
 //! ```ignore
 //! braid_core::storage_conformance_tests!(|lanes| {
@@ -13,9 +12,19 @@
 //! });
 //! ```
 //!
-//! A backend whose log lives elsewhere (PostgreSQL, with Kafka holding the log) runs only
-//! the state checks with [`state_conformance_tests!`](crate::state_conformance_tests);
-//! [`log_conformance_tests!`](crate::log_conformance_tests) has the rest.
+//! The checks come in groups, by what a backend is:
+//!
+//! | macro | checks | run by |
+//! |---|---|---|
+//! | [`log_conformance_tests!`](crate::log_conformance_tests) | what every [`IngestLog`] promises (see its docs): an outcome per request, positions unique, in range and increasing per user, reads in position order with no gap or repeat, the head, repeated requests; with `reopen:`, records survive reopening | the embedded store, the memory reference (without reopening), `KafkaLog` |
+//! | [`dedup_log_conformance_tests!`](crate::dedup_log_conformance_tests) | a totally ordered log that catches duplicates at append: positions consecutive from 1 across users, repeats answered [`AppendOutcome::Duplicate`] | the embedded store, the memory reference |
+//! | [`pruned_log_conformance_tests!`](crate::pruned_log_conformance_tests) | a log braid prunes and compacts itself, next to its state ([`Maintenance`]) | the embedded store, the memory reference |
+//! | [`state_conformance_tests!`](crate::state_conformance_tests) | [`StateStore`], [`Outbox`] and [`Maintenance`] without the log | the embedded store, the memory reference, PostgreSQL |
+//!
+//! [`storage_conformance_tests!`](crate::storage_conformance_tests) runs all four (a
+//! complete single-node backend). Kafka (`KafkaLog`) runs only the first: it keeps a
+//! partitioned log, catches duplicates when the pipeline applies them, and leaves pruning
+//! to the topic's retention; PostgreSQL, whose log is Kafka, runs only the last.
 //!
 //! The in-memory backend ([`crate::memory::MemoryStore`]) is the reference: a check that
 //! it fails is a bug in the check or in the contract. Compiled with the `conformance`
@@ -31,6 +40,7 @@ use crate::storage::{
 use braid_braze::wire::{TrackArray, TrackObject, UserRef};
 use braid_mparticle::{IdentityType, Mpid};
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a state backend implements (one whose log lives elsewhere, e.g. PostgreSQL with
 /// Kafka): what [`state_conformance_tests!`](crate::state_conformance_tests) checks.
@@ -44,15 +54,28 @@ impl<T: IngestLog + StateBackend> Backend for T {}
 /// Lanes of the backends the checks make.
 pub const LANES: u32 = 4;
 
+/// How many users the log checks' records belong to ([`user_request`]).
+pub const LOG_USERS: u32 = 5;
+
 /// Write one `#[test]` per conformance check, each on a backend from `$factory`: an
 /// expression callable as `Fn(u32) -> (store, guard)` (lanes in, a fresh empty store and
-/// whatever must outlive it out). Every check: [`state_conformance_tests!`] and
-/// [`log_conformance_tests!`] together.
+/// whatever must outlive it out). Every check of a complete backend:
+/// [`state_conformance_tests!`], [`log_conformance_tests!`],
+/// [`dedup_log_conformance_tests!`] and [`pruned_log_conformance_tests!`]; with
+/// `reopen:` as in [`log_conformance_tests!`].
 #[macro_export]
 macro_rules! storage_conformance_tests {
     ($factory:expr) => {
         $crate::state_conformance_tests!($factory);
         $crate::log_conformance_tests!($factory);
+        $crate::dedup_log_conformance_tests!($factory);
+        $crate::pruned_log_conformance_tests!($factory);
+    };
+    ($factory:expr, reopen: $reopen:expr) => {
+        $crate::state_conformance_tests!($factory);
+        $crate::log_conformance_tests!($factory, reopen: $reopen);
+        $crate::dedup_log_conformance_tests!($factory);
+        $crate::pruned_log_conformance_tests!($factory);
     };
 }
 
@@ -82,14 +105,61 @@ macro_rules! state_conformance_tests {
     };
 }
 
-/// The checks that need the [`IngestLog`] (appends, reads, pruning, compaction with the
-/// log); factory as in [`storage_conformance_tests!`].
+/// What every [`IngestLog`] promises (its "Positions" and "Duplicates"), whether it is
+/// totally ordered or partitioned, and whether it catches duplicates at append or leaves
+/// them to the pipeline. The factory's store needs only be an [`IngestLog`]; factory as
+/// in [`storage_conformance_tests!`]. The records carry users ([`user_request`]), so a
+/// partitioned log spreads them over its partitions.
+///
+/// With `reopen: $reopen`, also [`records_survive_reopening`]: `$reopen` is callable as
+/// `Fn(store, &guard) -> store`, and closes the store it is given before opening the
+/// same log again (the same directory, the same topic).
 #[macro_export]
 macro_rules! log_conformance_tests {
     ($factory:expr) => {
         $crate::conformance_tests_each!($factory;
+            an_empty_log_reads_nothing,
+            append_answers_each_request_in_order,
+            positions_increase_in_append_order_per_user,
+            read_after_pages_through_every_record_once,
+            head_is_the_highest_position,
+            a_repeated_request_is_stored_again_or_named_as_a_duplicate,
+        );
+    };
+    ($factory:expr, reopen: $reopen:expr) => {
+        $crate::log_conformance_tests!($factory);
+
+        #[test]
+        fn records_survive_reopening() {
+            $crate::conformance::records_survive_reopening(&$factory, &$reopen);
+        }
+    };
+}
+
+/// What a totally ordered log that catches duplicates at append adds to
+/// [`log_conformance_tests!`]: positions consecutive from 1 in append order across all
+/// users, and repeats of `(input, source_request_id)` answered
+/// [`AppendOutcome::Duplicate`]. The embedded store and the memory reference are such
+/// logs; Kafka is not. Factory as in [`storage_conformance_tests!`].
+#[macro_export]
+macro_rules! dedup_log_conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests_each!($factory;
             append_assigns_positions_and_catches_duplicates,
-            read_after_returns_records_in_order,
+        );
+    };
+}
+
+/// The checks of a log braid prunes and compacts itself, with the state next to it
+/// ([`Maintenance`] on a complete backend): pruning never passes the cursor, and
+/// compaction keeps live data, and a pruned batch's `source_request_id` is still caught.
+/// They assume a log that also passes [`dedup_log_conformance_tests!`] (braid prunes only
+/// such logs); a log whose records expire elsewhere (Kafka retention) does not run them.
+/// Factory as in [`storage_conformance_tests!`].
+#[macro_export]
+macro_rules! pruned_log_conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests_each!($factory;
             log_pruning_stops_at_the_cursor,
             compaction_keeps_live_data,
         );
@@ -124,6 +194,78 @@ fn request(input: &str, n: i64, source_request_id: Option<&str>) -> AppendReques
         record: record(input, n),
         source_request_id: source_request_id.map(str::to_string),
     }
+}
+
+/// The `n`-th record of one of the [`LOG_USERS`] users: a batch naming the user by MPID
+/// and customer id, so every log keys it by that user (Kafka: one partition per user).
+pub fn user_record(user: u32, n: i64) -> LogRecord {
+    let body = json!({
+        "mpid": 1_000 + i64::from(user),
+        "user_identities": {"customer_id": format!("user-{user}")},
+        "events": [],
+        "n": n,
+    });
+    LogRecord {
+        input: "web".to_string(),
+        kind: LogRecordKind::Live,
+        received_ms: 1_700_000_000_000 + n,
+        batch_json: body.to_string(),
+    }
+}
+
+/// [`user_record`] as an append request without a `source_request_id`.
+pub fn user_request(user: u32, n: i64) -> AppendRequest {
+    AppendRequest {
+        record: user_record(user, n),
+        source_request_id: None,
+    }
+}
+
+/// The user and number of a [`user_record`].
+fn user_and_n(record: &LogRecord) -> (u32, i64) {
+    let body: Value = serde_json::from_str(&record.batch_json).expect("a record of the checks");
+    let user = body["mpid"].as_i64().expect("mpid") - 1_000;
+    (user as u32, body["n"].as_i64().expect("n"))
+}
+
+/// `count` records numbered from `first`, over all the users, mostly two of a user in a
+/// row (so one call holds several records of one user).
+fn user_requests(first: i64, count: i64) -> Vec<AppendRequest> {
+    (first..first + count)
+        .map(|n| user_request(((n / 2 + n / 7) % i64::from(LOG_USERS)) as u32, n))
+        .collect()
+}
+
+/// The position of an outcome that must be a fresh append.
+fn appended(outcome: &AppendOutcome) -> u64 {
+    match outcome {
+        AppendOutcome::Appended(position) => *position,
+        AppendOutcome::Duplicate(position) => {
+            panic!("a request without source_request_id came back a duplicate of {position}")
+        }
+    }
+}
+
+/// Append `requests` in one call and check the answer's shape: one fresh position per
+/// request, each in range. Returns the positions with the records they hold.
+fn append_all<S: IngestLog>(log: &S, requests: Vec<AppendRequest>) -> Vec<(u64, LogRecord)> {
+    let records: Vec<LogRecord> = requests.iter().map(|r| r.record.clone()).collect();
+    let outcomes = log.append(requests).expect("append");
+    assert_eq!(outcomes.len(), records.len(), "one outcome per request");
+    let positions: Vec<u64> = outcomes.iter().map(appended).collect();
+    for position in &positions {
+        assert!(*position > 0, "0 is no position");
+        assert!(
+            *position < 1 << 62,
+            "position {position} is not below 1 << 62"
+        );
+    }
+    positions.into_iter().zip(records).collect()
+}
+
+/// Everything the log holds, read in one call.
+fn read_everything<S: IngestLog>(log: &S) -> Vec<(u64, LogRecord)> {
+    log.read_after(0, 100_000).expect("read")
 }
 
 fn entry(mpid: i64, array: TrackArray, n: i64) -> OutboxEntry {
@@ -200,10 +342,220 @@ fn add_user<S: StateBackend>(store: &S, mpid: Mpid) {
         .expect("complete");
 }
 
-/// Appends get consecutive positions from 1; a repeated `(input, source_request_id)` is a
-/// duplicate of the first position, within one call and across calls, and the same id from
-/// another input is not.
-pub fn append_assigns_positions_and_catches_duplicates<S: Backend, G>(
+/// An empty log has head 0 and nothing to read; an empty append answers nothing and
+/// stores nothing.
+pub fn an_empty_log_reads_nothing<S: IngestLog, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (log, _guard) = new(LANES);
+    assert_eq!(log.head().expect("head"), 0);
+    assert!(log.read_after(0, 10).expect("read").is_empty());
+    assert_eq!(log.append(Vec::new()).expect("empty append"), Vec::new());
+    assert_eq!(log.head().expect("head"), 0);
+    assert!(log.read_after(0, 10).expect("read").is_empty());
+}
+
+/// `append` answers each request, in order, with a fresh position in range, and the record
+/// at each position is that request's, exactly as appended; no two records share a
+/// position, also across calls.
+pub fn append_answers_each_request_in_order<S: IngestLog, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (log, _guard) = new(LANES);
+    let mut appended = append_all(&log, user_requests(0, 12));
+    appended.extend(append_all(&log, user_requests(12, 1)));
+    appended.extend(append_all(&log, user_requests(13, 7)));
+    let held: BTreeMap<u64, LogRecord> = read_everything(&log).into_iter().collect();
+    assert_eq!(
+        held.len(),
+        appended.len(),
+        "every position is a record of its own"
+    );
+    for (position, record) in &appended {
+        assert_eq!(held.get(position), Some(record), "the record at {position}");
+    }
+}
+
+/// Positions of one user's records increase strictly in append order: within one call (in
+/// request order) and across calls.
+pub fn positions_increase_in_append_order_per_user<S: IngestLog, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (log, _guard) = new(LANES);
+    let mut per_user: BTreeMap<u32, Vec<(i64, u64)>> = BTreeMap::new();
+    for (first, count) in [(0, 9), (9, 1), (10, 6), (16, 9)] {
+        for (position, record) in append_all(&log, user_requests(first, count)) {
+            let (user, n) = user_and_n(&record);
+            per_user.entry(user).or_default().push((n, position));
+        }
+    }
+    assert_eq!(per_user.len(), LOG_USERS as usize, "every user has records");
+    for (user, appended) in per_user {
+        for pair in appended.windows(2) {
+            let ((n1, p1), (n2, p2)) = (pair[0], pair[1]);
+            assert!(
+                p1 < p2,
+                "user {user}: record {n1} is at {p1}, the later {n2} at {p2}"
+            );
+        }
+    }
+}
+
+/// `read_after` returns records in increasing position order, at most `max`, exactly as
+/// appended; paging (after the last position returned) with any `max` reads every record
+/// once, and so each user's records in append order; nothing comes after the head.
+pub fn read_after_pages_through_every_record_once<S: IngestLog, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (log, _guard) = new(LANES);
+    let mut appended = append_all(&log, user_requests(0, 10));
+    appended.extend(append_all(&log, user_requests(10, 5)));
+    appended.sort_by_key(|(position, _)| *position);
+
+    let all = read_everything(&log);
+    assert_eq!(all, appended, "everything, in position order, as appended");
+    for max in [1, 2, 3, 7] {
+        let mut paged = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = log.read_after(after, max).expect("read");
+            assert!(page.len() <= max, "at most {max}");
+            let Some(&(last, _)) = page.last() else { break };
+            paged.extend(page);
+            after = last;
+        }
+        assert_eq!(paged, all, "paging {max} at a time");
+    }
+    for start in [0, 4, 13] {
+        let after = all[start].0;
+        let want: Vec<_> = all[start + 1..].iter().take(3).cloned().collect();
+        assert_eq!(
+            log.read_after(after, 3).expect("read"),
+            want,
+            "after #{start}"
+        );
+    }
+    for user in 0..LOG_USERS {
+        let numbers: Vec<i64> = all
+            .iter()
+            .map(|(_, record)| user_and_n(record))
+            .filter(|(u, _)| *u == user)
+            .map(|(_, n)| n)
+            .collect();
+        let mut in_append_order = numbers.clone();
+        in_append_order.sort_unstable();
+        assert_eq!(
+            numbers, in_append_order,
+            "user {user}'s records in append order"
+        );
+    }
+    assert!(log.read_after(0, 0).expect("read none").is_empty());
+    let last = all.last().expect("records").0;
+    assert!(log.read_after(last, 10).expect("read").is_empty());
+    assert!(log.read_after(u64::MAX, 10).expect("read").is_empty());
+}
+
+/// The head is 0 on an empty log and, after every append, the highest position appended
+/// so far, which is also the last record `read_after` returns.
+pub fn head_is_the_highest_position<S: IngestLog, G>(new: &impl Fn(u32) -> (S, G)) {
+    let (log, _guard) = new(LANES);
+    assert_eq!(log.head().expect("head"), 0);
+    let mut highest = 0;
+    for (first, count) in [(0, 4), (4, 1), (5, 8)] {
+        let appended = append_all(&log, user_requests(first, count));
+        highest = appended.iter().map(|(p, _)| *p).fold(highest, u64::max);
+        assert_eq!(log.head().expect("head"), highest);
+    }
+    let last = read_everything(&log).last().expect("records").0;
+    assert_eq!(last, highest);
+}
+
+/// A repeated `(input, source_request_id)` (across calls and within one) is either named a
+/// duplicate of the first position, storing nothing, or stored again at a fresh position
+/// (the pipeline then drops it when it applies it); the record is never lost. The same id
+/// from another input is a batch of its own.
+pub fn a_repeated_request_is_stored_again_or_named_as_a_duplicate<S: IngestLog, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (log, _guard) = new(LANES);
+    let with_id = |input: &str, user: u32, n: i64| {
+        let mut request = user_request(user, n);
+        request.record.input = input.to_string();
+        request.source_request_id = Some("retried".to_string());
+        request
+    };
+    let first = log.append(vec![with_id("web", 0, 1)]).expect("append");
+    let original = appended(&first[0]);
+    let again = log
+        .append(vec![
+            with_id("web", 0, 1),
+            user_request(1, 2),
+            with_id("web", 0, 1),
+            with_id("ios", 0, 3),
+        ])
+        .expect("append");
+    assert_eq!(again.len(), 4, "one outcome per request");
+    let mut stored_copies = 1;
+    let mut seen = BTreeSet::from([original]);
+    for outcome in [again[0], again[2]] {
+        match outcome {
+            AppendOutcome::Duplicate(position) => assert_eq!(position, original),
+            AppendOutcome::Appended(position) => {
+                assert!(seen.insert(position), "{position} is fresh");
+                stored_copies += 1;
+            }
+        }
+    }
+    let other = appended(&again[1]);
+    let other_input = appended(&again[3]);
+    assert!(seen.insert(other) && seen.insert(other_input));
+
+    let held = read_everything(&log);
+    let copies = held
+        .iter()
+        .filter(|(_, record)| *record == with_id("web", 0, 1).record)
+        .count();
+    assert_eq!(copies, stored_copies, "one record per Appended outcome");
+    let positions: BTreeSet<u64> = held.iter().map(|(p, _)| *p).collect();
+    assert_eq!(positions, seen);
+    let held: BTreeMap<u64, LogRecord> = held.into_iter().collect();
+    assert_eq!(held[&other_input], with_id("ios", 0, 3).record);
+}
+
+/// Records survive closing and opening the log again (`reopen` closes the store it is
+/// given, then opens the same log): the same records at the same positions, the same
+/// head; later appends get fresh positions, after each user's earlier ones.
+pub fn records_survive_reopening<S: IngestLog, G>(
+    new: &impl Fn(u32) -> (S, G),
+    reopen: &impl Fn(S, &G) -> S,
+) {
+    let (log, guard) = new(LANES);
+    let before = append_all(&log, user_requests(0, 10));
+    let all = read_everything(&log);
+    let head = log.head().expect("head");
+
+    let log = reopen(log, &guard);
+    assert_eq!(
+        read_everything(&log),
+        all,
+        "the same records at the same positions"
+    );
+    assert_eq!(log.head().expect("head"), head);
+
+    let after = append_all(&log, user_requests(10, 10));
+    let old: BTreeSet<u64> = before.iter().map(|(p, _)| *p).collect();
+    for (position, record) in &after {
+        assert!(!old.contains(position), "{position} was handed out before");
+        let (user, _) = user_and_n(record);
+        let latest = before
+            .iter()
+            .filter(|(_, r)| user_and_n(r).0 == user)
+            .map(|(p, _)| *p)
+            .max();
+        assert!(
+            latest.is_none_or(|latest| *position > latest),
+            "user {user}: {position} after {latest:?}"
+        );
+    }
+    assert_eq!(read_everything(&log).len(), before.len() + after.len());
+}
+
+/// Appends get consecutive positions from 1, in append order whatever the record (a totally
+/// ordered log); a repeated `(input, source_request_id)` is a duplicate of the first
+/// position, within one call and across calls, and the same id from another input is not.
+pub fn append_assigns_positions_and_catches_duplicates<S: IngestLog, G>(
     new: &impl Fn(u32) -> (S, G),
 ) {
     let (store, _guard) = new(LANES);
@@ -234,22 +586,6 @@ pub fn append_assigns_positions_and_catches_duplicates<S: Backend, G>(
     );
     assert_eq!(store.head().expect("head"), 4);
     assert_eq!(store.append(Vec::new()).expect("empty append"), Vec::new());
-}
-
-/// `read_after` returns records after a position, oldest first, at most `max`, exactly as
-/// appended.
-pub fn read_after_returns_records_in_order<S: Backend, G>(new: &impl Fn(u32) -> (S, G)) {
-    let (store, _guard) = new(LANES);
-    let requests: Vec<_> = (1..=5).map(|n| request("web", n, None)).collect();
-    store.append(requests).expect("append");
-    let first = store.read_after(0, 2).expect("read");
-    assert_eq!(first, vec![(1, record("web", 1)), (2, record("web", 2))]);
-    let rest = store.read_after(2, 100).expect("read");
-    let positions: Vec<u64> = rest.iter().map(|(p, _)| *p).collect();
-    assert_eq!(positions, vec![3, 4, 5]);
-    assert_eq!(rest[2].1, record("web", 5));
-    assert!(store.read_after(5, 10).expect("read").is_empty());
-    assert!(store.read_after(u64::MAX, 10).expect("read").is_empty());
 }
 
 /// A transaction whose closure fails leaves nothing behind, the cursor included; one that

@@ -93,7 +93,8 @@ pub type StoreResult<T> = Result<T, StorageError>;
 #[derive(Debug, Clone)]
 pub struct AppendRequest {
     pub record: LogRecord,
-    /// `source_request_id`, de-duplicated per input.
+    /// `source_request_id`, de-duplicated per input: at append by a log that catches
+    /// duplicates, else when the pipeline applies the record (see [`IngestLog`]).
     pub source_request_id: Option<String>,
 }
 
@@ -102,18 +103,65 @@ pub struct AppendRequest {
 pub enum AppendOutcome {
     /// Durably stored at this log position.
     Appended(u64),
-    /// Already stored earlier at this position (same input and `source_request_id`).
+    /// Already stored earlier at this position (same input and `source_request_id`), and
+    /// not stored again. Only a log that catches duplicates at append returns it.
     Duplicate(u64),
 }
 
-/// The durable ingest log: accepted batches in acceptance order.
+/// The durable ingest log: accepted batches, each at a position.
+///
+/// # Positions
+///
+/// A position is a `u64` the log assigns at append. What every log promises, and what
+/// `log_conformance_tests!` (`crate::conformance`) checks:
+///
+/// - **Unique and never reused.** No two records share a position, also across restarts
+///   and after pruning or expiry: the pipeline derives new MPIDs from positions
+///   ([`crate::identity::mpid_for_position`]).
+/// - **In range.** Never 0 (0 means "nothing", as in an empty log's [`head`](Self::head)
+///   and a fresh cursor), and below `1 << 62`: IDSync derives its MPIDs from the values
+///   with bit 62 or 63 set, so the two never meet.
+/// - **Ordered per user.** The records of one user get strictly increasing positions in
+///   append order: within one call in request order, and across calls when one
+///   returned before the other began. "One user" is what the log keys records by; every
+///   log keys alike two batches that carry the same MPID and identities. A log may keep
+///   several independent streams (Kafka's partitions, one user on one of them), and
+///   positions need not follow append order across streams.
+/// - **Read in position order.** [`read_after`](Self::read_after) returns records in
+///   increasing position order, exactly as appended, so paging (each call after the last
+///   position the previous returned) reads every record the log holds once, with no gap
+///   and no repeat, as long as nothing is appended meanwhile.
+///
+/// A **totally ordered** log (the embedded store, `crate::memory::MemoryStore`) promises
+/// more, and `dedup_log_conformance_tests!` checks it: positions are consecutive from 1
+/// in append order across all users. So the last applied position (the pipeline cursor)
+/// is a complete progress marker: `read_after(cursor, ..)` is all that is left to apply,
+/// everything accepted before a moment is applied once the cursor reaches the head read
+/// at that moment (erasure waits so), and `head - cursor` counts records (the queue depth,
+/// the console's accepted and applied). A partitioned log offers none of that: a record
+/// appended to a lower stream while a reader is past it lies behind that reader's
+/// position, so its readers keep a position per stream (braid-kafka's consumer), and a
+/// difference of positions counts nothing.
+///
+/// # Duplicates
+///
+/// A log that catches duplicates at append remembers `(input, source_request_id)` and
+/// answers a repeat (within one call or across calls) with [`AppendOutcome::Duplicate`]
+/// naming the first position, storing nothing. A log that does not (Kafka) stores the
+/// repeat again at a new position and answers [`AppendOutcome::Appended`]; the pipeline
+/// then drops it when it applies it, by the same pair.
 pub trait IngestLog: Send + Sync + 'static {
     /// Durably append many batches with one commit (group commit). Returns one outcome
-    /// per request, in order. Must not return before the data is durable.
+    /// per request, in order (an empty batch: no outcomes, and nothing stored). Must not
+    /// return before the data is durable. A failed call may have stored some of the
+    /// batch; the sender retries it, and the duplicates are caught as above.
     fn append(&self, batch: Vec<AppendRequest>) -> StoreResult<Vec<AppendOutcome>>;
-    /// Up to `max` records with a position greater than `after`, in order.
+    /// Up to `max` records with a position greater than `after`, in increasing position
+    /// order, each exactly as appended. Empty when the log holds nothing after `after`.
     fn read_after(&self, after: u64, max: usize) -> StoreResult<Vec<(u64, LogRecord)>>;
-    /// The highest position ever appended (0 when empty).
+    /// The highest position appended (0 when nothing was): at least every position
+    /// `append` returned, and the last position `read_after` walks to. Pruning does not
+    /// lower it; a partition whose records all expired (Kafka retention) no longer counts.
     fn head(&self) -> StoreResult<u64>;
 }
 
