@@ -60,9 +60,11 @@ pub const LOG_USERS: u32 = 5;
 /// Write one `#[test]` per conformance check, each on a backend from `$factory`: an
 /// expression callable as `Fn(u32) -> (store, guard)` (lanes in, a fresh empty store and
 /// whatever must outlive it out). Every check of a complete backend:
-/// [`state_conformance_tests!`], [`log_conformance_tests!`],
-/// [`dedup_log_conformance_tests!`] and [`pruned_log_conformance_tests!`]; with
-/// `reopen:` as in [`log_conformance_tests!`].
+/// [`state_conformance_tests!`](crate::state_conformance_tests),
+/// [`log_conformance_tests!`](crate::log_conformance_tests),
+/// [`dedup_log_conformance_tests!`](crate::dedup_log_conformance_tests) and
+/// [`pruned_log_conformance_tests!`](crate::pruned_log_conformance_tests); with `reopen:`
+/// as in [`log_conformance_tests!`](crate::log_conformance_tests).
 #[macro_export]
 macro_rules! storage_conformance_tests {
     ($factory:expr) => {
@@ -81,7 +83,7 @@ macro_rules! storage_conformance_tests {
 
 /// The checks of the state alone ([`StateStore`], [`Outbox`], [`Maintenance`] without the
 /// log), for backends whose log lives elsewhere; factory as in
-/// [`storage_conformance_tests!`].
+/// [`storage_conformance_tests!`](crate::storage_conformance_tests).
 #[macro_export]
 macro_rules! state_conformance_tests {
     ($factory:expr) => {
@@ -108,8 +110,8 @@ macro_rules! state_conformance_tests {
 /// What every [`IngestLog`] promises (its "Positions" and "Duplicates"), whether it is
 /// totally ordered or partitioned, and whether it catches duplicates at append or leaves
 /// them to the pipeline. The factory's store needs only be an [`IngestLog`]; factory as
-/// in [`storage_conformance_tests!`]. The records carry users ([`user_request`]), so a
-/// partitioned log spreads them over its partitions.
+/// in [`storage_conformance_tests!`](crate::storage_conformance_tests). The records carry
+/// users ([`user_request`]), so a partitioned log spreads them over its partitions.
 ///
 /// With `reopen: $reopen`, also [`records_survive_reopening`]: `$reopen` is callable as
 /// `Fn(store, &guard) -> store`, and closes the store it is given before opening the
@@ -137,10 +139,11 @@ macro_rules! log_conformance_tests {
 }
 
 /// What a totally ordered log that catches duplicates at append adds to
-/// [`log_conformance_tests!`]: positions consecutive from 1 in append order across all
-/// users, and repeats of `(input, source_request_id)` answered
+/// [`log_conformance_tests!`](crate::log_conformance_tests): positions consecutive from 1
+/// in append order across all users, and repeats of `(input, source_request_id)` answered
 /// [`AppendOutcome::Duplicate`]. The embedded store and the memory reference are such
-/// logs; Kafka is not. Factory as in [`storage_conformance_tests!`].
+/// logs; Kafka is not. Factory as in
+/// [`storage_conformance_tests!`](crate::storage_conformance_tests).
 #[macro_export]
 macro_rules! dedup_log_conformance_tests {
     ($factory:expr) => {
@@ -151,11 +154,12 @@ macro_rules! dedup_log_conformance_tests {
 }
 
 /// The checks of a log braid prunes and compacts itself, with the state next to it
-/// ([`Maintenance`] on a complete backend): pruning never passes the cursor, and
-/// compaction keeps live data, and a pruned batch's `source_request_id` is still caught.
-/// They assume a log that also passes [`dedup_log_conformance_tests!`] (braid prunes only
-/// such logs); a log whose records expire elsewhere (Kafka retention) does not run them.
-/// Factory as in [`storage_conformance_tests!`].
+/// ([`Maintenance`] on a complete backend): pruning never passes the cursor, compaction
+/// keeps live data, and a pruned batch's `source_request_id` is still caught. They assume
+/// a log that also passes
+/// [`dedup_log_conformance_tests!`](crate::dedup_log_conformance_tests) (braid prunes
+/// only such logs); a log whose records expire elsewhere (Kafka retention) does not run
+/// them. Factory as in [`storage_conformance_tests!`](crate::storage_conformance_tests).
 #[macro_export]
 macro_rules! pruned_log_conformance_tests {
     ($factory:expr) => {

@@ -1,6 +1,7 @@
 //! The storage traits. The pipeline and delivery talk only to these; the embedded
-//! backend (`braid-store`) implements them today, and other engines can be added
-//! without touching the pipeline.
+//! backend (`braid-store`) implements them all, the distributed one splits them (the log
+//! on Kafka in `braid-kafka`, the state in PostgreSQL in `braid-postgres`), and other
+//! engines can be added without touching the pipeline.
 //!
 //! All methods are synchronous: the embedded engine is synchronous, and async callers
 //! run them on a blocking thread. Every `StateTxn` is all-or-nothing.
@@ -8,7 +9,7 @@
 //! [`Maintenance`] is how data leaves for good (erasure, log pruning, compaction), so data
 //! subject requests and retention work on any backend. `crate::memory::MemoryStore` is the
 //! reference implementation, and `crate::conformance` (feature `conformance`) is the
-//! contract every backend is tested against.
+//! contract every backend is tested against, each on the parts it implements.
 
 use crate::log::LogRecord;
 use crate::outbox::{DeadLetter, OutboxEntry};
