@@ -13,9 +13,11 @@
 //!   changed during the copy is first caught up in rounds from fresh snapshots, without
 //!   the hold, until a round is small; the hold copies only the last round's keys.
 //!
-//! The copy runs on a thread of its own at the lowest CPU priority, so on a busy machine
-//! ingest, the pipeline and delivery keep their share of the cores; the hold runs on the
-//! caller's thread at its normal priority, since everything else waits for it.
+//! The copying runs on a thread of its own at the lowest CPU priority, so on a busy
+//! machine ingest, the pipeline and delivery keep their share of the cores; taking
+//! snapshots and the hold stay on the caller's thread at its normal priority, since
+//! everything else waits for those. The copy is flushed to disk before the hold, so the
+//! held commit writes only the last changes.
 
 use crate::codec::{backend, decode, user_of};
 use crate::state::identity_key;
@@ -266,9 +268,7 @@ impl Maintenance for EmbeddedStore {
             STATE_FILE,
             opts.state_cache_bytes,
             || touched.start(),
-            |live, fresh| {
-                catch_up_state_in_rounds(touched, opts.compaction_held_keys, live, fresh)
-            },
+            |live, fresh| catch_up_state_in_rounds(touched, opts.compaction_held_keys, live, fresh),
             |from, to| {
                 copy_table(from, to, PROFILES)?;
                 copy_table(from, to, IDENTITIES)?;
@@ -298,8 +298,9 @@ impl EmbeddedStore {
     /// taken (once no write transaction is in flight); `copy` fills the fresh file from
     /// the snapshot and returns a mark for `catch_up`; `settle` then brings the copy
     /// closer to the live file without holding it (returning how many rounds it took);
-    /// `catch_up` runs with the file held and copies what was written since. Everything
-    /// before the hold runs on a thread at the lowest CPU priority.
+    /// `catch_up` runs with the file held and copies what was written since. The copying
+    /// before the hold runs on a thread at the lowest CPU priority; what touches the live
+    /// file's locks stays on the caller's thread.
     #[allow(clippy::too_many_arguments)] // the phases of one rewrite, named at the call
     fn rewrite(
         &self,
@@ -317,23 +318,30 @@ impl EmbeddedStore {
         let _ = std::fs::remove_file(&tmp);
         let started = Instant::now();
         let fresh = open_db(&tmp, cache_bytes)?;
-        let (mark, rounds) = at_lowest_priority(|| {
+        let (mark, rounds) = {
             let db = slot.read()?;
             start();
             // Wait for the write transaction in flight, if any: it began before recording
             // did, so the snapshot below must already hold its writes.
-            db.begin_write()
-                .map_err(backend)?
-                .abort()
-                .map_err(backend)?;
+            wait_for_writer(&db)?;
             let from = db.begin_read().map_err(backend)?;
-            let to = tables::begin_write(&fresh, Durability::None, false)?;
-            let mark = copy(&from, &to)?;
-            to.commit().map_err(backend)?;
+            let mark = at_lowest_priority(|| {
+                let to = tables::begin_write(&fresh, Durability::None, false)?;
+                let mark = copy(&from, &to)?;
+                to.commit().map_err(backend)?;
+                Ok(mark)
+            })?;
             drop(from);
             let rounds = settle(&db, &fresh)?;
-            Ok((mark, rounds))
-        })?;
+            // Flush the copy now, so the held commit below writes only the last changes
+            // to disk instead of the whole file.
+            at_lowest_priority(|| {
+                tables::begin_write(&fresh, Durability::Immediate, false)?
+                    .commit()
+                    .map_err(backend)
+            })?;
+            (mark, rounds)
+        };
         let copied = started.elapsed();
         // Held from here: every store call on this file waits until the swap is done.
         let mut guard = slot.write();
@@ -434,6 +442,14 @@ fn catch_up_log(
     Ok(copied)
 }
 
+/// Wait until the write transaction in flight on `db`, if any, has committed. Run at
+/// the caller's priority: the write lock it takes for a moment is one ingest and the
+/// pipeline wait for, and a thread at the lowest priority could hold it for long on a
+/// busy machine.
+fn wait_for_writer(db: &Database) -> StoreResult<()> {
+    db.begin_write().map_err(backend)?.abort().map_err(backend)
+}
+
 /// Run `work` on a thread of its own at the lowest CPU priority (Linux keeps the nice
 /// value per thread), and wait for it. A thread of its own, because a priority lowered on
 /// a shared blocking thread would stay with the work that runs there next.
@@ -476,14 +492,13 @@ fn catch_up_state_in_rounds(
         let keys = touched.take_so_far();
         // A write that recorded some of `keys` may not have committed yet; the snapshot
         // is taken after it has.
-        live.begin_write()
-            .map_err(backend)?
-            .abort()
-            .map_err(backend)?;
+        wait_for_writer(live)?;
         let from = live.begin_read().map_err(backend)?;
-        let to = tables::begin_write(fresh, Durability::None, false)?;
-        catch_up_state(&keys, &from, &to)?;
-        to.commit().map_err(backend)?;
+        at_lowest_priority(|| {
+            let to = tables::begin_write(fresh, Durability::None, false)?;
+            catch_up_state(&keys, &from, &to)?;
+            to.commit().map_err(backend)
+        })?;
         if keys.len() <= held_keys {
             break;
         }
