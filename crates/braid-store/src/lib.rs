@@ -114,6 +114,11 @@ pub struct StoreOptions {
     pub state_cache_bytes: usize,
     /// Page cache of `log.redb` in bytes.
     pub log_cache_bytes: usize,
+    /// Compaction holds `state.redb` (every store call on it waits) only once a catch-up
+    /// round without the hold found at most this many keys written during the round
+    /// before (or after a bounded number of rounds). Lower means a shorter hold and more
+    /// rounds.
+    pub compaction_held_keys: usize,
 }
 
 impl StoreOptions {
@@ -140,6 +145,7 @@ impl Default for StoreOptions {
             quick_repair: false,
             state_cache_bytes: 512 << 20,
             log_cache_bytes: 64 << 20,
+            compaction_held_keys: 2_000,
         }
     }
 }

@@ -9,7 +9,15 @@
 //! - compaction copies each file from a read snapshot into a fresh file while ingest, the
 //!   pipeline and delivery keep writing to the original, then holds the file only to copy
 //!   over what changed meanwhile (appended log positions; the `state.redb` keys recorded by
-//!   [`crate::touched`]), and renames the copy over the original.
+//!   [`crate::touched`]), and renames the copy over the original. For `state.redb`, what
+//!   changed during the copy is first caught up in rounds from fresh snapshots, without
+//!   the hold, until a round is small; the hold copies only the last round's keys.
+//!
+//! The copying runs on a thread of its own at the lowest CPU priority, so on a busy
+//! machine ingest, the pipeline and delivery keep their share of the cores; taking
+//! snapshots and the hold stay on the caller's thread at its normal priority, since
+//! everything else waits for those. The copy is flushed to disk before the hold, so the
+//! held commit writes only the last changes.
 
 use crate::codec::{backend, decode, user_of};
 use crate::state::identity_key;
@@ -24,10 +32,14 @@ use braid_core::storage::{lane_of, Erased, Maintenance, StateStore, StorageError
 use braid_core::Profile;
 use braid_mparticle::Mpid;
 use redb::{
-    Durability, Key, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, Value,
-    WriteTransaction,
+    Database, Durability, Key, ReadTransaction, ReadableTable, ReadableTableMetadata,
+    TableDefinition, Value, WriteTransaction,
 };
 use std::time::Instant;
+
+/// Most catch-up rounds without the hold. Under a write rate the rounds cannot outrun,
+/// the hold copies whatever the last round left (no worse than with no rounds at all).
+const MAX_CATCH_UP_ROUNDS: u32 = 8;
 
 /// Name of the copy a compaction writes before renaming it over `name`.
 pub(crate) fn tmp_name(name: &str) -> String {
@@ -238,6 +250,8 @@ impl Maintenance for EmbeddedStore {
             LOG_FILE,
             opts.log_cache_bytes,
             || {},
+            // The log changes only at its ends: the held catch-up is short already.
+            |_, _| Ok(0),
             |from, to| {
                 copy_table(from, to, LOG)?;
                 copy_table(from, to, DEDUP)?;
@@ -254,6 +268,7 @@ impl Maintenance for EmbeddedStore {
             STATE_FILE,
             opts.state_cache_bytes,
             || touched.start(),
+            |live, fresh| catch_up_state_in_rounds(touched, opts.compaction_held_keys, live, fresh),
             |from, to| {
                 copy_table(from, to, PROFILES)?;
                 copy_table(from, to, IDENTITIES)?;
@@ -281,15 +296,20 @@ impl Maintenance for EmbeddedStore {
 impl EmbeddedStore {
     /// Copy one file into a fresh one and swap it in. `start` runs before the snapshot is
     /// taken (once no write transaction is in flight); `copy` fills the fresh file from
-    /// the snapshot and returns a mark for `catch_up`, which runs with the file held and
-    /// copies what was written since.
+    /// the snapshot and returns a mark for `catch_up`; `settle` then brings the copy
+    /// closer to the live file without holding it (returning how many rounds it took);
+    /// `catch_up` runs with the file held and copies what was written since. The copying
+    /// before the hold runs on a thread at the lowest CPU priority; what touches the live
+    /// file's locks stays on the caller's thread.
+    #[allow(clippy::too_many_arguments)] // the phases of one rewrite, named at the call
     fn rewrite(
         &self,
         slot: &Slot,
         name: &str,
         cache_bytes: usize,
-        start: impl FnOnce(),
-        copy: impl FnOnce(&ReadTransaction, &WriteTransaction) -> StoreResult<u64>,
+        start: impl FnOnce() + Send,
+        settle: impl FnOnce(&Database, &Database) -> StoreResult<u32> + Send,
+        copy: impl FnOnce(&ReadTransaction, &WriteTransaction) -> StoreResult<u64> + Send,
         catch_up: impl FnOnce(u64, &ReadTransaction, &WriteTransaction) -> StoreResult<usize>,
     ) -> StoreResult<()> {
         let dir = &self.inner.dir;
@@ -298,20 +318,29 @@ impl EmbeddedStore {
         let _ = std::fs::remove_file(&tmp);
         let started = Instant::now();
         let fresh = open_db(&tmp, cache_bytes)?;
-        let mark = {
+        let (mark, rounds) = {
             let db = slot.read()?;
             start();
             // Wait for the write transaction in flight, if any: it began before recording
             // did, so the snapshot below must already hold its writes.
-            db.begin_write()
-                .map_err(backend)?
-                .abort()
-                .map_err(backend)?;
+            wait_for_writer(&db)?;
             let from = db.begin_read().map_err(backend)?;
-            let to = tables::begin_write(&fresh, Durability::None, false)?;
-            let mark = copy(&from, &to)?;
-            to.commit().map_err(backend)?;
-            mark
+            let mark = at_lowest_priority(|| {
+                let to = tables::begin_write(&fresh, Durability::None, false)?;
+                let mark = copy(&from, &to)?;
+                to.commit().map_err(backend)?;
+                Ok(mark)
+            })?;
+            drop(from);
+            let rounds = settle(&db, &fresh)?;
+            // Flush the copy now, so the held commit below writes only the last changes
+            // to disk instead of the whole file.
+            at_lowest_priority(|| {
+                tables::begin_write(&fresh, Durability::Immediate, false)?
+                    .commit()
+                    .map_err(backend)
+            })?;
+            (mark, rounds)
         };
         let copied = started.elapsed();
         // Held from here: every store call on this file waits until the swap is done.
@@ -341,6 +370,7 @@ impl EmbeddedStore {
             file = name,
             copy_ms = copied.as_millis() as u64,
             held_ms = held.as_millis() as u64,
+            rounds,
             caught_up,
             "compacted"
         );
@@ -410,6 +440,70 @@ fn catch_up_log(
     }
     copy_table(from, to, LOG_META)?;
     Ok(copied)
+}
+
+/// Wait until the write transaction in flight on `db`, if any, has committed. Run at
+/// the caller's priority: the write lock it takes for a moment is one ingest and the
+/// pipeline wait for, and a thread at the lowest priority could hold it for long on a
+/// busy machine.
+fn wait_for_writer(db: &Database) -> StoreResult<()> {
+    db.begin_write().map_err(backend)?.abort().map_err(backend)
+}
+
+/// Run `work` on a thread of its own at the lowest CPU priority (Linux keeps the nice
+/// value per thread), and wait for it. A thread of its own, because a priority lowered on
+/// a shared blocking thread would stay with the work that runs there next.
+fn at_lowest_priority<R: Send>(work: impl FnOnce() -> StoreResult<R> + Send) -> StoreResult<R> {
+    std::thread::scope(|scope| {
+        let copier = std::thread::Builder::new()
+            .name("braid-compaction".into())
+            .spawn_scoped(scope, || {
+                #[cfg(target_os = "linux")]
+                if let Err(e) =
+                    rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19)
+                {
+                    // Only slower for the rest of the machine, never wrong.
+                    tracing::debug!(error = %e, "compaction runs at normal priority");
+                }
+                work()
+            })
+            .map_err(|e| StorageError::operation("start the compaction thread", e))?;
+        copier
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Catch the copy of `state.redb` up on the keys written since its snapshot, in rounds
+/// that do not hold the file, until a round found at most `held_keys`
+/// (`StoreOptions::compaction_held_keys`): each takes the keys recorded so far (recording goes on),
+/// waits for the write in flight, and copies those keys from a fresh snapshot. A key
+/// written again after its round is recorded again, so a later round or the held
+/// catch-up copies its newest value. Returns the number of rounds.
+fn catch_up_state_in_rounds(
+    touched: &crate::touched::Touched,
+    held_keys: usize,
+    live: &Database,
+    fresh: &Database,
+) -> StoreResult<u32> {
+    let mut rounds = 0;
+    while rounds < MAX_CATCH_UP_ROUNDS {
+        rounds += 1;
+        let keys = touched.take_so_far();
+        // A write that recorded some of `keys` may not have committed yet; the snapshot
+        // is taken after it has.
+        wait_for_writer(live)?;
+        let from = live.begin_read().map_err(backend)?;
+        at_lowest_priority(|| {
+            let to = tables::begin_write(fresh, Durability::None, false)?;
+            catch_up_state(&keys, &from, &to)?;
+            to.commit().map_err(backend)
+        })?;
+        if keys.len() <= held_keys {
+            break;
+        }
+    }
+    Ok(rounds)
 }
 
 /// Bring a copy of `state.redb` up to date with the keys written since its snapshot.

@@ -65,6 +65,12 @@ impl Touched {
         self.active.store(true, Ordering::SeqCst);
     }
 
+    /// Take what was recorded so far and go on recording from an empty set: one round of
+    /// a catch-up that does not hold the file.
+    pub(crate) fn take_so_far(&self) -> TouchedKeys {
+        std::mem::take(&mut *self.keys.lock())
+    }
+
     /// Stop recording and take what was recorded.
     pub(crate) fn finish(&self) -> TouchedKeys {
         let mut keys = self.keys.lock();

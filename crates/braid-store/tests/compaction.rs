@@ -121,12 +121,27 @@ fn write_round(store: &EmbeddedStore, i: i64) {
 
 #[test]
 fn writes_made_while_compaction_copies_are_kept_and_erased_bytes_are_gone() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = StoreOptions {
+    writes_are_kept_through_a_compaction(StoreOptions {
         // Every acknowledgement written at once, so they are writes the copy must catch.
         ack_flush_max: 1,
         ..StoreOptions::default()
-    };
+    });
+}
+
+/// With no key count small enough to end them, the catch-up rounds without the hold run
+/// to their limit while the writer goes on: each round's keys, and the keys written again
+/// after their round, must still end up in the copy with their newest values.
+#[test]
+fn writes_are_kept_through_every_catch_up_round() {
+    writes_are_kept_through_a_compaction(StoreOptions {
+        ack_flush_max: 1,
+        compaction_held_keys: 0,
+        ..StoreOptions::default()
+    });
+}
+
+fn writes_are_kept_through_a_compaction(options: StoreOptions) {
+    let dir = tempfile::tempdir().expect("tempdir");
     let store = EmbeddedStore::open(dir.path(), options.clone()).expect("open");
     fill(&store);
     store
