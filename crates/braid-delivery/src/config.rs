@@ -110,7 +110,7 @@ impl Default for DeliveryConfig {
             instance: BrazeInstance::default(),
             rest_api_key: None,
             mode: Mode::Stream,
-            max_linger_ms: 400,
+            max_linger_ms: 200,
             bulk_interval_ms: 10_000,
             rate_limit: 3000,
             rate_window_ms: 3000,
@@ -215,7 +215,7 @@ mod tests {
         assert!(config.is_dry_run());
         assert_eq!(config.instance, BrazeInstance::Us01);
         assert_eq!(config.mode, Mode::Stream);
-        assert_eq!(config.max_linger_ms, 400);
+        assert_eq!(config.max_linger_ms, 200);
         assert_eq!(config.rate_limit, 3000);
         assert_eq!(config.rate_window_ms, 3000);
         assert!(config.validate().is_ok());
