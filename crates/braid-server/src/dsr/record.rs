@@ -323,3 +323,56 @@ pub fn load_result(store: &Store, id: &str) -> StoreResult<Option<Value>> {
 pub fn delete_result(store: &Store, id: &str) -> StoreResult<()> {
     store.transact(|txn| txn.put_meta(&result_key(id), &Value::Null))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(extra: serde_json::Value) -> serde_json::Value {
+        let mut record = serde_json::json!({
+            "id": "0b8e2f4a-6c1d-4e3f-9a5b-7c8d9e0f1a2b",
+            "request_type": "erasure",
+            "regulation": "gdpr",
+            "submitted_time": "2026-12-01T10:00:00Z",
+            "received_ms": 1,
+            "status": "in_progress",
+            "started_ms": 2,
+            "finished_ms": null,
+            "identity_hashes": [],
+            "status_callback_urls": [],
+            "log_head": 42,
+            "local_done": false,
+            "local": LocalOutcome::default(),
+            "braze": BrazeForward::default(),
+            "results_available": false,
+            "results_deleted_ms": null,
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            record[key] = value.clone();
+        }
+        record
+    }
+
+    #[test]
+    fn a_record_from_before_partition_ends_loads_and_waits_for_its_head() {
+        let record: DsrRecord = serde_json::from_value(stored(serde_json::json!({}))).unwrap();
+        assert_eq!(record.log_partition_ends, None);
+        assert_eq!(record.log_mark(), LogMark::Position(42));
+        assert!(!serde_json::to_string(&record)
+            .unwrap()
+            .contains("log_partition_ends"));
+    }
+
+    #[test]
+    fn partition_ends_round_trip_and_take_precedence() {
+        let mut record: DsrRecord =
+            serde_json::from_value(stored(serde_json::json!({"log_head": null}))).unwrap();
+        let ends: BTreeMap<i32, i64> = [(0, 7), (3, 0)].into_iter().collect();
+        record.set_log_mark(&LogMark::Partitions(ends.clone()));
+        let back: DsrRecord =
+            serde_json::from_value(serde_json::to_value(&record).unwrap()).unwrap();
+        assert_eq!(back.log_partition_ends.as_ref(), Some(&ends));
+        assert_eq!(back.log_mark(), LogMark::Partitions(ends));
+        assert_eq!(back.log_head, None);
+    }
+}
