@@ -768,3 +768,74 @@ async fn an_erasure_completes_when_another_delivery_node_sends_its_deletes() {
     drop((ingest, lead, other));
     spec.drop_schema().await;
 }
+
+/// The delivery node leading data subject requests is killed while an erasure waits for
+/// the pipeline: the other delivery node takes the lead, finds the request in PostgreSQL
+/// and finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_delivery_node_takes_over_data_subject_requests() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = dsr_section();
+    let ingest = spec.start_node("ingest", "ingest").await;
+    let mut lead = spec.start_node("lead", "delivery").await;
+    for _ in 0..1200 {
+        if lead
+            .log_text()
+            .contains("this node leads data subject requests")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(lead
+        .log_text()
+        .contains("this node leads data subject requests"));
+    let other = spec.start_node("other", "delivery").await;
+
+    const ERASED: &str = "takeover-subject";
+    for step in 1..=3 {
+        assert_eq!(ingest.send(&step_batch(ERASED, step)).await.unwrap(), 202);
+    }
+    let id = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    let (code, created) = dsr_call(
+        &other,
+        reqwest::Method::POST,
+        "/v3/requests",
+        Some(&erasure_of(id, &[ERASED])),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    // The lead started it; with no worker yet it waits.
+    let started = wait_request(
+        &other,
+        id,
+        |s| s["request_status"] != "pending",
+        &[&lead, &other],
+    )
+    .await;
+    assert_eq!(started["request_status"], "in_progress", "{started}");
+
+    lead.kill();
+    let pipeline = spec.start_node("pipeline", "pipeline").await;
+    let done = wait_request(
+        &other,
+        id,
+        |s| s["request_status"] == "completed",
+        &[&ingest, &pipeline, &other],
+    )
+    .await;
+    assert_eq!(done["destinations"][0]["status"], "sent", "{done}");
+    assert!(
+        other
+            .log_text()
+            .contains("this node leads data subject requests"),
+        "the survivor took the lead"
+    );
+    assert_eq!(sim.state().stats().deletes, vec![ERASED.to_string()]);
+    assert!(sim.state().user(ERASED).is_none());
+    assert_eq!(rows_mentioning(&spec, ERASED).await, Vec::<String>::new());
+    drop((ingest, pipeline, other));
+    spec.drop_schema().await;
+}
