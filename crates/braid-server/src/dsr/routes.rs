@@ -10,6 +10,9 @@
 //! | `GET /v3/certificate.pem` | none | the certificate that verifies `X-OpenDSR-Signature` |
 //! | `GET /api/v1/dsr/requests` | admin | the audit trail (no personal data) |
 //!
+//! On a node without the delivery role (distributed backend) the three request routes
+//! answer 503 (`Unavailable`) instead: requests are taken and processed on delivery nodes.
+//!
 //! Every `/v3` answer is signed like a callback. Errors use OpenDSR's body:
 //! `{"error": {"code": 400, "message": "...", "errors": [{"domain", "reason", "message"}]}}`.
 
