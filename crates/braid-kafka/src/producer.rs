@@ -1,5 +1,6 @@
-//! [`KafkaLog`]: the ingest log as a Kafka topic. `append` produces, `read_after` and
-//! `head` read partitions directly (no consumer group), for inspection and checks.
+//! [`KafkaLog`]: the ingest log as a Kafka topic. `append` produces; `read_after`, `head`
+//! and `last_offsets` read partitions directly (no consumer group), for inspection,
+//! checks and what an erasure waits for.
 
 use crate::codec;
 use crate::config::KafkaOptions;
@@ -15,6 +16,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, DeliveryResult};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -309,23 +311,48 @@ impl KafkaLog {
         self.with_reader(|reader| {
             let partitions = partition_count(reader.client(), topic, READ_TIMEOUT)?;
             for partition in (0..partitions).rev() {
-                let (low, high) = watermarks(reader, topic, partition)?;
-                if high <= low {
-                    continue;
+                if let Some(last) = last_offset(reader, topic, partition)? {
+                    return Ok(position_of(partition, last));
                 }
-                // Read from the last record the watermark names to the end of the
-                // partition, rather than trust `high - 1`: some Kafka-protocol brokers
-                // report the high watermark per record batch.
-                let mut last = high - 1;
-                read_to_end(reader, topic, partition, high - 1, |offset, _| {
-                    last = offset;
-                    true
-                })?;
-                return Ok(position_of(partition, last));
             }
             Ok(0)
         })
     }
+
+    /// Every partition's last offset present, read to the end of each partition as
+    /// [`head`](IngestLog::head) does (some Kafka-protocol brokers report the high
+    /// watermark per record batch, so `high - 1` is not trusted). Partitions that hold
+    /// nothing are left out. An erasure records this when it starts and waits until the
+    /// pipeline applied each partition through its entry.
+    pub fn last_offsets(&self) -> StoreResult<BTreeMap<i32, i64>> {
+        let topic = &self.inner.options.topic;
+        self.with_reader(|reader| {
+            let partitions = partition_count(reader.client(), topic, READ_TIMEOUT)?;
+            let mut ends = BTreeMap::new();
+            for partition in 0..partitions {
+                if let Some(last) = last_offset(reader, topic, partition)? {
+                    ends.insert(partition, last);
+                }
+            }
+            Ok(ends)
+        })
+    }
+}
+
+/// The offset of the last record of `partition`, if it holds any. Read from the last
+/// record the watermark names to the end of the partition, rather than trust `high - 1`:
+/// some Kafka-protocol brokers report the high watermark per record batch.
+fn last_offset(reader: &BaseConsumer, topic: &str, partition: i32) -> StoreResult<Option<i64>> {
+    let (low, high) = watermarks(reader, topic, partition)?;
+    if high <= low {
+        return Ok(None);
+    }
+    let mut last = high - 1;
+    read_to_end(reader, topic, partition, high - 1, |offset, _| {
+        last = offset;
+        true
+    })?;
+    Ok(Some(last))
 }
 
 fn watermarks(reader: &BaseConsumer, topic: &str, partition: i32) -> StoreResult<(i64, i64)> {

@@ -168,10 +168,15 @@ impl Server {
                 delivery.run(processing.processed.clone(), shutdown.subscribe()),
             ));
         }
-        tasks.push(NamedTask::spawn(
-            "data subject requests",
-            dsr::process::run(dsr.clone(), shutdown.subscribe()),
-        ));
+        // Requests are taken and processed only where delivery runs (it sends their
+        // `/users/delete` requests); among several delivery nodes, one leads (see
+        // `dsr::process`).
+        if roles.delivery {
+            tasks.push(NamedTask::spawn(
+                "data subject requests",
+                dsr::process::run(dsr.clone(), shutdown.subscribe()),
+            ));
+        }
 
         let state = Arc::new(AppState {
             config: config.clone(),
@@ -522,7 +527,7 @@ pub fn router(state: Arc<AppState>, roles: Roles) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(admin::routes(admin))
-        .merge(dsr::routes::routes(dsr))
+        .merge(dsr::routes::routes(dsr, roles.delivery))
         .merge(console::routes(&state.config.console));
     if roles.ingest {
         router = router

@@ -13,7 +13,18 @@ use braid_core::storage::{
 };
 use braid_mparticle::{IdentityType, Mpid};
 use braid_store::EmbeddedStore;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// A point in the ingest log, as each backend can name one (see [`Store::log_mark`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogMark {
+    /// The embedded log's position: one order across everything.
+    Position(u64),
+    /// The distributed log's last offset in each partition holding records (Kafka has
+    /// no order across partitions, so each is waited for on its own).
+    Partitions(BTreeMap<i32, i64>),
+}
 
 /// The backend in use. Cheap to clone.
 #[derive(Clone)]
@@ -46,14 +57,44 @@ impl Store {
         }
     }
 
-    /// The log position an erasure waits for the pipeline to pass, so that batches
-    /// accepted before it are applied (and then erased) first. The distributed log has
-    /// no single order across partitions to wait on: there the erasure acts on what the
-    /// workers have applied when it runs (docs/scale-out.md says so).
-    pub fn erasure_waits_for(&self) -> StoreResult<u64> {
+    /// Where the ingest log ends now: an erasure records this when it starts, and runs
+    /// once [`Store::has_applied`] says the pipeline applied everything up to it, so no
+    /// batch accepted before the request can re-create the person afterwards.
+    pub fn log_mark(&self) -> StoreResult<LogMark> {
         match self {
-            Store::Embedded(store) => store.head(),
-            Store::Distributed(_) => Ok(0),
+            Store::Embedded(store) => store.head().map(LogMark::Position),
+            Store::Distributed(cluster) => cluster.log.last_offsets().map(LogMark::Partitions),
+        }
+    }
+
+    /// Whether the pipeline has applied every record up to `mark`: the embedded cursor
+    /// has reached its position, or every partition's applied offset in PostgreSQL
+    /// (`kafka/offset/<partition>`, written with the records' effects) has reached its
+    /// recorded end. One transaction reads all the offsets.
+    pub fn has_applied(&self, mark: &LogMark) -> StoreResult<bool> {
+        match mark {
+            LogMark::Position(position) => Ok(StateStore::cursor(self)? >= *position),
+            LogMark::Partitions(ends) if ends.is_empty() => Ok(true),
+            LogMark::Partitions(ends) => self.transact(|txn| {
+                for (&partition, &end) in ends {
+                    if crate::cluster::consumer::applied_offset(txn, partition)?.unwrap_or(-1) < end
+                    {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }),
+        }
+    }
+
+    /// Whether this node holds (or just took) the lead named `name`: always on the
+    /// embedded store (one node), else a PostgreSQL session lock held while the node's
+    /// session lives (see `braid_postgres::PgStore::try_lead`). Blocks: call it from a
+    /// blocking thread.
+    pub fn try_lead(&self, name: &str) -> StoreResult<bool> {
+        match self {
+            Store::Embedded(_) => Ok(true),
+            Store::Distributed(cluster) => cluster.state.try_lead(name),
         }
     }
 

@@ -438,3 +438,404 @@ async fn check_config_connects_to_each_engine() {
     );
     spec.drop_schema().await;
 }
+
+/// The data subject request credentials every node of the DSR tests shares.
+const DSR_KEY: &str = "cluster-dsr";
+const DSR_SECRET: &str = "cluster-dsr-secret";
+
+fn dsr_section() -> String {
+    format!("\n[dsr]\nkey = \"{DSR_KEY}\"\nsecret = \"{DSR_SECRET}\"\n")
+}
+
+/// An erasure of the people with these customer ids (one request, one subject).
+fn erasure_of(id: &str, customer_ids: &[&str]) -> serde_json::Value {
+    let identities: Vec<serde_json::Value> = customer_ids
+        .iter()
+        .map(|c| json!({"identity_type": "customer_id", "identity_value": c, "identity_format": "raw"}))
+        .collect();
+    json!({
+        "regulation": "gdpr",
+        "subject_request_id": id,
+        "subject_request_type": "erasure",
+        "submitted_time": "2026-12-01T10:00:00Z",
+        "subject_identities": identities,
+    })
+}
+
+/// A `/v3` call with the DSR credentials: status and JSON body.
+async fn dsr_call(
+    node: &Node,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = node
+        .client
+        .request(method, format!("{}{path}", node.base))
+        .basic_auth(DSR_KEY, Some(DSR_SECRET));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let r = request.send().await.expect("dsr request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Poll a request's status at `node` until `done` says so.
+async fn wait_request(
+    node: &Node,
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+    logs: &[&Node],
+) -> serde_json::Value {
+    let path = format!("/v3/requests/{id}");
+    for _ in 0..2400 {
+        let (status, body) = dsr_call(node, reqwest::Method::GET, &path, None).await;
+        if status == 200 && done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, body) = dsr_call(node, reqwest::Method::GET, &path, None).await;
+    let logs: String = logs
+        .iter()
+        .map(|n| format!("--- {}\n{}", n.name, tail(&n.log_text(), 40)))
+        .collect();
+    panic!("request {id} never reached the expected state: {body}\n{logs}");
+}
+
+/// Rows of the test's schema in PostgreSQL that mention `needle` anywhere: every table
+/// that holds personal data, and the meta values (where requests are kept).
+async fn rows_mentioning(spec: &ClusterSpec, needle: &str) -> Vec<String> {
+    let (client, connection) = tokio_postgres::connect(&spec.postgres, tokio_postgres::NoTls)
+        .await
+        .expect("connect to PostgreSQL");
+    tokio::spawn(connection);
+    let schema = &spec.schema;
+    let mut found = Vec::new();
+    for (table, column) in [
+        ("profiles", "convert_from(body, 'UTF8')"),
+        ("identities", "value"),
+        ("sent_state", "convert_from(body, 'UTF8')"),
+        ("outbox", "convert_from(body, 'UTF8')"),
+        ("history", "convert_from(body, 'UTF8')"),
+        ("dead_letters", "convert_from(body, 'UTF8')"),
+        ("meta", "convert_from(value, 'UTF8')"),
+    ] {
+        let rows = client
+            .query(
+                &format!("SELECT {column} FROM {schema}.{table} WHERE strpos({column}, $1) > 0"),
+                &[&needle],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("reading {schema}.{table}: {e}"));
+        found.extend(
+            rows.iter()
+                .map(|row| format!("{table}: {}", row.get::<_, String>(0))),
+        );
+    }
+    found
+}
+
+/// Batches for a user are accepted while no pipeline worker runs; then an erasure of
+/// that user is requested. It must not run before the pipeline applied those batches (or
+/// they would re-create the person after it): it stays `in_progress`, noting each Kafka
+/// partition's end, until a worker applied everything up to it. Then the profile the
+/// batches made is erased, Braze gets its `/users/delete`, and nothing of the user is left
+/// in PostgreSQL or Braze.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erasure_waits_for_batches_accepted_before_it() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = dsr_section();
+    let ingest = spec.start_node("ingest", "ingest").await;
+    let delivery = spec.start_node("delivery", "delivery").await;
+
+    // No pipeline worker yet: the batches wait in the log.
+    const ERASED: &str = "erasure-subject";
+    const KEPT: &str = "bystander";
+    for step in 1..=5 {
+        assert_eq!(ingest.send(&step_batch(ERASED, step)).await.unwrap(), 202);
+    }
+    assert_eq!(ingest.send(&step_batch(KEPT, 1)).await.unwrap(), 202);
+
+    let id = "7d1c6a52-3b9e-4f0a-8c21-5e6f7a8b9c0d";
+    let (code, created) = dsr_call(
+        &delivery,
+        reqwest::Method::POST,
+        "/v3/requests",
+        Some(&erasure_of(id, &[ERASED])),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    // Once started it waits: no worker has applied the batches accepted before it.
+    let started = wait_request(
+        &delivery,
+        id,
+        |s| s["request_status"] != "pending",
+        &[&delivery],
+    )
+    .await;
+    assert_eq!(
+        started["request_status"], "in_progress",
+        "the erasure finished before the pipeline applied the batches accepted before it: {started}"
+    );
+    let (_, trail) = delivery.admin_get("/api/v1/dsr/requests").await;
+    let ends = &trail["requests"][0]["log_partition_ends"];
+    assert!(
+        ends.as_object().is_some_and(|ends| !ends.is_empty()),
+        "the request notes where each partition ended: {trail}"
+    );
+    assert_eq!(trail["requests"][0]["local_done"], false, "{trail}");
+    assert!(sim.state().stats().deletes.is_empty());
+
+    let pipeline = spec.start_node("pipeline", "pipeline").await;
+    let done = wait_request(
+        &delivery,
+        id,
+        |s| s["request_status"] == "completed",
+        &[&ingest, &pipeline, &delivery],
+    )
+    .await;
+    assert_eq!(done["destinations"][0]["status"], "sent", "{done}");
+    let (_, trail) = delivery.admin_get("/api/v1/dsr/requests").await;
+    assert_eq!(
+        trail["requests"][0]["local"]["profiles"], 1,
+        "the erasure found the profile the earlier batches made: {trail}"
+    );
+    assert_eq!(sim.state().stats().deletes, vec![ERASED.to_string()]);
+    assert!(
+        sim.state().user(ERASED).is_none(),
+        "braze holds nothing of the erased user after the delete"
+    );
+    assert_eq!(rows_mentioning(&spec, ERASED).await, Vec::<String>::new());
+    let (code, _) = ingest
+        .admin_get(&format!("/api/v1/profiles/customer_id/{ERASED}"))
+        .await;
+    assert_eq!(code, 404, "no profile of the erased user remains");
+
+    // The bystander's batch went through as usual.
+    wait_profile(&ingest, &format!("/api/v1/profiles/customer_id/{KEPT}")).await;
+    for _ in 0..1200 {
+        if steps_at_braze(&sim, KEPT) == vec![1] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(steps_at_braze(&sim, KEPT), vec![1]);
+    assert!(
+        sim.state().user(ERASED).is_none(),
+        "nothing of the user after the delete"
+    );
+    drop((ingest, pipeline, delivery));
+    spec.drop_schema().await;
+}
+
+/// A node without the delivery role takes no data subject requests (nobody there would
+/// process them): every request route answers 503 with an OpenDSR error naming why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_delivery_refuses_data_subject_requests() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = dsr_section();
+    let node = spec.start_node("ingest-pipeline", "ingest,pipeline").await;
+    let id = "0b8e2f4a-6c1d-4e3f-9a5b-7c8d9e0f1a2b";
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            "/v3/requests".to_string(),
+            Some(erasure_of(id, &["someone"])),
+        ),
+        (reqwest::Method::GET, format!("/v3/requests/{id}"), None),
+        (reqwest::Method::DELETE, format!("/v3/requests/{id}"), None),
+        (
+            reqwest::Method::GET,
+            format!("/v3/requests/{id}/results"),
+            None,
+        ),
+    ] {
+        let (code, answer) = dsr_call(&node, method.clone(), &path, body.as_ref()).await;
+        assert_eq!(code, 503, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], 503, "{answer}");
+        assert_eq!(
+            answer["error"]["errors"][0]["reason"], "Unavailable",
+            "{answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("does not serve data subject requests")
+                && message.contains("delivery role"),
+            "the error says why: {answer}"
+        );
+    }
+    drop(node);
+    spec.drop_schema().await;
+}
+
+/// Two delivery nodes: one leads data subject requests, and the outbox lanes are shared
+/// between both. An erasure of many users (asked at the node that does not lead) queues
+/// deletes on lanes of both nodes; the ones the other node sends are reported there, and
+/// the request still completes, at the lead, once Braze acknowledged every id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erasure_completes_when_another_delivery_node_sends_its_deletes() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = dsr_section();
+    let ingest = spec.start_node("ingest", "ingest,pipeline").await;
+    let lead = spec.start_node("lead", "delivery").await;
+    for _ in 0..1200 {
+        if lead
+            .log_text()
+            .contains("this node leads data subject requests")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(lead
+        .log_text()
+        .contains("this node leads data subject requests"));
+    let other = spec.start_node("other", "delivery").await;
+
+    // Until both nodes have sent something, both hold lanes.
+    const USERS: usize = 32;
+    let users: Vec<String> = (0..USERS).map(|u| format!("spread-{u}")).collect();
+    let mut step = 0;
+    loop {
+        step += 1;
+        assert!(step < 60, "the lanes never spread over both delivery nodes");
+        let mut acked = std::collections::BTreeMap::new();
+        for user in &users {
+            assert_eq!(ingest.send(&step_batch(user, step)).await.unwrap(), 202);
+            acked.insert(user.clone(), step);
+        }
+        assert_delivered_in_order(
+            &sim,
+            &acked,
+            Duration::from_secs(60),
+            &[&ingest, &lead, &other],
+        )
+        .await;
+        let sent = |page: &str| metric(page, "braid_braze_requests_total");
+        if sent(&lead.metrics().await) > 0.0 && sent(&other.metrics().await) > 0.0 {
+            break;
+        }
+    }
+
+    let id = "3f2a1b0c-9d8e-4f7a-b6c5-d4e3f2a1b0c9";
+    let names: Vec<&str> = users.iter().map(String::as_str).collect();
+    let (code, created) = dsr_call(
+        &other,
+        reqwest::Method::POST,
+        "/v3/requests",
+        Some(&erasure_of(id, &names)),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    let done = wait_request(
+        &other,
+        id,
+        |s| s["request_status"] == "completed",
+        &[&ingest, &lead, &other],
+    )
+    .await;
+    assert_eq!(done["destinations"][0]["status"], "sent", "{done}");
+    // At least once: a delete re-sent after a failed attempt counts once here.
+    let deleted: std::collections::BTreeSet<String> =
+        sim.state().stats().deletes.into_iter().collect();
+    let expected: std::collections::BTreeSet<String> = users.iter().cloned().collect();
+    assert_eq!(deleted, expected, "every user's external id was deleted");
+    assert!(
+        metric(&other.metrics().await, "braid_dsr_braze_forwarded_total") > 0.0,
+        "some deletes went out from the node that does not lead"
+    );
+    assert!(
+        !other
+            .log_text()
+            .contains("this node leads data subject requests"),
+        "one processor in the cluster"
+    );
+    for user in &users {
+        assert!(sim.state().user(user).is_none(), "braze still holds {user}");
+    }
+    assert_eq!(
+        rows_mentioning(&spec, "spread-").await,
+        Vec::<String>::new()
+    );
+    drop((ingest, lead, other));
+    spec.drop_schema().await;
+}
+
+/// The delivery node leading data subject requests is killed while an erasure waits for
+/// the pipeline: the other delivery node takes the lead, finds the request in PostgreSQL
+/// and finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_delivery_node_takes_over_data_subject_requests() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = dsr_section();
+    let ingest = spec.start_node("ingest", "ingest").await;
+    let mut lead = spec.start_node("lead", "delivery").await;
+    for _ in 0..1200 {
+        if lead
+            .log_text()
+            .contains("this node leads data subject requests")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(lead
+        .log_text()
+        .contains("this node leads data subject requests"));
+    let other = spec.start_node("other", "delivery").await;
+
+    const ERASED: &str = "takeover-subject";
+    for step in 1..=3 {
+        assert_eq!(ingest.send(&step_batch(ERASED, step)).await.unwrap(), 202);
+    }
+    let id = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    let (code, created) = dsr_call(
+        &other,
+        reqwest::Method::POST,
+        "/v3/requests",
+        Some(&erasure_of(id, &[ERASED])),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    // The lead started it; with no worker yet it waits.
+    let started = wait_request(
+        &other,
+        id,
+        |s| s["request_status"] != "pending",
+        &[&lead, &other],
+    )
+    .await;
+    assert_eq!(started["request_status"], "in_progress", "{started}");
+
+    lead.kill();
+    let pipeline = spec.start_node("pipeline", "pipeline").await;
+    let done = wait_request(
+        &other,
+        id,
+        |s| s["request_status"] == "completed",
+        &[&ingest, &pipeline, &other],
+    )
+    .await;
+    assert_eq!(done["destinations"][0]["status"], "sent", "{done}");
+    assert!(
+        other
+            .log_text()
+            .contains("this node leads data subject requests"),
+        "the survivor took the lead"
+    );
+    assert_eq!(sim.state().stats().deletes, vec![ERASED.to_string()]);
+    assert!(sim.state().user(ERASED).is_none());
+    assert_eq!(rows_mentioning(&spec, ERASED).await, Vec::<String>::new());
+    drop((ingest, pipeline, other));
+    spec.drop_schema().await;
+}

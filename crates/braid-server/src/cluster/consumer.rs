@@ -50,7 +50,7 @@ fn batch_key(input: &str, source_request_id: &str) -> String {
 }
 
 /// A partition's last applied offset, read in `txn`.
-fn applied_offset(txn: &mut dyn StateTxn, partition: i32) -> StoreResult<Option<i64>> {
+pub(crate) fn applied_offset(txn: &mut dyn StateTxn, partition: i32) -> StoreResult<Option<i64>> {
     Ok(txn
         .meta(&offset_key(partition))?
         .and_then(|value| value.as_i64()))

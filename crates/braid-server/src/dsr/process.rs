@@ -2,6 +2,12 @@
 //! and does the local part (erasure in the store, or the access export), and a listener
 //! that hears from delivery what became of the erasures' `/users/delete` requests.
 //!
+//! Both run on delivery nodes only. On the distributed backend the records live in
+//! PostgreSQL, shared by every delivery node: each node's listener records what its own
+//! delivery reports in the stored records (read-modify-write transactions), and only the
+//! node holding the `dsr` lead runs the processor, which reads the records afresh on each
+//! pass and completes requests whose deletes another node's delivery settled.
+//!
 //! An erasure hands its Braze external ids to delivery as `Delete` outbox entries, on
 //! each profile's lane after the profile's data was removed, so delivery sends them with
 //! its one client, retries and dry-run path, and nothing about the person can follow the
@@ -10,7 +16,8 @@
 
 use super::record::{self, DestinationStatus, DsrRecord, LocalOutcome, PendingDelete, Status};
 use super::request::RequestType;
-use super::{lookup, Dsr, DsrError};
+use super::{blocking, lookup, Dsr, DsrError};
+use crate::store::LogMark;
 use braid_braze::mapping::external_id;
 use braid_core::clock::now_ms;
 use braid_core::storage::{lane_of, Erased, Maintenance, Outbox, StateStore};
@@ -31,13 +38,31 @@ pub async fn run(dsr: Arc<Dsr>, shutdown: watch::Receiver<bool>) {
     let reports = dsr.delete_reports.lock().take();
     let listener =
         reports.map(|reports| tokio::spawn(listen(dsr.clone(), reports, shutdown.clone())));
-    if let Err(e) = dsr.queue_waiting_deletes_again().await {
-        tracing::error!(error = %e, "queueing the erasures that wait for braze failed");
-    }
     let mut stop = shutdown;
+    let mut leading = false;
     loop {
-        if let Err(e) = dsr.step().await {
-            tracing::error!(error = %e, "data subject request processing failed; retrying");
+        match dsr.lead().await {
+            Ok(true) => {
+                if !leading {
+                    leading = true;
+                    if dsr.shared() {
+                        tracing::info!("this node leads data subject requests");
+                    }
+                    // Started, or took over from a lead that may have stopped between
+                    // storing an erasure's deletes and queueing them.
+                    if let Err(e) = dsr.queue_waiting_deletes_again().await {
+                        tracing::error!(error = %e, "queueing the erasures that wait for braze failed");
+                    }
+                }
+                if let Err(e) = dsr.step().await {
+                    tracing::error!(error = %e, "data subject request processing failed; retrying");
+                }
+            }
+            Ok(false) => leading = false,
+            Err(e) => {
+                leading = false;
+                tracing::warn!(error = %e, "cannot tell whether this node leads data subject requests; retrying");
+            }
         }
         tokio::select! {
             _ = dsr.wake.notified() => {}
@@ -69,14 +94,6 @@ async fn listen(
             tracing::error!(error = %e, "recording braze's answer to an erasure failed");
         }
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, braid_core::StorageError> + Send + 'static,
-) -> Result<T, DsrError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| DsrError::Task(e.to_string()))??)
 }
 
 /// Most log records one pruning transaction deletes: ingest appends need the log's
@@ -129,25 +146,37 @@ impl Dsr {
         Some(record.clone())
     }
 
+    /// Whether this node runs the processor: always on the embedded store; on the
+    /// distributed backend only the holder of the `dsr` lead in PostgreSQL.
+    async fn lead(&self) -> Result<bool, DsrError> {
+        let store = self.store.clone();
+        blocking(move || store.try_lead("dsr")).await
+    }
+
     /// One pass over the requests.
     async fn step(self: &Arc<Self>) -> Result<(), DsrError> {
+        self.refresh().await?;
         let now = now_ms();
         let delay = self.config.processing_delay_ms as i64;
         let pending =
             self.ids_where(|r| r.status == Status::Pending && r.received_ms + delay <= now);
         if !pending.is_empty() {
             let store = self.store.clone();
-            let head = blocking(move || store.erasure_waits_for()).await?;
+            let mark = blocking(move || store.log_mark()).await?;
             for id in pending {
-                let started = self.update(&id, |r| {
-                    if r.status == Status::Pending {
-                        r.status = Status::InProgress;
-                        r.started_ms = Some(now);
-                        r.log_head = Some(head);
-                    }
-                });
-                self.persist(&id).await?;
-                if let Some(record) = started.filter(|r| r.status == Status::InProgress) {
+                let mark = mark.clone();
+                let started = self
+                    .modify(&id, move |r| {
+                        let starts = r.status == Status::Pending;
+                        if starts {
+                            r.status = Status::InProgress;
+                            r.started_ms = Some(now);
+                            r.set_log_mark(&mark);
+                        }
+                        starts
+                    })
+                    .await?;
+                if let Some((record, true)) = started {
                     audit(&record);
                     self.send_callbacks(&record);
                 }
@@ -157,15 +186,37 @@ impl Dsr {
         let mut need_compaction = self.expire_results(now).await? | self.take_scrub_request();
 
         let waiting = |r: &DsrRecord| r.status == Status::InProgress && !r.local_done;
-        let ready = if self.ids_where(waiting).is_empty() {
-            // Nothing waits for the pipeline: no need to read its cursor.
+        let marks: Vec<(String, LogMark)> = self
+            .ids_where(waiting)
+            .into_iter()
+            .filter_map(|id| self.record(&id).map(|r| (id, r.log_mark())))
+            .collect();
+        let ready = if marks.is_empty() {
+            // Nothing waits for the pipeline: no need to read how far it is.
             Vec::new()
         } else {
             let store = self.store.clone();
-            let cursor = blocking(move || store.cursor()).await?;
-            self.ids_where(|r| waiting(r) && r.log_head.unwrap_or(0) <= cursor)
+            blocking(move || {
+                let mut ready = Vec::new();
+                for (id, mark) in marks {
+                    if store.has_applied(&mark)? {
+                        ready.push(id);
+                    }
+                }
+                Ok(ready)
+            })
+            .await?
         };
         let mut to_complete = Vec::new();
+        if self.shared() {
+            // Erasures whose deletes a delivery node settled (the listeners record that
+            // in the stored records; completing is the lead's).
+            let settled = self.ids_where(|r| {
+                r.status == Status::InProgress && r.local_done && r.braze.finished_ms.is_some()
+            });
+            need_compaction |= !settled.is_empty();
+            to_complete.extend(settled);
+        }
         for id in ready {
             let Some(record) = self.record(&id) else {
                 continue;
@@ -177,7 +228,7 @@ impl Dsr {
                 }
             };
             need_compaction = true;
-            if complete {
+            if complete && !to_complete.contains(&id) {
                 to_complete.push(id);
             }
         }
@@ -192,9 +243,16 @@ impl Dsr {
     async fn complete(self: &Arc<Self>, ids: &[String]) -> Result<(), DsrError> {
         let now = now_ms();
         for id in ids {
-            let done = self.update(id, |r| r.finish(Status::Completed, now));
-            self.persist(id).await?;
-            if let Some(record) = done {
+            let done = self
+                .modify(id, move |r| {
+                    let finishes = !r.status.is_final();
+                    if finishes {
+                        r.finish(Status::Completed, now);
+                    }
+                    finishes
+                })
+                .await?;
+            if let Some((record, true)) = done {
                 audit(&record);
                 self.send_callbacks(&record);
             }
@@ -231,15 +289,15 @@ impl Dsr {
             Ok((mpids, deletes))
         })
         .await?;
-        self.update(&record.id, |r| {
-            for delete in deletes {
-                if !r.braze.pending_deletes.contains(&delete) {
-                    r.braze.pending_deletes.push(delete);
+        self.modify(&record.id, move |r| {
+            for delete in &deletes {
+                if !r.braze.pending_deletes.contains(delete) {
+                    r.braze.pending_deletes.push(delete.clone());
                 }
             }
             r.braze.external_ids = r.braze.pending_deletes.len() as u32;
-        });
-        self.persist(&record.id).await?;
+        })
+        .await?;
 
         let store = self.store.clone();
         let removed: Vec<Erased> = blocking(move || {
@@ -260,18 +318,22 @@ impl Dsr {
         }
         metrics::counter!("braid_dsr_profiles_erased_total").increment(u64::from(local.profiles));
         let now = now_ms();
-        // Marked done before the deletes are queued: delivery may report on them at once.
-        let updated = self.update(&record.id, |r| {
-            r.local = local;
-            r.local_done = true;
-            if r.braze.pending_deletes.is_empty() {
-                // Nobody braid knows was ever named in Braze: nothing to delete there.
-                r.braze.status = DestinationStatus::Skipped;
-                r.scrub();
-            } else {
-                r.braze.ready_ms = Some(now);
-            }
-        });
+        // Marked done and stored before the deletes are queued: delivery (on any delivery
+        // node) may report on them at once, and its report changes the stored record.
+        let updated = self
+            .modify(&record.id, move |r| {
+                r.local = local;
+                r.local_done = true;
+                if r.braze.pending_deletes.is_empty() {
+                    // Nobody braid knows was ever named in Braze: nothing to delete there.
+                    r.braze.status = DestinationStatus::Skipped;
+                    r.scrub();
+                } else {
+                    r.braze.ready_ms = Some(now);
+                }
+            })
+            .await?
+            .map(|(record, ())| record);
         if let Some(record) = updated
             .as_ref()
             .filter(|r| !r.braze.pending_deletes.is_empty())
@@ -279,7 +341,6 @@ impl Dsr {
             self.queue_deletes(record.braze.pending_deletes.clone())
                 .await?;
         }
-        self.persist(&record.id).await?;
         Ok(updated.is_some_and(|r| r.braze.status == DestinationStatus::Skipped))
     }
 
@@ -356,13 +417,13 @@ impl Dsr {
             Ok(count)
         })
         .await?;
-        self.update(&record.id, |r| {
+        self.modify(&record.id, move |r| {
             r.local.profiles = profiles as u32;
             r.local_done = true;
             r.results_available = true;
             r.scrub();
-        });
-        self.persist(&record.id).await?;
+        })
+        .await?;
         Ok(true)
     }
 
@@ -375,87 +436,111 @@ impl Dsr {
         for id in &expired {
             let (store, key) = (self.store.clone(), id.clone());
             blocking(move || record::delete_result(&store, &key)).await?;
-            self.update(id, |r| {
+            self.modify(id, move |r| {
                 r.results_available = false;
                 r.results_deleted_ms = Some(now);
-            });
-            self.persist(id).await?;
+            })
+            .await?;
         }
         Ok(!expired.is_empty())
     }
 
     /// Record what delivery reported about one `/users/delete` request on every request
-    /// whose ids it carried; complete those with nothing left to wait for.
+    /// whose ids it carried; complete those with nothing left to wait for (on the
+    /// distributed backend the `dsr` lead's processor completes them, as this node may
+    /// not lead).
     async fn on_delete_report(self: &Arc<Self>, report: DeleteReport) -> Result<(), DsrError> {
-        let (external_ids, settled) = match &report {
+        let (external_ids, settled) = match report {
             DeleteReport::Acknowledged { external_ids } => (external_ids, None),
             DeleteReport::Refused {
                 external_ids,
                 reason,
-            } => (external_ids, Some(reason.as_str())),
+            } => (external_ids, Some(reason)),
             DeleteReport::Retrying {
                 external_ids,
                 problem,
             } => {
-                let owners = self.owners_of(external_ids);
-                for id in &owners {
-                    self.update(id, |r| r.braze.error = Some(problem.clone()));
+                for id in self.owners_of(&external_ids).await? {
+                    if self.shared() {
+                        let problem = problem.clone();
+                        self.modify(&id, move |r| r.braze.error = Some(problem.clone()))
+                            .await?;
+                    } else {
+                        self.update(&id, |r| r.braze.error = Some(problem.clone()));
+                    }
                 }
                 return Ok(());
             }
         };
-        if let Some(reason) = settled {
+        if let Some(reason) = &settled {
             tracing::error!(reason = %reason, "braze refused a /users/delete request");
         } else {
             metrics::counter!("braid_dsr_braze_forwarded_total")
                 .increment(external_ids.len() as u64);
         }
         let now = now_ms();
+        let external_ids = Arc::new(external_ids);
         let mut finished = Vec::new();
-        for id in self.owners_of(external_ids) {
-            let updated = self.update(&id, |r| {
-                r.braze
-                    .pending_deletes
-                    .retain(|d| !external_ids.contains(&d.external_id));
-                r.braze.requests += 1;
-                match settled {
-                    None if r.braze.status == DestinationStatus::Pending => r.braze.error = None,
-                    None => {}
-                    Some(reason) => {
-                        r.braze.status = DestinationStatus::Failed;
-                        r.braze.error = Some(reason.to_string());
+        for id in self.owners_of(&external_ids).await? {
+            let (external_ids, settled) = (external_ids.clone(), settled.clone());
+            let updated = self
+                .modify(&id, move |r| {
+                    let carried = |d: &PendingDelete| external_ids.contains(&d.external_id);
+                    if r.status != Status::InProgress
+                        || !r.braze.pending_deletes.iter().any(carried)
+                    {
+                        return; // recorded already (by another node, or a repeated report)
                     }
-                }
-                if r.braze.pending_deletes.is_empty() {
-                    if r.braze.status == DestinationStatus::Pending {
-                        r.braze.status = DestinationStatus::Sent;
+                    r.braze.pending_deletes.retain(|d| !carried(d));
+                    r.braze.requests += 1;
+                    match &settled {
+                        None if r.braze.status == DestinationStatus::Pending => {
+                            r.braze.error = None
+                        }
+                        None => {}
+                        Some(reason) => {
+                            r.braze.status = DestinationStatus::Failed;
+                            r.braze.error = Some(reason.clone());
+                        }
                     }
-                    r.braze.finished_ms = Some(now);
-                    r.scrub();
-                }
-            });
-            self.persist(&id).await?;
-            if updated.is_some_and(|r| r.braze.finished_ms.is_some() && r.local_done) {
+                    if r.braze.pending_deletes.is_empty() {
+                        if r.braze.status == DestinationStatus::Pending {
+                            r.braze.status = DestinationStatus::Sent;
+                        }
+                        r.braze.finished_ms = Some(now);
+                        r.scrub();
+                    }
+                })
+                .await?;
+            if updated.is_some_and(|(r, ())| {
+                r.status == Status::InProgress && r.braze.finished_ms.is_some() && r.local_done
+            }) {
                 finished.push(id);
             }
         }
-        if !finished.is_empty() {
-            // The records no longer hold identities or external ids: scrub the old bytes,
-            // then say completed.
-            prune_and_compact(&self.store).await?;
-            self.complete(&finished).await?;
+        if finished.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        if self.shared() {
+            self.wake.notify_one();
+            return Ok(());
+        }
+        // The records no longer hold identities or external ids: scrub the old bytes,
+        // then say completed.
+        prune_and_compact(&self.store).await?;
+        self.complete(&finished).await
     }
 
-    /// Unfinished requests waiting for Braze to delete any of `external_ids`.
-    fn owners_of(&self, external_ids: &[String]) -> Vec<String> {
-        self.ids_where(|r| {
+    /// Unfinished requests waiting for Braze to delete any of `external_ids` (read afresh
+    /// when records are shared: the request may have started at another node).
+    async fn owners_of(&self, external_ids: &[String]) -> Result<Vec<String>, DsrError> {
+        self.refresh().await?;
+        Ok(self.ids_where(|r| {
             r.status == Status::InProgress
                 && r.braze
                     .pending_deletes
                     .iter()
                     .any(|d| external_ids.contains(&d.external_id))
-        })
+        }))
     }
 }

@@ -1,18 +1,20 @@
-//! A data subject request as braid keeps it, and where it is kept: the embedded store's
-//! meta table (`dsr/index` lists the ids, `dsr/request/<id>` holds each record,
-//! `dsr/result/<id>` an access result), so requests survive restarts and are rewritten
-//! by compaction like everything else.
+//! A data subject request as braid keeps it, and where it is kept: the store's meta
+//! values (`dsr/index` lists the ids, `dsr/request/<id>` holds each record,
+//! `dsr/result/<id>` an access result), in the embedded store or PostgreSQL, so requests
+//! survive restarts, are shared by the nodes of a cluster, and are rewritten by
+//! compaction like everything else.
 //!
 //! A record holds the subject's identities only while it is being worked on. Once it is
 //! finished (completed or cancelled) they are replaced by salted hashes, and what stays
 //! is the audit trail: id, type, regulation, times, outcome and counts, no personal data.
 
 use super::request::{NewRequest, Regulation, RequestType, SubjectIdentity};
-use crate::store::Store;
-use braid_core::storage::{StateStore, StoreResult};
+use crate::store::{LogMark, Store};
+use braid_core::storage::{StateStore, StateTxn, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Where a request stands (OpenDSR's `request_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,9 +118,14 @@ pub struct DsrRecord {
     /// and to recognise a duplicate request without keeping the identities.
     pub identity_hashes: Vec<String>,
     pub status_callback_urls: Vec<String>,
-    /// The ingest log head when work started: the pipeline must have applied every
-    /// record up to it before the local part runs.
+    /// The ingest log head when work started (embedded backend): the pipeline must have
+    /// applied every record up to it before the local part runs.
     pub log_head: Option<u64>,
+    /// The same on the distributed backend: each Kafka partition's last offset when work
+    /// started; the local part runs once every partition is applied through its entry.
+    /// Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_partition_ends: Option<BTreeMap<i32, i64>>,
     /// The local part (erasure in the store, or the access export) is done.
     pub local_done: bool,
     pub local: LocalOutcome,
@@ -158,11 +165,28 @@ impl DsrRecord {
             identity_hashes,
             status_callback_urls: request.status_callback_urls,
             log_head: None,
+            log_partition_ends: None,
             local_done: false,
             local: LocalOutcome::default(),
             braze,
             results_available: false,
             results_deleted_ms: None,
+        }
+    }
+
+    /// Note where the ingest log ends as work starts (see [`Store::log_mark`]).
+    pub fn set_log_mark(&mut self, mark: &LogMark) {
+        match mark {
+            LogMark::Position(position) => self.log_head = Some(*position),
+            LogMark::Partitions(ends) => self.log_partition_ends = Some(ends.clone()),
+        }
+    }
+
+    /// What the local part waits for the pipeline to apply (nothing when unset).
+    pub fn log_mark(&self) -> LogMark {
+        match &self.log_partition_ends {
+            Some(ends) => LogMark::Partitions(ends.clone()),
+            None => LogMark::Position(self.log_head.unwrap_or(0)),
         }
     }
 
@@ -233,19 +257,55 @@ pub fn load_all(store: &Store) -> StoreResult<Vec<DsrRecord>> {
 
 /// Store a record (adding its id to the index when new), durably.
 pub fn save(store: &Store, record: &DsrRecord) -> StoreResult<()> {
+    store.transact(|txn| save_in(txn, record))
+}
+
+/// [`save`] inside a transaction.
+pub fn save_in(txn: &mut dyn StateTxn, record: &DsrRecord) -> StoreResult<()> {
     let value = serde_json::to_value(record).map_err(|e| corrupt("dsr request", e))?;
-    store.transact(|txn| {
-        let key = record_key(&record.id);
-        if txn.meta(&key)?.is_none() {
-            let mut ids: Vec<String> = match txn.meta(INDEX_KEY)? {
-                Some(v) => serde_json::from_value(v).map_err(|e| corrupt(INDEX_KEY, e))?,
-                None => Vec::new(),
-            };
-            ids.push(record.id.clone());
-            txn.put_meta(INDEX_KEY, &serde_json::json!(ids))?;
+    let key = record_key(&record.id);
+    if txn.meta(&key)?.is_none() {
+        let mut ids: Vec<String> = match txn.meta(INDEX_KEY)? {
+            Some(v) => serde_json::from_value(v).map_err(|e| corrupt(INDEX_KEY, e))?,
+            None => Vec::new(),
+        };
+        ids.push(record.id.clone());
+        txn.put_meta(INDEX_KEY, &serde_json::json!(ids))?;
+    }
+    txn.put_meta(&key, &value)
+}
+
+/// One stored request, read inside a transaction.
+pub fn load_in(txn: &mut dyn StateTxn, id: &str) -> StoreResult<Option<DsrRecord>> {
+    txn.meta(&record_key(id))?
+        .map(|v| serde_json::from_value(v).map_err(|e| corrupt("dsr request", e)))
+        .transpose()
+}
+
+/// Most records one scan query reads.
+const SCAN_CHUNK: usize = 500;
+
+/// Every stored request, read by scanning their keys (a query per 500 records, where
+/// [`load_all`] reads each record on its own): how nodes sharing PostgreSQL see requests
+/// written by the others.
+pub fn scan_all(txn: &mut dyn StateTxn) -> StoreResult<Vec<DsrRecord>> {
+    const PREFIX: &str = "dsr/request/";
+    let mut records = Vec::new();
+    let mut after = PREFIX.to_string();
+    loop {
+        let chunk = txn.meta_after(Some(&after), SCAN_CHUNK)?;
+        let full = chunk.len() == SCAN_CHUNK;
+        for (key, value) in chunk {
+            if !key.starts_with(PREFIX) {
+                return Ok(records);
+            }
+            records.push(serde_json::from_value(value).map_err(|e| corrupt("dsr request", e))?);
+            after = key;
         }
-        txn.put_meta(&key, &value)
-    })
+        if !full {
+            return Ok(records);
+        }
+    }
 }
 
 /// Store an access result next to its record.
@@ -262,4 +322,57 @@ pub fn load_result(store: &Store, id: &str) -> StoreResult<Option<Value>> {
 /// the next compaction scrubs the old bytes).
 pub fn delete_result(store: &Store, id: &str) -> StoreResult<()> {
     store.transact(|txn| txn.put_meta(&result_key(id), &Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(extra: serde_json::Value) -> serde_json::Value {
+        let mut record = serde_json::json!({
+            "id": "0b8e2f4a-6c1d-4e3f-9a5b-7c8d9e0f1a2b",
+            "request_type": "erasure",
+            "regulation": "gdpr",
+            "submitted_time": "2026-12-01T10:00:00Z",
+            "received_ms": 1,
+            "status": "in_progress",
+            "started_ms": 2,
+            "finished_ms": null,
+            "identity_hashes": [],
+            "status_callback_urls": [],
+            "log_head": 42,
+            "local_done": false,
+            "local": LocalOutcome::default(),
+            "braze": BrazeForward::default(),
+            "results_available": false,
+            "results_deleted_ms": null,
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            record[key] = value.clone();
+        }
+        record
+    }
+
+    #[test]
+    fn a_record_from_before_partition_ends_loads_and_waits_for_its_head() {
+        let record: DsrRecord = serde_json::from_value(stored(serde_json::json!({}))).unwrap();
+        assert_eq!(record.log_partition_ends, None);
+        assert_eq!(record.log_mark(), LogMark::Position(42));
+        assert!(!serde_json::to_string(&record)
+            .unwrap()
+            .contains("log_partition_ends"));
+    }
+
+    #[test]
+    fn partition_ends_round_trip_and_take_precedence() {
+        let mut record: DsrRecord =
+            serde_json::from_value(stored(serde_json::json!({"log_head": null}))).unwrap();
+        let ends: BTreeMap<i32, i64> = [(0, 7), (3, 0)].into_iter().collect();
+        record.set_log_mark(&LogMark::Partitions(ends.clone()));
+        let back: DsrRecord =
+            serde_json::from_value(serde_json::to_value(&record).unwrap()).unwrap();
+        assert_eq!(back.log_partition_ends.as_ref(), Some(&ends));
+        assert_eq!(back.log_mark(), LogMark::Partitions(ends));
+        assert_eq!(back.log_head, None);
+    }
 }

@@ -10,20 +10,23 @@
 //! | `GET /v3/certificate.pem` | none | the certificate that verifies `X-OpenDSR-Signature` |
 //! | `GET /api/v1/dsr/requests` | admin | the audit trail (no personal data) |
 //!
+//! On a node without the delivery role (distributed backend) the three request routes
+//! answer 503 (`Unavailable`) instead: requests are taken and processed on delivery nodes.
+//!
 //! Every `/v3` answer is signed like a callback. Errors use OpenDSR's body:
 //! `{"error": {"code": 400, "message": "...", "errors": [{"domain", "reason", "message"}]}}`.
 
 use super::callback::{API_VERSION, DOMAIN_HEADER, SIGNATURE_HEADER};
 use super::record::{DsrRecord, Status};
 use super::request::{self, IdentityFormat, RequestType};
-use super::Dsr;
+use super::{Dsr, Inserted};
 use crate::app::AppState;
 use crate::auth::{AuthFailure, Guard};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use base64::Engine;
 use braid_core::clock::now_ms;
@@ -31,13 +34,23 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// The OpenDSR routes: requests behind the data subject request credentials, discovery
-/// and the certificate open to all.
-pub fn routes(dsr: Guard) -> Router<Arc<AppState>> {
-    let requests = Router::new()
-        .route("/v3/requests", axum::routing::post(create))
-        .route("/v3/requests/{id}", get(status).delete(cancel))
-        .route("/v3/requests/{id}/results", get(results));
-    dsr.protect(requests)
+/// and the certificate open to all. A node that does not serve requests (no `delivery`
+/// role: requests are processed on delivery nodes) answers every request route 503.
+pub fn routes(dsr: Guard, serves_requests: bool) -> Router<Arc<AppState>> {
+    let requests = if serves_requests {
+        dsr.protect(
+            Router::new()
+                .route("/v3/requests", axum::routing::post(create))
+                .route("/v3/requests/{id}", get(status).delete(cancel))
+                .route("/v3/requests/{id}/results", get(results)),
+        )
+    } else {
+        Router::new()
+            .route("/v3/requests", any(not_served))
+            .route("/v3/requests/{id}", any(not_served))
+            .route("/v3/requests/{id}/results", any(not_served))
+    };
+    requests
         .route("/v3/discovery", get(discovery))
         .route("/v3/certificate.pem", get(certificate))
 }
@@ -64,6 +77,8 @@ pub enum OpenDsrError {
     Conflict(String),
     #[error("{0}")]
     Internal(String),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl OpenDsrError {
@@ -94,6 +109,7 @@ impl IntoResponse for OpenDsrError {
             OpenDsrError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             OpenDsrError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
             OpenDsrError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
+            OpenDsrError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable"),
         };
         let message = self.to_string();
         let body = json!({"error": {
@@ -144,30 +160,18 @@ async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respo
     let now = now_ms();
     let record = DsrRecord::new(new, &dsr.salt, now);
     let id = record.id.clone();
-    {
-        let mut records = dsr.records.lock();
-        if let Some(existing) = records.get(&id) {
+    match dsr.insert(record).await.map_err(OpenDsrError::internal)? {
+        Inserted::Stored => {}
+        Inserted::IdTaken(status) => {
             return Err(OpenDsrError::Conflict(format!(
-                "a request with subject_request_id {id} already exists ({:?})",
-                existing.status
-            )));
+                "a request with subject_request_id {id} already exists ({status:?})"
+            )))
         }
-        let duplicate = records.values().find(|r| {
-            !r.status.is_final()
-                && r.request_type == record.request_type
-                && same_set(&r.identity_hashes, &record.identity_hashes)
-        });
-        if let Some(other) = duplicate {
+        Inserted::Duplicate(other) => {
             return Err(OpenDsrError::Conflict(format!(
-                "request {} of the same type for the same identities is still in flight",
-                other.id
-            )));
+                "request {other} of the same type for the same identities is still in flight"
+            )))
         }
-        records.insert(id.clone(), record);
-    }
-    if let Err(e) = dsr.persist(&id).await {
-        dsr.records.lock().remove(&id);
-        return Err(OpenDsrError::internal(e));
     }
     metrics::counter!("braid_dsr_requests_total").increment(1);
     dsr.wake.notify_one();
@@ -183,16 +187,6 @@ async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respo
     Ok(signed(dsr, StatusCode::CREATED, &answer).await)
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    a.sort();
-    a.dedup();
-    b.sort();
-    b.dedup();
-    a == b
-}
-
 async fn status(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -201,7 +195,9 @@ async fn status(
     let dsr = &state.dsr;
     let id = id.to_ascii_lowercase();
     let record = dsr
-        .record(&id)
+        .current(&id)
+        .await
+        .map_err(OpenDsrError::internal)?
         .ok_or_else(|| OpenDsrError::no_request(&id))?;
     let doc = dsr.status_document(&record, &base_url(dsr, &headers));
     Ok(signed(dsr, StatusCode::OK, &doc).await)
@@ -214,25 +210,28 @@ async fn cancel(
     let dsr = &state.dsr;
     let id = id.to_ascii_lowercase();
     let now = now_ms();
-    let cancelled = {
-        let mut records = dsr.records.lock();
-        match records.get_mut(&id) {
-            None => return Err(OpenDsrError::no_request(&id)),
-            Some(r) if r.status == Status::Pending => {
+    let outcome = dsr
+        .modify(&id, move |r| match r.status {
+            Status::Pending => {
                 r.finish(Status::Cancelled, now);
-                Some(r.clone())
+                Ok(true)
             }
-            Some(r) if r.status == Status::Cancelled => None,
-            Some(r) => {
-                return Err(OpenDsrError::Conflict(format!(
-                "request {id} is {:?} and can no longer be cancelled; only pending requests can",
-                r.status
-            )))
-            }
+            Status::Cancelled => Ok(false),
+            other => Err(other),
+        })
+        .await
+        .map_err(OpenDsrError::internal)?;
+    let cancelled = match outcome {
+        None => return Err(OpenDsrError::no_request(&id)),
+        Some((record, Ok(true))) => Some(record),
+        Some((_, Ok(false))) => None,
+        Some((_, Err(status))) => {
+            return Err(OpenDsrError::Conflict(format!(
+            "request {id} is {status:?} and can no longer be cancelled; only pending requests can"
+        )))
         }
     };
     if let Some(record) = cancelled {
-        dsr.persist(&id).await.map_err(OpenDsrError::internal)?;
         dsr.request_scrub();
         dsr.send_callbacks(&record);
     }
@@ -252,7 +251,9 @@ async fn results(
     let dsr = &state.dsr;
     let id = id.to_ascii_lowercase();
     let record = dsr
-        .record(&id)
+        .current(&id)
+        .await
+        .map_err(OpenDsrError::internal)?
         .ok_or_else(|| OpenDsrError::no_request(&id))?;
     if !record.results_available {
         let why = if record.request_type == RequestType::Erasure {
@@ -273,6 +274,16 @@ async fn results(
         Some(result) => Ok(signed(dsr, StatusCode::OK, &result).await),
         None => Err(OpenDsrError::NotFound("the results were deleted".into())),
     }
+}
+
+/// A node without the delivery role: data subject requests are neither taken nor
+/// processed here.
+async fn not_served() -> OpenDsrError {
+    OpenDsrError::Unavailable(
+        "this node does not serve data subject requests: they are served by nodes with the \
+         delivery role (--role delivery or all); send them there"
+            .into(),
+    )
 }
 
 async fn discovery(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -310,6 +321,9 @@ async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, Ope
 }
 
 async fn audit_trail(State(state): State<Arc<AppState>>) -> Response {
+    if let Err(e) = state.dsr.refresh().await {
+        tracing::warn!(error = %e, "reading data subject requests for the audit trail failed");
+    }
     let mut records: Vec<DsrRecord> = state.dsr.records.lock().values().cloned().collect();
     records.sort_by_key(|r| r.received_ms);
     let trail: Vec<Value> = records
