@@ -87,6 +87,30 @@ impl Store {
         }
     }
 
+    /// Batches accepted into the log and batches the pipeline has applied, both counted
+    /// from the start of the log, for the console. The embedded log counts with its head
+    /// and cursor; the distributed one adds up, per partition, the records Kafka holds
+    /// or held (its last offset + 1) and those the workers applied (the applied offset
+    /// + 1), since a Kafka position is a partition and an offset, not a count.
+    pub fn log_progress(&self) -> StoreResult<(u64, u64)> {
+        match self {
+            Store::Embedded(store) => Ok((store.head()?, StateStore::cursor(store)?)),
+            Store::Distributed(cluster) => {
+                let ends = cluster.log.last_offsets()?;
+                let accepted = ends.values().map(|&end| count_through(end)).sum();
+                let applied = self.transact(|txn| {
+                    let mut applied = 0;
+                    for &partition in ends.keys() {
+                        let offset = crate::cluster::consumer::applied_offset(txn, partition)?;
+                        applied += count_through(offset.unwrap_or(-1));
+                    }
+                    Ok(applied)
+                })?;
+                Ok((accepted, applied))
+            }
+        }
+    }
+
     /// Whether this node holds (or just took) the lead named `name`: always on the
     /// embedded store (one node), else a PostgreSQL session lock held while the node's
     /// session lives (see `braid_postgres::PgStore::try_lead`). Blocks: call it from a
@@ -185,4 +209,9 @@ impl Maintenance for Store {
     fn compact(&self) -> StoreResult<()> {
         each_backend!(self, s => s.compact())
     }
+}
+
+/// How many records a partition holds through `offset` (-1: none).
+fn count_through(offset: i64) -> u64 {
+    u64::try_from(offset.saturating_add(1)).unwrap_or(0)
 }

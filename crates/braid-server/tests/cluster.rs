@@ -839,3 +839,71 @@ async fn another_delivery_node_takes_over_data_subject_requests() {
     drop((ingest, pipeline, other));
     spec.drop_schema().await;
 }
+
+/// The console's overview counts batches on the distributed backend as on the embedded
+/// one: accepted and applied added up over the partitions (a Kafka position is a
+/// partition and an offset, not a count), so a drained cluster shows what it took and no
+/// lag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_counts_accepted_batches_and_lag_across_partitions() {
+    const USERS: usize = 12;
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let spec = ClusterSpec::new(&engines, &sim.base_url());
+    let node = spec.start_node("all", "all").await;
+    let users: Vec<String> = (0..USERS)
+        .map(|n| unique(&format!("console-{n}")))
+        .collect();
+    for user in &users {
+        assert_eq!(node.send(&step_batch(user, 1)).await.expect("send"), 202);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while users.iter().any(|u| steps_at_braze(&sim, u) != vec![1]) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batches did not reach braze-sim: {}",
+            tail(&node.log_text(), 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed = client
+        .post(format!("{}/login", node.base))
+        .form(&[("key", ADMIN_KEY), ("secret", ADMIN_SECRET), ("next", "/")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status(), 303);
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("session")
+        .to_string();
+    let page = client
+        .get(format!("{}/", node.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("overview")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains(&format!(
+            "{USERS} batches accepted since the store was created"
+        )),
+        "accepted count: {page}"
+    );
+    assert!(
+        page.contains(r#"data-metric="lag">0 batches<"#),
+        "no lag once drained: {page}"
+    );
+    drop(node);
+    spec.drop_schema().await;
+}

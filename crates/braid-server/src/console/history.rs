@@ -4,7 +4,7 @@
 
 use crate::store::Store;
 use crate::worker::{Ledger, LedgerTotals};
-use braid_core::storage::{IngestLog, Outbox, StateStore};
+use braid_core::storage::Outbox;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,9 +20,9 @@ const KEPT: usize = 720;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sample {
     pub at_ms: i64,
-    /// Batches accepted so far (the log head).
+    /// Batches accepted so far (counted from the start of the log).
     pub accepted: u64,
-    /// Batches the pipeline has applied (its cursor).
+    /// Batches the pipeline has applied (counted the same way).
     pub applied: u64,
     /// Objects waiting for Braze.
     pub outbox: u64,
@@ -54,10 +54,11 @@ impl History {
 
 /// Read one sample from the store and the ledger now.
 pub fn take_sample(store: &Store, ledger: &Ledger, now_ms: i64) -> Sample {
+    let (accepted, applied) = store.log_progress().unwrap_or((0, 0));
     Sample {
         at_ms: now_ms,
-        accepted: store.head().unwrap_or(0),
-        applied: store.cursor().unwrap_or(0),
+        accepted,
+        applied,
         outbox: store.depth().unwrap_or(0),
         ledger: ledger.totals(),
     }
