@@ -142,7 +142,8 @@ impl Pipeline {
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
         let salt = mpid_salt(txn)?;
-        let runtime = self.audiences.current();
+        // One set of definitions for the whole transaction: the one `txn` sees.
+        let runtime = self.audiences.in_force(txn)?;
         let parsed = parse_records(records);
         for ((position, record), batch) in records.iter().zip(parsed) {
             self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
@@ -461,8 +462,10 @@ impl Pipeline {
         chunk: usize,
         report: &mut PipelineReport,
     ) -> StoreResult<(bool, Option<braid_audiences::AudienceSet>)> {
-        let runtime = self.audiences.current();
         let (worked, new_set) = state.transact(|txn| {
+            // The definitions this transaction sees: a job queued by another node's
+            // admin API runs against the definitions it was queued with.
+            let runtime = self.audiences.in_force(txn)?;
             let writes = membership::run_due_rechecks(
                 txn,
                 &runtime,
@@ -495,11 +498,24 @@ impl Pipeline {
             )?;
             worked |= calculated.worked;
             self.send_memberships(txn, calculated.writes, now_ms, report)?;
-            Ok((worked, step.new_set))
+            let new_set = match step.new_set {
+                Some(set) => Some((
+                    membership::definitions_version(txn)?,
+                    set,
+                    runtime.calculated.clone(),
+                )),
+                None => None,
+            };
+            Ok((worked, new_set))
         })?;
-        if let Some(set) = &new_set {
-            self.audiences.replace_set(set.clone());
-        }
+        let new_set = new_set.map(|(version, set, calculated)| {
+            if self.audiences.follows_store() {
+                self.audiences.install(version, set.clone(), calculated);
+            } else {
+                self.audiences.replace_set(set.clone());
+            }
+            set
+        });
         Ok((worked, new_set))
     }
 }

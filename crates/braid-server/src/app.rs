@@ -477,6 +477,7 @@ async fn load_audiences(
     config: &Config,
 ) -> anyhow::Result<braid_core::membership::AudienceHandle> {
     use braid_core::membership::{self, AudienceOutput, AudienceRuntime};
+    let store_kind = config.storage.backend;
     let store = store.clone();
     let definitions = config.audiences.definitions.clone();
     let now = braid_core::clock::now_ms();
@@ -497,7 +498,7 @@ async fn load_audiences(
         );
     }
     tracing::info!(audiences = set.audiences().count(), "audiences loaded");
-    Ok(membership::AudienceHandle::new(AudienceRuntime {
+    let runtime = AudienceRuntime {
         set,
         output: AudienceOutput {
             sync: config.audiences.sync,
@@ -508,7 +509,13 @@ async fn load_audiences(
             },
         },
         calculated,
-    }))
+    };
+    // On the distributed backend any node's admin API may change the definitions: every
+    // transaction of this node checks the stored version and reloads when it moved.
+    Ok(match store_kind {
+        StorageBackend::Distributed => membership::AudienceHandle::following_store(runtime),
+        StorageBackend::Embedded => membership::AudienceHandle::new(runtime),
+    })
 }
 
 /// All routes; the ingest routes only on a node with the ingest role.
