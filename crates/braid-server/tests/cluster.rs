@@ -480,7 +480,7 @@ async fn definition_changes_reach_every_pipeline_worker_without_a_restart() {
     // Users keyed by customer id, so spread over all 8 partitions and both workers.
     const USERS: usize = 48;
     let users: Vec<String> = (0..USERS).map(|u| format!("defs-{u}")).collect();
-    let gold = |u: usize| u % 2 == 0;
+    let gold = |u: usize| u.is_multiple_of(2);
     for (u, user) in users.iter().enumerate() {
         let plan = if gold(u) { "gold" } else { "silver" };
         let status = ingest.send(&played(user, plan, 1)).await.unwrap();
