@@ -107,11 +107,15 @@ impl AudienceHandle {
     }
 
     /// A handle holding `runtime` that follows the stored definitions (see the type's
-    /// docs). Its first [`in_force`](Self::in_force) reloads them, since the version
-    /// `runtime` was built at is not known.
-    pub fn following_store(runtime: AudienceRuntime) -> Self {
+    /// docs). `read_after` is a stored version read before `runtime`'s definitions were:
+    /// they are at least that new, and a later version reloads them.
+    pub fn following_store(runtime: AudienceRuntime, read_after: u64) -> Self {
         let handle = Self::new(runtime);
-        handle.write().follow_store = true;
+        {
+            let mut slot = handle.write();
+            slot.follow_store = true;
+            slot.version = Some(read_after);
+        }
         handle
     }
 

@@ -121,8 +121,8 @@ fn every_definition_change_counts_the_version_up() {
 #[test]
 fn a_node_following_the_store_uses_a_change_made_elsewhere_from_its_next_transaction() {
     let store = MemoryStore::new(LANES);
-    let here = AudienceHandle::following_store(AudienceRuntime::default());
-    let elsewhere = AudienceHandle::following_store(AudienceRuntime::default());
+    let here = AudienceHandle::following_store(AudienceRuntime::default(), 0);
+    let elsewhere = AudienceHandle::following_store(AudienceRuntime::default(), 0);
     let worker = node(elsewhere.clone());
     assert!(plan(&store, &worker, "before", "gold").is_empty());
 
