@@ -66,6 +66,12 @@ pub struct PipelineReport {
 pub struct Pipeline {
     config: PipelineConfig,
     audiences: AudienceHandle,
+    /// The store's MPID salt once read from it (it never changes once stored). Kept so a
+    /// pipeline transaction reads as few meta rows as it can: PostgreSQL's SERIALIZABLE
+    /// turns a third row read on one page into a lock on the whole page
+    /// (`max_pred_locks_per_page`, 2 by default), and then every other worker's offset
+    /// write on that page is a conflict.
+    salt: std::sync::OnceLock<u64>,
 }
 
 const MPID_SALT_KEY: &str = "mpid_salt";
@@ -76,6 +82,7 @@ impl Pipeline {
         Pipeline {
             config,
             audiences: AudienceHandle::default(),
+            salt: std::sync::OnceLock::new(),
         }
     }
 
@@ -85,6 +92,7 @@ impl Pipeline {
         Pipeline {
             config,
             audiences: handle,
+            salt: std::sync::OnceLock::new(),
         }
     }
 
@@ -141,7 +149,14 @@ impl Pipeline {
         records: &[(u64, LogRecord)],
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
-        let salt = mpid_salt(txn)?;
+        let salt = match self.salt.get() {
+            Some(salt) => *salt,
+            None => match txn.meta(MPID_SALT_KEY)?.and_then(|v| v.as_u64()) {
+                // Only a stored salt is kept: one made in this transaction may roll back.
+                Some(stored) => *self.salt.get_or_init(|| stored),
+                None => mpid_salt(txn)?,
+            },
+        };
         // One set of definitions for the whole transaction: the one `txn` sees.
         let runtime = self.audiences.in_force(txn)?;
         let parsed = parse_records(records);

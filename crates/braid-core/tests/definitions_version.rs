@@ -160,3 +160,31 @@ fn a_handle_not_following_the_store_keeps_what_it_was_given() {
     assert!(!handle.refresh(&store).unwrap());
     assert!(handle.current().set.get(7).is_none());
 }
+
+#[test]
+fn a_job_queued_elsewhere_runs_on_a_node_following_the_store() {
+    let store = MemoryStore::new(LANES);
+    let leader = node(AudienceHandle::following_store(
+        AudienceRuntime::default(),
+        0,
+    ));
+    plan(&store, &leader, "existing", "gold");
+    let (_, _, _) = add_audience(&store, gold());
+    let mut steps = 0;
+    loop {
+        let mut report = braid_core::pipeline::PipelineReport::default();
+        let (worked, _) = leader
+            .run_audience_work(&store, NOW, 100, &mut report)
+            .unwrap();
+        if !worked {
+            break;
+        }
+        steps += 1;
+        assert!(steps < 10, "the job never finished");
+    }
+    let jobs = store.transact(|txn| membership::jobs(txn)).unwrap();
+    assert!(jobs.iter().all(|j| j.is_finished()), "{jobs:?}");
+    let mpid = owner(&store, IdentityType::CustomerId, "existing").unwrap();
+    let profile = store.transact(|txn| txn.profile(mpid)).unwrap().unwrap();
+    assert!(profile.audiences.contains_key(&7));
+}

@@ -182,9 +182,11 @@ async fn apply_change(
     Ok((set, job))
 }
 
-/// Attempts at a definition change that lost a race in PostgreSQL (with another node's
-/// change, or with a pipeline transaction that read the definitions version meanwhile).
-const CHANGE_ATTEMPTS: u32 = 10;
+/// Attempts at a definition change that lost a race in PostgreSQL: with another node's
+/// change, or with pipeline transactions, which read the definitions version while the
+/// change counts the profiles for its job's progress (under load, most attempts overlap
+/// one; as many as a pipeline transaction gets).
+const CHANGE_ATTEMPTS: u32 = 20;
 
 /// Run a definition change again while it loses races (nothing of a lost attempt was
 /// stored); any other outcome is returned as it is.
