@@ -268,7 +268,8 @@ pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<StoredAttri
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &CalculatedSet) -> StoreResult<()> {
     let all: Vec<&StoredAttribute> = set.definitions().collect();
-    meta_list::write_list(txn, DEFINITIONS_KEY, &all)
+    meta_list::write_list(txn, DEFINITIONS_KEY, &all)?;
+    audiences::bump_definitions_version(txn).map(|_| ())
 }
 
 /// Every job, pending first (oldest first), then finished ones.

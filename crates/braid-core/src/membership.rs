@@ -42,6 +42,9 @@ use std::sync::{Arc, RwLock};
 pub const DEFINITIONS_KEY: &str = "audience_definitions";
 /// Meta key of the audience jobs (pending first, then the most recent finished ones).
 pub const JOBS_KEY: &str = "audience_jobs";
+/// Meta key of the definitions version, counted up in the transaction of every change to
+/// the audience or calculated-attribute definitions (see [`definitions_version`]).
+pub const DEFINITIONS_VERSION_KEY: &str = "definitions_version";
 
 /// How memberships are sent to Braze.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,26 +78,155 @@ pub struct AudienceRuntime {
 
 /// The current [`AudienceRuntime`], shared by the pipeline, the worker and the admin API.
 /// Readers take a cheap snapshot; a definition change swaps in a new set.
+///
+/// A handle made with [`AudienceHandle::following_store`] also follows changes other
+/// processes make: [`in_force`](Self::in_force) compares the store's
+/// [`DEFINITIONS_VERSION_KEY`] with the version it holds, inside the caller's
+/// transaction, and reloads the definitions when they differ (the distributed backend,
+/// where any node's admin API may change them).
 #[derive(Debug, Clone, Default)]
-pub struct AudienceHandle(Arc<RwLock<Arc<AudienceRuntime>>>);
+pub struct AudienceHandle(Arc<RwLock<InForce>>);
+
+#[derive(Debug, Default)]
+struct InForce {
+    runtime: Arc<AudienceRuntime>,
+    /// The stored version `runtime` was read at; `None` until known.
+    version: Option<u64>,
+    /// Whether [`AudienceHandle::in_force`] checks the store.
+    follow_store: bool,
+}
 
 impl AudienceHandle {
     /// A handle holding `runtime`.
     pub fn new(runtime: AudienceRuntime) -> Self {
-        AudienceHandle(Arc::new(RwLock::new(Arc::new(runtime))))
+        AudienceHandle(Arc::new(RwLock::new(InForce {
+            runtime: Arc::new(runtime),
+            version: None,
+            follow_store: false,
+        })))
+    }
+
+    /// A handle holding `runtime` that follows the stored definitions (see the type's
+    /// docs). `read_after` is a stored version read before `runtime`'s definitions were:
+    /// they are at least that new, and a later version reloads them.
+    pub fn following_store(runtime: AudienceRuntime, read_after: u64) -> Self {
+        let handle = Self::new(runtime);
+        {
+            let mut slot = handle.write();
+            slot.follow_store = true;
+            slot.version = Some(read_after);
+        }
+        handle
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, InForce> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, InForce> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A snapshot of what is in force now.
     pub fn current(&self) -> Arc<AudienceRuntime> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.read().runtime.clone()
+    }
+
+    /// Whether this handle follows the stored definitions.
+    pub fn follows_store(&self) -> bool {
+        self.read().follow_store
+    }
+
+    /// The stored definitions version of what is in force, when known.
+    pub fn version(&self) -> Option<u64> {
+        self.read().version
+    }
+
+    /// What is in force for a transaction: for a handle that follows the store, the
+    /// definitions as `txn` sees them (reloaded and put in force when the stored version
+    /// moved; one meta read when it did not); otherwise [`current`](Self::current).
+    ///
+    /// Reading the version inside the transaction is what makes a change safe across
+    /// processes: a transaction that read the old version is ordered before the change
+    /// (PostgreSQL's SERIALIZABLE), so the backfill the change queued, which runs after
+    /// it, sees what that transaction wrote.
+    pub fn in_force(&self, txn: &mut dyn StateTxn) -> StoreResult<Arc<AudienceRuntime>> {
+        let (follow, held, runtime) = {
+            let slot = self.read();
+            (slot.follow_store, slot.version, slot.runtime.clone())
+        };
+        if !follow {
+            return Ok(runtime);
+        }
+        let version = definitions_version(txn)?;
+        if held == Some(version) {
+            return Ok(runtime);
+        }
+        let stored = read_stored(txn, runtime.output.limits.max_array_len)?;
+        let fresh = Arc::new(AudienceRuntime {
+            set: stored.set,
+            output: runtime.output,
+            calculated: stored.calculated,
+        });
+        if self.install_runtime(version, fresh.clone()) {
+            tracing::info!(
+                version,
+                audiences = fresh.set.audiences().count(),
+                calculated_attributes = fresh.calculated.definitions().count(),
+                "definitions changed in the store; reloaded"
+            );
+        }
+        // What this transaction read, even if a newer version was put in force meanwhile:
+        // the transaction's effects are ordered by what it read.
+        Ok(fresh)
+    }
+
+    /// [`in_force`](Self::in_force) in a transaction of its own; `true` when what is in
+    /// force changed.
+    pub fn refresh<S: StateStore>(&self, store: &S) -> StoreResult<bool> {
+        if !self.follows_store() {
+            return Ok(false);
+        }
+        let before = self.version();
+        store.transact(|txn| self.in_force(txn).map(|_| ()))?;
+        Ok(self.version() != before)
+    }
+
+    /// Put definitions read (or written) at stored version `version` in force, unless
+    /// what is in force is newer. Returns whether they were put in force.
+    pub fn install(
+        &self,
+        version: u64,
+        set: AudienceSet,
+        calculated: braid_audiences::CalculatedSet,
+    ) -> bool {
+        let output = self.current().output;
+        self.install_runtime(
+            version,
+            Arc::new(AudienceRuntime {
+                set,
+                output,
+                calculated,
+            }),
+        )
+    }
+
+    fn install_runtime(&self, version: u64, runtime: Arc<AudienceRuntime>) -> bool {
+        let mut slot = self.write();
+        if slot.version.is_some_and(|held| held >= version) {
+            return false;
+        }
+        slot.runtime = runtime;
+        slot.version = Some(version);
+        true
     }
 
     /// Put a new audience set in force (the output settings stay).
     pub fn replace_set(&self, set: AudienceSet) {
-        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
-        let output = slot.output;
-        let calculated = slot.calculated.clone();
-        *slot = Arc::new(AudienceRuntime {
+        let mut slot = self.write();
+        let output = slot.runtime.output;
+        let calculated = slot.runtime.calculated.clone();
+        slot.runtime = Arc::new(AudienceRuntime {
             set,
             output,
             calculated,
@@ -103,10 +235,10 @@ impl AudienceHandle {
 
     /// Put a new set of calculated attributes in force (audiences stay).
     pub fn replace_calculated(&self, calculated: braid_audiences::CalculatedSet) {
-        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
-        *slot = Arc::new(AudienceRuntime {
-            set: slot.set.clone(),
-            output: slot.output,
+        let mut slot = self.write();
+        slot.runtime = Arc::new(AudienceRuntime {
+            set: slot.runtime.set.clone(),
+            output: slot.runtime.output,
             calculated,
         });
     }
@@ -408,7 +540,52 @@ pub fn stored_definitions(txn: &mut dyn StateTxn) -> StoreResult<Vec<Audience>> 
 
 fn put_definitions(txn: &mut dyn StateTxn, set: &AudienceSet) -> StoreResult<()> {
     let all: Vec<&Audience> = set.audiences().collect();
-    meta_list::write_list(txn, DEFINITIONS_KEY, &all)
+    meta_list::write_list(txn, DEFINITIONS_KEY, &all)?;
+    bump_definitions_version(txn).map(|_| ())
+}
+
+/// The stored definitions version: 0 until a definition was first stored, then one more
+/// with every change to the audience or calculated-attribute definitions.
+pub fn definitions_version(txn: &mut dyn StateTxn) -> StoreResult<u64> {
+    match txn.meta(DEFINITIONS_VERSION_KEY)? {
+        None => Ok(0),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            StorageError::corrupt(DEFINITIONS_VERSION_KEY, "not a non-negative integer")
+        }),
+    }
+}
+
+/// Count one more definition change, in the transaction that stores it; the new version.
+pub(crate) fn bump_definitions_version(txn: &mut dyn StateTxn) -> StoreResult<u64> {
+    let next = definitions_version(txn)? + 1;
+    txn.put_meta(DEFINITIONS_VERSION_KEY, &serde_json::json!(next))?;
+    Ok(next)
+}
+
+/// Every definition as stored, at one version: what a node puts in force.
+#[derive(Debug, Clone)]
+pub struct StoredDefinitions {
+    pub version: u64,
+    pub set: AudienceSet,
+    pub calculated: braid_audiences::CalculatedSet,
+}
+
+/// Read [`StoredDefinitions`] in `txn` (`array_limit`: the calculated attributes' array
+/// limit, `audiences.max_array_len`).
+pub fn read_stored(txn: &mut dyn StateTxn, array_limit: usize) -> StoreResult<StoredDefinitions> {
+    let version = definitions_version(txn)?;
+    let set = AudienceSet::new(stored_definitions(txn)?)
+        .map_err(|e| StorageError::corrupt(DEFINITIONS_KEY, e))?;
+    let calculated = braid_audiences::CalculatedSet::new(
+        crate::calculated::stored_definitions(txn)?,
+        array_limit,
+    )
+    .map_err(|e| StorageError::corrupt(crate::calculated::DEFINITIONS_KEY, e))?;
+    Ok(StoredDefinitions {
+        version,
+        set,
+        calculated,
+    })
 }
 
 /// Every job, pending first (oldest first), then finished ones (newest last).

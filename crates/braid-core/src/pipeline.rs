@@ -66,6 +66,12 @@ pub struct PipelineReport {
 pub struct Pipeline {
     config: PipelineConfig,
     audiences: AudienceHandle,
+    /// The store's MPID salt once read from it (it never changes once stored). Kept so a
+    /// pipeline transaction reads as few meta rows as it can: PostgreSQL's SERIALIZABLE
+    /// turns a third row read on one page into a lock on the whole page
+    /// (`max_pred_locks_per_page`, 2 by default), and then every other worker's offset
+    /// write on that page is a conflict.
+    salt: std::sync::OnceLock<u64>,
 }
 
 const MPID_SALT_KEY: &str = "mpid_salt";
@@ -76,6 +82,7 @@ impl Pipeline {
         Pipeline {
             config,
             audiences: AudienceHandle::default(),
+            salt: std::sync::OnceLock::new(),
         }
     }
 
@@ -85,6 +92,7 @@ impl Pipeline {
         Pipeline {
             config,
             audiences: handle,
+            salt: std::sync::OnceLock::new(),
         }
     }
 
@@ -141,8 +149,16 @@ impl Pipeline {
         records: &[(u64, LogRecord)],
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
-        let salt = mpid_salt(txn)?;
-        let runtime = self.audiences.current();
+        let salt = match self.salt.get() {
+            Some(salt) => *salt,
+            None => match txn.meta(MPID_SALT_KEY)?.and_then(|v| v.as_u64()) {
+                // Only a stored salt is kept: one made in this transaction may roll back.
+                Some(stored) => *self.salt.get_or_init(|| stored),
+                None => mpid_salt(txn)?,
+            },
+        };
+        // One set of definitions for the whole transaction: the one `txn` sees.
+        let runtime = self.audiences.in_force(txn)?;
         let parsed = parse_records(records);
         for ((position, record), batch) in records.iter().zip(parsed) {
             self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
@@ -461,8 +477,10 @@ impl Pipeline {
         chunk: usize,
         report: &mut PipelineReport,
     ) -> StoreResult<(bool, Option<braid_audiences::AudienceSet>)> {
-        let runtime = self.audiences.current();
         let (worked, new_set) = state.transact(|txn| {
+            // The definitions this transaction sees: a job queued by another node's
+            // admin API runs against the definitions it was queued with.
+            let runtime = self.audiences.in_force(txn)?;
             let writes = membership::run_due_rechecks(
                 txn,
                 &runtime,
@@ -495,11 +513,24 @@ impl Pipeline {
             )?;
             worked |= calculated.worked;
             self.send_memberships(txn, calculated.writes, now_ms, report)?;
-            Ok((worked, step.new_set))
+            let new_set = match step.new_set {
+                Some(set) => Some((
+                    membership::definitions_version(txn)?,
+                    set,
+                    runtime.calculated.clone(),
+                )),
+                None => None,
+            };
+            Ok((worked, new_set))
         })?;
-        if let Some(set) = &new_set {
-            self.audiences.replace_set(set.clone());
-        }
+        let new_set = new_set.map(|(version, set, calculated)| {
+            if self.audiences.follows_store() {
+                self.audiences.install(version, set.clone(), calculated);
+            } else {
+                self.audiences.replace_set(set.clone());
+            }
+            set
+        });
         Ok((worked, new_set))
     }
 }

@@ -482,7 +482,16 @@ async fn load_audiences(
     config: &Config,
 ) -> anyhow::Result<braid_core::membership::AudienceHandle> {
     use braid_core::membership::{self, AudienceOutput, AudienceRuntime};
+    use braid_core::storage::StateStore;
+    let store_kind = config.storage.backend;
     let store = store.clone();
+    // Read before the definitions are: what is loaded below is at least this new.
+    let version_store = store.clone();
+    let read_after = tokio::task::spawn_blocking(move || {
+        version_store.transact(|txn| membership::definitions_version(txn))
+    })
+    .await?
+    .context("reading the definitions version")?;
     let definitions = config.audiences.definitions.clone();
     let now = braid_core::clock::now_ms();
     let calculated_store = store.clone();
@@ -502,7 +511,7 @@ async fn load_audiences(
         );
     }
     tracing::info!(audiences = set.audiences().count(), "audiences loaded");
-    Ok(membership::AudienceHandle::new(AudienceRuntime {
+    let runtime = AudienceRuntime {
         set,
         output: AudienceOutput {
             sync: config.audiences.sync,
@@ -513,7 +522,15 @@ async fn load_audiences(
             },
         },
         calculated,
-    }))
+    };
+    // On the distributed backend any node's admin API may change the definitions: every
+    // transaction of this node checks the stored version and reloads when it moved.
+    Ok(match store_kind {
+        StorageBackend::Distributed => {
+            membership::AudienceHandle::following_store(runtime, read_after)
+        }
+        StorageBackend::Embedded => membership::AudienceHandle::new(runtime),
+    })
 }
 
 /// All routes; the ingest routes only on a node with the ingest role.

@@ -77,7 +77,7 @@ async fn all_jobs(state: &AppState) -> Result<Vec<AudienceJob>, AdminError> {
 }
 
 async fn list(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
-    let runtime = state.audiences.current();
+    let runtime = in_force(&state).await;
     let jobs = all_jobs(&state).await?;
     let audiences: Vec<&Audience> = runtime.set.audiences().collect();
     let pending: Vec<Value> = jobs
@@ -102,46 +102,113 @@ async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Response, AdminError> {
     let id = parse_id(&id)?;
-    match state.audiences.current().set.get(id) {
+    match in_force(&state).await.set.get(id) {
         Some(a) => Ok((StatusCode::OK, Json(json!(a))).into_response()),
         None => Err(AudienceChangeError::NotFound(id).into()),
     }
 }
 
+/// What is in force, first brought up to date with the stored definitions when the
+/// handle follows the store (the distributed backend: another node's admin API may have
+/// changed them). A store that does not answer leaves what is in force, with a warning.
+pub(crate) async fn in_force(state: &AppState) -> Arc<membership::AudienceRuntime> {
+    if state.audiences.follows_store() {
+        let (handle, store) = (state.audiences.clone(), state.store.clone());
+        match tokio::task::spawn_blocking(move || handle.refresh(&store)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the stored definitions; answering with the ones in force")
+            }
+            Err(e) => tracing::warn!(error = %e, "definitions refresh panicked"),
+        }
+    }
+    state.audiences.current()
+}
+
 /// Apply a definition change durably, then put the new set in force and wake the worker.
+///
+/// The change starts from the stored definitions, read in its own transaction, not from
+/// the ones in force here: on the distributed backend another node may have changed them
+/// a moment ago, and PostgreSQL refuses one of two changes racing on them.
 async fn apply_change(
     state: &Arc<AppState>,
-    change: impl FnOnce(
+    change: impl Fn(
             &mut dyn braid_core::storage::StateTxn,
             &AudienceSet,
             i64,
         ) -> Result<(AudienceSet, Option<AudienceJob>), AudienceChangeError>
         + Send
+        + Sync
         + 'static,
 ) -> Result<(AudienceSet, Option<AudienceJob>), AdminError> {
     let _serialised = state.audience_changes.lock().await;
-    let current = state.audiences.current();
-    let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        membership::transact_change(&store, |txn| {
-            let (set, job) = change(txn, &current.set, now_ms())?;
-            // An audience may only read calculated attributes that are active.
-            if let Some(e) = braid_core::calculated::unknown_reference(&set, &current.calculated) {
-                return Err(AudienceChangeError::Invalid(
-                    braid_audiences::DefinitionErrors(vec![e]),
-                ));
-            }
-            Ok((set, job))
-        })
+    let change = Arc::new(change);
+    let array_limit = state.config.audiences.max_array_len;
+    let (set, calculated, version, job) = with_conflict_retries(|| {
+        let (store, change) = (state.store.clone(), change.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                membership::transact_change(&store, |txn| {
+                    let stored = membership::read_stored(txn, array_limit)?;
+                    let (set, job) = change(txn, &stored.set, now_ms())?;
+                    // An audience may only read calculated attributes that are active.
+                    if let Some(e) =
+                        braid_core::calculated::unknown_reference(&set, &stored.calculated)
+                    {
+                        return Err(AudienceChangeError::Invalid(
+                            braid_audiences::DefinitionErrors(vec![e]),
+                        ));
+                    }
+                    // The version this change stored (its own write, counted up).
+                    let version = membership::definitions_version(txn)?;
+                    Ok((set, stored.calculated, version, job))
+                })
+            })
+            .await
+            .map_err(|e| {
+                AudienceChangeError::Storage(braid_core::StorageError::operation(
+                    "definition change",
+                    e,
+                ))
+            })?
+        }
     })
     .await?;
-    let (set, job) = outcome?;
-    state.audiences.replace_set(set.clone());
+    state.audiences.install(version, set.clone(), calculated);
     if let Some(job) = &job {
         tracing::info!(job = job.id, audience = job.audience_id, kind = ?job.kind, "audience job queued");
         state.audience_work.notify_one();
     }
     Ok((set, job))
+}
+
+/// Attempts at a definition change that lost a race in PostgreSQL: with another node's
+/// change, or with pipeline transactions, which read the definitions version while the
+/// change counts the profiles for its job's progress (under load, most attempts overlap
+/// one; as many as a pipeline transaction gets).
+const CHANGE_ATTEMPTS: u32 = 20;
+
+/// Run a definition change again while it loses races (nothing of a lost attempt was
+/// stored); any other outcome is returned as it is.
+pub(crate) async fn with_conflict_retries<T, E, F, Fut>(attempt: F) -> Result<T, E>
+where
+    E: membership::ChangeError,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await.map_err(E::into_storage) {
+            Ok(value) => return Ok(value),
+            Err(Ok(e)) if e.is_conflict() && tries < CHANGE_ATTEMPTS => {
+                tracing::debug!(attempt = tries, error = %e, "definition change lost a race; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(tries))).await;
+            }
+            Err(Ok(e)) => return Err(E::from(e)),
+            Err(Err(refusal)) => return Err(refusal),
+        }
+    }
 }
 
 fn changed_response(
@@ -167,7 +234,7 @@ async fn create(
     let audience = parse_audience(body)?;
     let id = audience.id;
     let (set, job) = apply_change(&state, move |txn, set, now| {
-        membership::put_audience(txn, set, audience, false, now)
+        membership::put_audience(txn, set, audience.clone(), false, now)
     })
     .await?;
     Ok(changed_response(StatusCode::CREATED, &set, id, job))
@@ -194,7 +261,7 @@ async fn replace(
     }
     let audience = parse_audience(body)?;
     let (set, job) = apply_change(&state, move |txn, set, now| {
-        membership::put_audience(txn, set, audience, true, now)
+        membership::put_audience(txn, set, audience.clone(), true, now)
     })
     .await?;
     Ok(changed_response(StatusCode::OK, &set, id, job))
@@ -280,7 +347,7 @@ async fn check(
             serde_json::from_value(v).map_err(|e| AdminError::BadRequest(e.to_string()))?
         }
     };
-    let runtime = state.audiences.current();
+    let runtime = in_force(&state).await;
     let mut set = runtime.set.clone();
     let mut trying = Vec::new();
     for (i, v) in request.definitions.into_iter().enumerate() {

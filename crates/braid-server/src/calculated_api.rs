@@ -4,7 +4,7 @@
 
 use crate::admin::AdminError;
 use crate::app::AppState;
-use crate::audiences_api::with_progress;
+use crate::audiences_api::{in_force, with_progress};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -94,7 +94,7 @@ async fn all_jobs(state: &AppState) -> Result<Vec<CalculatedJob>, AdminError> {
 }
 
 async fn list(State(state): State<Arc<AppState>>) -> Result<Response, AdminError> {
-    let runtime = state.audiences.current();
+    let runtime = in_force(&state).await;
     let jobs = all_jobs(&state).await?;
     let definitions: Vec<_> = runtime.calculated.definitions().collect();
     let pending: Vec<Value> = jobs
@@ -113,22 +113,25 @@ async fn get_one(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> Result<Response, AdminError> {
-    match state.audiences.current().calculated.get(&name) {
+    match in_force(&state).await.calculated.get(&name) {
         Some(a) => Ok((StatusCode::OK, Json(json!(a))).into_response()),
         None => Err(CalculatedChangeError::NotFound(name).into()),
     }
 }
 
-type Change = dyn FnOnce(
+type Change = dyn Fn(
         &mut dyn StateTxn,
         &CalculatedSet,
         &AudienceSet,
         i64,
         i64,
     ) -> Result<(CalculatedSet, Option<CalculatedJob>), CalculatedChangeError>
-    + Send;
+    + Send
+    + Sync;
 
 /// Apply a definition change durably, then put the new set in force and wake the worker.
+/// Like an audience change, it starts from the stored definitions (another node may have
+/// changed them).
 async fn apply_change(
     state: &Arc<AppState>,
     change: Box<Change>,
@@ -136,24 +139,36 @@ async fn apply_change(
     // Audience and calculated-attribute changes share one lock: audiences read
     // calculated attributes, and both swap the same runtime.
     let _serialised = state.audience_changes.lock().await;
-    let current = state.audiences.current();
-    let store = state.store.clone();
-    // How far back the history kept so far reaches: the setting or an audience's window.
-    let retention_ms = (i64::from(state.config.server.history_retention_days) * 86_400_000)
-        .max(current.set.retain_window_ms());
-    let (set, job) = tokio::task::spawn_blocking(move || {
-        braid_core::membership::transact_change(&store, |txn| {
-            change(
-                txn,
-                &current.calculated,
-                &current.set,
-                retention_ms,
-                now_ms(),
-            )
-        })
+    let change: Arc<Change> = Arc::from(change);
+    let array_limit = state.config.audiences.max_array_len;
+    let retention_days = i64::from(state.config.server.history_retention_days);
+    let (set, audiences, version, job) = crate::audiences_api::with_conflict_retries(|| {
+        let (store, change) = (state.store.clone(), change.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                braid_core::membership::transact_change(&store, |txn| {
+                    let stored = braid_core::membership::read_stored(txn, array_limit)?;
+                    // How far back the history kept so far reaches: the setting or an
+                    // audience's window.
+                    let retention_ms =
+                        (retention_days * 86_400_000).max(stored.set.retain_window_ms());
+                    let (set, job) =
+                        change(txn, &stored.calculated, &stored.set, retention_ms, now_ms())?;
+                    let version = braid_core::membership::definitions_version(txn)?;
+                    Ok::<_, CalculatedChangeError>((set, stored.set, version, job))
+                })
+            })
+            .await
+            .map_err(|e| {
+                CalculatedChangeError::Storage(braid_core::StorageError::operation(
+                    "definition change",
+                    e,
+                ))
+            })?
+        }
     })
-    .await??;
-    state.audiences.replace_calculated(set.clone());
+    .await?;
+    state.audiences.install(version, audiences, set.clone());
     if let Some(job) = &job {
         tracing::info!(job = job.id, attribute = %job.attribute, "calculated attribute backfill queued");
         state.audience_work.notify_one();
@@ -186,7 +201,15 @@ async fn create(
     let (set, job) = apply_change(
         &state,
         Box::new(move |txn, set, audiences, retention, now| {
-            calculated::put_attribute(txn, set, audiences, definition, false, retention, now)
+            calculated::put_attribute(
+                txn,
+                set,
+                audiences,
+                definition.clone(),
+                false,
+                retention,
+                now,
+            )
         }),
     )
     .await?;
@@ -215,7 +238,15 @@ async fn replace(
     let (set, job) = apply_change(
         &state,
         Box::new(move |txn, set, audiences, retention, now| {
-            calculated::put_attribute(txn, set, audiences, definition, true, retention, now)
+            calculated::put_attribute(
+                txn,
+                set,
+                audiences,
+                definition.clone(),
+                true,
+                retention,
+                now,
+            )
         }),
     )
     .await?;

@@ -7,7 +7,7 @@ mod cluster_support;
 mod common;
 
 use cluster_support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 /// SIGKILL a pipeline worker, then a delivery node, under load: every batch answered 202
@@ -906,4 +906,290 @@ async fn the_console_counts_accepted_batches_and_lag_across_partitions() {
     );
     drop(node);
     spec.drop_schema().await;
+}
+
+/// Definitions created, deactivated and deleted through one node's admin API reach both
+/// pipeline workers without a restart: users on every partition are evaluated against
+/// the new definitions, a change made through a node that had never seen the definition
+/// is applied to the stored one, and jobs queued through any node run on the worker that
+/// leads audience work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn definition_changes_reach_every_pipeline_worker_without_a_restart() {
+    let engines = Engines::from_env();
+    let sim = braze_sim::start(braze_sim::SimConfig::default()).expect("sim starts");
+    let mut spec = ClusterSpec::new(&engines, &sim.base_url());
+    spec.extra = "[audiences]\nsend_segments_as = \"per_segment\"\n".into();
+    let ingest = spec.start_node("ingest", "ingest").await;
+    let pipeline_a = spec.start_node("pipeline-a", "pipeline").await;
+    let pipeline_b = spec.start_node("pipeline-b", "pipeline").await;
+    let delivery = spec.start_node("delivery", "delivery").await;
+    wait_for_assignment(&[&pipeline_a, &pipeline_b]).await;
+    let nodes = [&ingest, &pipeline_a, &pipeline_b, &delivery];
+
+    // Both definitions are created after both workers started, each through a different
+    // node, neither of them through a worker that would apply it.
+    let (status, body) = admin(
+        &ingest,
+        reqwest::Method::POST,
+        "/api/v1/calculated-attributes",
+        json!({"name": "plays", "function": "count", "event": "Played"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = admin(
+        &pipeline_a,
+        reqwest::Method::POST,
+        "/api/v1/audiences",
+        json!({"id": 31, "name": "Gold",
+            "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "gold"}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Users keyed by customer id, so spread over all 8 partitions and both workers.
+    const USERS: usize = 48;
+    let users: Vec<String> = (0..USERS).map(|u| format!("defs-{u}")).collect();
+    let gold = |u: usize| u.is_multiple_of(2);
+    for (u, user) in users.iter().enumerate() {
+        let plan = if gold(u) { "gold" } else { "silver" };
+        let status = ingest.send(&played(user, plan, 1)).await.unwrap();
+        assert_eq!(status, 202);
+    }
+    wait_at_braze(
+        &sim,
+        &users,
+        "round 1 with memberships and plays",
+        &nodes,
+        |u, a| {
+            a.get("round") == Some(&json!(1))
+                && a.get("plays") == Some(&json!(1))
+                && (!gold(u) || a.get("In Gold") == Some(&json!(true)))
+        },
+    )
+    .await;
+    for (u, user) in users.iter().enumerate().filter(|(u, _)| !gold(*u)) {
+        let attributes = sim.state().user(user).unwrap().attributes;
+        assert!(
+            attributes.get("In Gold").is_none(),
+            "user {u}: {attributes:?}"
+        );
+    }
+    // Each worker evaluated some of them against the definitions it never had at start.
+    for worker in [&pipeline_a, &pipeline_b] {
+        let page = worker.metrics().await;
+        assert!(
+            metric(&page, "braid_audience_memberships_entered_total") > 0.0
+                && metric(&page, "braid_calculated_attribute_changes_total") > 0.0,
+            "{} applied no membership or calculated value:\n{}",
+            worker.name,
+            tail(&worker.log_text(), 20)
+        );
+    }
+
+    // Deactivated through the other worker, and the attribute deleted through the first:
+    // no worker evaluates or computes them any more. Were the audience still active on
+    // a worker, its gold users would leave it (`In Gold` false); were the attribute
+    // still computed, `plays` would reach 2.
+    let (status, body) = admin(
+        &pipeline_b,
+        reqwest::Method::POST,
+        "/api/v1/audiences/31/deactivate",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["audience"]["state"], "inactive", "{body}");
+    let (status, body) = admin(
+        &pipeline_a,
+        reqwest::Method::DELETE,
+        "/api/v1/calculated-attributes/plays",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let newcomers: Vec<String> = (0..USERS).map(|u| format!("defs-new-{u}")).collect();
+    for user in users.iter().chain(&newcomers) {
+        let plan = if user.starts_with("defs-new") {
+            "gold"
+        } else {
+            "silver"
+        };
+        let status = ingest.send(&played(user, plan, 2)).await.unwrap();
+        assert_eq!(status, 202);
+    }
+    let everyone: Vec<String> = users.iter().chain(&newcomers).cloned().collect();
+    // A membership or value change travels in the same attributes object as `round`.
+    wait_at_braze(&sim, &everyone, "round 2", &nodes, |_, a| {
+        a.get("round") == Some(&json!(2))
+    })
+    .await;
+    for (u, user) in users.iter().enumerate() {
+        let attributes = sim.state().user(user).unwrap().attributes;
+        assert_eq!(attributes.get("plays"), Some(&json!(1)), "{user}");
+        let expected = gold(u).then(|| json!(true));
+        assert_eq!(attributes.get("In Gold"), expected.as_ref(), "{user}");
+    }
+    for user in &newcomers {
+        let attributes = sim.state().user(user).unwrap().attributes;
+        assert!(
+            attributes.get("In Gold").is_none() && attributes.get("plays").is_none(),
+            "{user}: {attributes:?}"
+        );
+    }
+
+    // Deleted with clean-up through the ingest node: the clean-up job runs on whichever
+    // worker leads, takes the audience out of Braze, and then the audience is gone on
+    // every node.
+    let (status, body) = admin(
+        &ingest,
+        reqwest::Method::DELETE,
+        "/api/v1/audiences/31?cleanup=true",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    wait_at_braze(&sim, &users, "clean-up of Gold", &nodes, |u, a| {
+        !gold(u) || a.get("In Gold") == Some(&json!(false))
+    })
+    .await;
+    wait_for(&nodes, "audience 31 gone on every node", || async {
+        for node in &nodes {
+            if node.admin_get("/api/v1/audiences/31").await.0 != 404 {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+
+    // A new audience over existing profiles, created through the other worker: its
+    // backfill runs on the leader and reaches every member.
+    let (status, body) = admin(
+        &pipeline_b,
+        reqwest::Method::POST,
+        "/api/v1/audiences",
+        json!({"id": 32, "name": "Silver",
+            "criteria": {"attribute": {"key": "plan", "op": "equals", "value": "silver"}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        body["job"]["total"].as_u64().unwrap() >= 2 * USERS as u64,
+        "{body}"
+    );
+    wait_at_braze(&sim, &users, "backfill of Silver", &nodes, |_, a| {
+        a.get("In Silver") == Some(&json!(true))
+    })
+    .await;
+    let job = body["job"]["id"].as_u64().unwrap();
+    wait_for(&nodes, "the backfill job finished", || async {
+        let (_, job) = ingest
+            .admin_get(&format!("/api/v1/audiences/jobs/{job}"))
+            .await;
+        job["done"] == json!(true)
+    })
+    .await;
+    for user in &newcomers {
+        let attributes = sim.state().user(user).unwrap().attributes;
+        assert!(
+            attributes.get("In Silver").is_none(),
+            "{user}: {attributes:?}"
+        );
+    }
+    drop((ingest, pipeline_a, pipeline_b, delivery));
+    spec.drop_schema().await;
+}
+
+/// A batch for `user`: attributes `plan` and `round`, and one `Played` event.
+fn played(user: &str, plan: &str, round: u64) -> Value {
+    json!({
+        "source_request_id": format!("{user}-round-{round}"),
+        "user_identities": {"customer_id": user},
+        "user_attributes": {"plan": plan, "round": round},
+        "events": [{"event_type": "custom_event",
+            "data": {"event_name": "Played", "custom_event_type": "other"}}]
+    })
+}
+
+/// An admin API request with a JSON body (`null`: none); the status and the answer.
+async fn admin(node: &Node, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+    let mut request = node
+        .client
+        .request(method, format!("{}{path}", node.base))
+        .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET));
+    if !body.is_null() {
+        request = request.json(&body);
+    }
+    let r = request.send().await.expect("admin request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Wait (two minutes at most) until `ok` holds for every user's attributes at braze-sim
+/// (the user's index in `users`, and the attributes).
+async fn wait_at_braze(
+    sim: &braze_sim::SimHandle,
+    users: &[String],
+    what: &str,
+    nodes: &[&Node],
+    ok: impl Fn(usize, &serde_json::Map<String, Value>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let failing: Vec<(usize, Option<serde_json::Map<String, Value>>)> = users
+            .iter()
+            .enumerate()
+            .filter_map(|(u, user)| {
+                let attributes = sim.state().user(user).map(|p| p.attributes);
+                match &attributes {
+                    Some(a) if ok(u, a) => None,
+                    _ => Some((u, attributes)),
+                }
+            })
+            .collect();
+        if failing.is_empty() {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let logs = recent_logs(nodes);
+            panic!(
+                "{what}: {} users never got there, e.g. {:?}\n{logs}",
+                failing.len(),
+                &failing[..failing.len().min(3)]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Wait (two minutes at most) until `ok` answers true.
+async fn wait_for<F, Fut>(nodes: &[&Node], what: &str, ok: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !ok().await {
+        if std::time::Instant::now() > deadline {
+            let logs = recent_logs(nodes);
+            panic!("never: {what}\n{logs}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The last lines of each node's log, without librdkafka's end-of-partition and config
+/// notices (which would fill them).
+fn recent_logs(nodes: &[&Node]) -> String {
+    nodes
+        .iter()
+        .map(|n| {
+            let text = n.log_text();
+            let kept: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.contains("PartitionEOF") && !l.contains("CONFWARN"))
+                .collect();
+            format!("--- {}\n{}\n", n.name, tail(&kept.join("\n"), 60))
+        })
+        .collect()
 }

@@ -12,7 +12,10 @@
 //! within the de-duplication window of Braze Currents event ids.
 //!
 //! Audience re-checks and backfill jobs run on one worker at a time: the one that holds
-//! the `audiences` lead in PostgreSQL.
+//! the `audiences` lead in PostgreSQL. Every transaction reads the stored definitions
+//! version and reloads the definitions when it moved (`AudienceHandle::in_force`), so a
+//! definition changed through any node's admin API is in force on every worker from its
+//! next transaction, and a job queued on any node runs on the leader.
 
 use super::Cluster;
 use crate::store::Store;
@@ -99,8 +102,10 @@ pub async fn run(
                 .ok()
                 .and_then(|r| r.ok())
                 .unwrap_or(false);
-            if leads {
-                audience_step(&store, &pipeline, &audience, &reporting.ledger).await;
+            // A step that found work (a backfill chunk) is followed by the next one on the
+            // next turn of the loop, between polls, not an interval later.
+            if leads && audience_step(&store, &pipeline, &audience, &reporting.ledger).await {
+                last_audience_step = std::time::Instant::now() - audience.interval;
             }
         }
         let consumed = tokio::select! {

@@ -506,7 +506,7 @@ pub async fn users(
             problem = Some(error_message(&body));
         }
     }
-    let runtime = state.audiences.current();
+    let runtime = crate::audiences_api::in_force(&state).await;
     let body = html! {
         form class="filters" method="get" action="/users" role="search" {
             p {
