@@ -134,63 +134,33 @@ pub async fn run(
                 .or_default()
                 .push(record);
         }
-        // A poll's partitions are applied at once, each in its own transaction: a chunk's
-        // time is mostly waiting on PostgreSQL round trips, and partitions hold disjoint
-        // users, so one partition's waits need not hold up another's. A lost race between
-        // them is retried like one with another worker.
-        let applying = by_partition.into_iter().map(|(partition, chunk)| {
-            apply_until_committed(
-                &cluster,
-                &pipeline,
-                &reporting,
-                &consumer,
-                partition,
-                chunk,
-                shutdown.clone(),
-            )
-        });
-        let committed = futures_util::future::join_all(applying).await;
-        processed.notify_waiters();
-        if committed.contains(&false) {
-            return; // shutdown came while a chunk was waiting to be tried again
-        }
-    }
-}
-
-/// Apply one partition's chunk until it commits, backing off between failures, then mark
-/// its offset consumed. False when shutdown came first: nothing of the chunk is kept,
-/// and the offset check makes a late attempt harmless if the partition moved to another
-/// worker meanwhile.
-async fn apply_until_committed(
-    cluster: &Arc<Cluster>,
-    pipeline: &Arc<Pipeline>,
-    reporting: &Reporting,
-    consumer: &LogConsumer,
-    partition: i32,
-    chunk: Vec<Consumed>,
-    mut shutdown: watch::Receiver<bool>,
-) -> bool {
-    let last = chunk.last().map(|c| c.offset).unwrap_or(-1);
-    let chunk = Arc::new(chunk);
-    let mut failures: u32 = 0;
-    loop {
-        match apply_chunk(cluster, pipeline, reporting, partition, &chunk).await {
-            Ok(()) => {
-                consumer.applied(partition, last);
-                return true;
-            }
-            Err(e) => {
-                failures = failures.saturating_add(1);
-                if failures == 1 {
-                    tracing::error!(partition, error = %e, "applying consumed records failed; retrying until it succeeds");
-                } else {
-                    tracing::debug!(partition, failures, error = %e, "applying consumed records failed again");
-                }
-                reporting.health.observe(&e);
-                let backoff = Duration::from_millis(100 * u64::from(failures.min(20)));
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => return false,
+        for (partition, chunk) in by_partition {
+            let last = chunk.last().map(|c| c.offset).unwrap_or(-1);
+            let chunk = Arc::new(chunk);
+            // Until it commits: nothing of a failed attempt is kept, and the offset check
+            // makes a late attempt harmless if the partition moved to another worker.
+            let mut failures: u32 = 0;
+            loop {
+                match apply_chunk(&cluster, &pipeline, &reporting, partition, &chunk).await {
+                    Ok(()) => {
+                        consumer.applied(partition, last);
+                        processed.notify_waiters();
+                        break;
+                    }
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        if failures == 1 {
+                            tracing::error!(partition, error = %e, "applying consumed records failed; retrying until it succeeds");
+                        } else {
+                            tracing::debug!(partition, failures, error = %e, "applying consumed records failed again");
+                        }
+                        reporting.health.observe(&e);
+                        let backoff = Duration::from_millis(100 * u64::from(failures.min(20)));
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = shutdown.wait_for(|stop| *stop) => return,
+                        }
+                    }
                 }
             }
         }
