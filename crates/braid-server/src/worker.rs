@@ -48,13 +48,15 @@ pub struct Reporting {
     pub health: Arc<crate::store_health::StoreHealth>,
 }
 
-/// How often records the pipeline has applied are removed from the ingest log.
-const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(10);
+/// How often records the pipeline has applied are removed from the ingest log. Often,
+/// so that each pass is small.
+const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Most log records deleted in one transaction. Ingest appends need the same file's
 /// writer, so a long delete would hold every 202 behind it; bounded chunks let appends
-/// interleave.
-const LOG_PRUNE_CHUNK: u64 = 2_048;
+/// interleave. (Measured: 2,048 records every 10 s held single 202s for 100–350 ms on
+/// the 2-core bench machine; see BENCHMARKS.md.)
+const LOG_PRUNE_CHUNK: u64 = 256;
 
 /// Drop log records whose effects are committed, so the log stays bounded. Runs as its
 /// own task so that neither the pipeline nor ingest waits for one large delete. De-dup
