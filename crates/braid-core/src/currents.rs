@@ -164,7 +164,13 @@ impl Pipeline {
         report.identities_reassigned += resolution.reassigned.len() as u64;
         let before = resolution.profile;
         let mut profile = before.clone();
-        identity::claim_identities(txn, &mut profile, &batch, &resolution.reassigned)?;
+        identity::claim_identities(
+            txn,
+            &mut profile,
+            &batch,
+            &resolution.reassigned,
+            &resolution.already_owned,
+        )?;
 
         let retention_ms = self.retention_ms(runtime);
         let calculating = runtime.calculated.has_active();

@@ -29,6 +29,9 @@ pub struct Resolution {
     pub created: bool,
     /// Identities this batch moved away from other profiles: (type, previous owner).
     pub reassigned: Vec<(IdentityType, Mpid)>,
+    /// The batch's identity types whose value the index already gives to this profile:
+    /// claiming them writes nothing (the common case of a known user's next batch).
+    pub already_owned: Vec<IdentityType>,
 }
 
 /// Resolve `batch` to a profile. `fresh_mpid` supplies a new MPID when one is needed;
@@ -40,10 +43,22 @@ pub fn resolve(
     now_ms: i64,
     fresh_mpid: impl FnOnce() -> Mpid,
 ) -> StoreResult<Resolution> {
-    let known = match batch.mpid {
-        Some(mpid) => Some(mpid),
-        None => find_known_identity(txn, batch)?,
-    };
+    // Each identity is looked up once: the owners decide the profile, and then what it
+    // takes from others and what it already holds.
+    let mut owners = Vec::with_capacity(batch.user_identities.len());
+    for (&kind, value) in &batch.user_identities {
+        if !value.is_empty() {
+            owners.push((kind, txn.identity_owner(kind, value)?));
+        }
+    }
+    let known = batch.mpid.or_else(|| {
+        LOOKUP_ORDER.iter().find_map(|kind| {
+            owners
+                .iter()
+                .find(|(k, _)| k == kind)
+                .and_then(|(_, owner)| *owner)
+        })
+    });
     let (profile, created) = match known {
         Some(mpid) => match txn.profile(mpid)? {
             Some(p) => (p, false),
@@ -52,44 +67,31 @@ pub fn resolve(
         None => (Profile::new(fresh_mpid(), now_ms), true),
     };
     let mut reassigned = Vec::new();
-    for (&kind, value) in &batch.user_identities {
-        if value.is_empty() {
-            continue;
-        }
-        if let Some(owner) = txn.identity_owner(kind, value)? {
-            if owner != profile.mpid {
-                reassigned.push((kind, owner));
-            }
+    let mut already_owned = Vec::new();
+    for (kind, owner) in owners {
+        match owner {
+            Some(owner) if owner == profile.mpid => already_owned.push(kind),
+            Some(owner) => reassigned.push((kind, owner)),
+            None => {}
         }
     }
     Ok(Resolution {
         profile,
         created,
         reassigned,
+        already_owned,
     })
 }
 
-fn find_known_identity(txn: &mut dyn StateTxn, batch: &Batch) -> StoreResult<Option<Mpid>> {
-    for kind in LOOKUP_ORDER {
-        if let Some(value) = batch.user_identities.get(&kind) {
-            if value.is_empty() {
-                continue;
-            }
-            if let Some(owner) = txn.identity_owner(kind, value)? {
-                return Ok(Some(owner));
-            }
-        }
-    }
-    Ok(None)
-}
-
 /// Write the batch's identities onto `profile` and the identity index, taking each one
-/// away from any previous owner.
+/// away from any previous owner (`reassigned`, from the [`Resolution`]). Index entries
+/// that already name the profile (`already_owned`) are left as they are.
 pub fn claim_identities(
     txn: &mut dyn StateTxn,
     profile: &mut Profile,
     batch: &Batch,
     reassigned: &[(IdentityType, Mpid)],
+    already_owned: &[IdentityType],
 ) -> StoreResult<()> {
     for &(kind, previous_owner) in reassigned {
         if let Some(mut other) = txn.profile(previous_owner)? {
@@ -108,7 +110,9 @@ pub fn claim_identities(
             }
         }
         profile.identities.insert(kind, value.clone());
-        txn.set_identity_owner(kind, value, profile.mpid)?;
+        if !already_owned.contains(&kind) {
+            txn.set_identity_owner(kind, value, profile.mpid)?;
+        }
     }
     Ok(())
 }

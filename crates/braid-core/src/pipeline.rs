@@ -230,7 +230,13 @@ impl Pipeline {
             }
         }
         profile.idsync_pending.clear();
-        identity::claim_identities(txn, &mut profile, &batch, &resolution.reassigned)?;
+        identity::claim_identities(
+            txn,
+            &mut profile,
+            &batch,
+            &resolution.reassigned,
+            &resolution.already_owned,
+        )?;
         apply_attributes(&mut profile.attributes, &batch);
         let batch_ts = batch.timestamp_unixtime_ms.unwrap_or(now_ms);
         profile.last_seen_ms = profile.last_seen_ms.max(batch_ts.min(now_ms));
@@ -408,10 +414,15 @@ impl Pipeline {
         now_ms: i64,
         report: &mut PipelineReport,
     ) -> StoreResult<Vec<OutboxEntry>> {
-        let mut sent: SentState = match txn.sent_state(mpid)? {
+        let stored = txn.sent_state(mpid)?;
+        let had_state = stored.is_some();
+        let mut sent: SentState = match stored {
             Some(v) => serde_json::from_value(v).unwrap_or_default(),
             None => SentState::default(),
         };
+        // Kept to skip the write when the delta step changed nothing: a user re-sending
+        // what Braze already has is the common case, and a write is a B-tree update.
+        let sent_before = sent.clone();
         let delta = apply_delta(&mut sent, objects, self.config.braze.deltas);
         report.data_points += delta.cost;
         report.data_points_saved += delta.saved;
@@ -438,9 +449,11 @@ impl Pipeline {
             report.outbox_entries += entries.len() as u64;
             txn.enqueue(lane_of(mpid, self.config.lanes), &entries)?;
         }
-        let sent_json = serde_json::to_value(&sent)
-            .map_err(|e| crate::StorageError::encode("sent state", e))?;
-        txn.put_sent_state(mpid, &sent_json)?;
+        if !had_state || sent != sent_before {
+            let sent_json = serde_json::to_value(&sent)
+                .map_err(|e| crate::StorageError::encode("sent state", e))?;
+            txn.put_sent_state(mpid, &sent_json)?;
+        }
         Ok(entries)
     }
 

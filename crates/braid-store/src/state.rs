@@ -43,6 +43,11 @@ struct RedbTxn<'t> {
     event_ids: Table<'t, &'static str, i64>,
     event_id_order: Table<'t, (i64, &'static str), ()>,
     counters: Table<'t, &'static str, u64>,
+    /// The history and outbox sequences as this transaction has advanced them, written
+    /// back once before it commits: a counter update per event or outbox entry would be
+    /// one more B-tree write each.
+    history_seq: Option<u64>,
+    outbox_seq: Option<u64>,
     /// Where written keys go while a compaction copies the file.
     touched: &'t Touched,
 }
@@ -60,8 +65,37 @@ impl<'t> RedbTxn<'t> {
             event_ids: txn.open_table(EVENT_IDS).map_err(backend)?,
             event_id_order: txn.open_table(EVENT_ID_ORDER).map_err(backend)?,
             counters: txn.open_table(COUNTERS).map_err(backend)?,
+            history_seq: None,
+            outbox_seq: None,
             touched,
         })
+    }
+
+    /// The next value of a sequence, read from the counters table on first use.
+    fn next_seq(
+        counters: &Table<'t, &'static str, u64>,
+        cached: &mut Option<u64>,
+        name: &str,
+    ) -> StoreResult<u64> {
+        let value = match *cached {
+            Some(last) => last,
+            None => tables::counter(counters, name)?,
+        } + 1;
+        *cached = Some(value);
+        Ok(value)
+    }
+
+    /// Write the advanced sequences back; called once, just before the commit.
+    fn write_sequences(&mut self) -> StoreResult<()> {
+        for (name, value) in [
+            (HISTORY_SEQ, self.history_seq),
+            (OUTBOX_SEQ, self.outbox_seq),
+        ] {
+            if let Some(value) = value {
+                self.counters.insert(name, value).map_err(backend)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -181,7 +215,10 @@ impl StateTxn for RedbTxn<'_> {
     fn enqueue(&mut self, lane: u32, entries: &[OutboxEntry]) -> StoreResult<()> {
         for entry in entries {
             let bytes = encode_for_user(entry.mpid, entry)?;
-            let seq = push_outbox(&mut self.outbox, &mut self.counters, lane, &bytes)?;
+            let seq = Self::next_seq(&self.counters, &mut self.outbox_seq, OUTBOX_SEQ)?;
+            self.outbox
+                .insert((lane, seq), bytes.as_slice())
+                .map_err(backend)?;
             self.touched.record(|t| {
                 t.outbox.insert((lane, seq));
             });
@@ -191,7 +228,7 @@ impl StateTxn for RedbTxn<'_> {
 
     fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()> {
         // The sequence keeps events with the same timestamp apart, in arrival order.
-        let seq = tables::next(&mut self.counters, HISTORY_SEQ)?;
+        let seq = Self::next_seq(&self.counters, &mut self.history_seq, HISTORY_SEQ)?;
         self.history
             .insert((mpid.0, ts_ms, seq), encode(event)?.as_slice())
             .map_err(backend)?;
@@ -350,6 +387,7 @@ impl StateStore for EmbeddedStore {
         let result = {
             let mut tables = RedbTxn::open(&txn, &self.inner.touched)?;
             f(&mut tables).and_then(|value| {
+                tables.write_sequences()?;
                 // Delivery's acknowledgements ride along: their deletes cost next to
                 // nothing here, and delivery never waits for this writer (see `acks`).
                 acknowledged = self.inner.acks.take_pending();
