@@ -136,8 +136,11 @@ pub(crate) async fn audience_step(
     }
 }
 
-/// Most log records applied in one state transaction.
-const RECORDS_PER_TRANSACTION: usize = 512;
+/// Most log records applied in one state transaction. A pass takes what is waiting up
+/// to this, so it only reaches it under a backlog, where larger passes share each
+/// commit's fsync and rewritten B-tree pages among more batches (criterion's
+/// `pipeline` bench: 2,048 per pass ran 18–38 % more batches/s than 512).
+const RECORDS_PER_TRANSACTION: usize = 2_048;
 
 /// Run until `shutdown` flips, then finish the work already committed to the log.
 pub async fn run(

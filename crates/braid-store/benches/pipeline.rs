@@ -13,6 +13,10 @@ use braid_store::{EmbeddedStore, StoreOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
 
+// The server binary's allocator, so the figure is the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NOW: i64 = 1_764_000_000_000;
 /// A pass, as the pipeline worker reads it (`RECORDS_PER_TRANSACTION`).
 const RECORDS: usize = 512;
