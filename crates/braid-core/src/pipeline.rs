@@ -139,6 +139,66 @@ impl Pipeline {
         })
     }
 
+    /// [`process_pending`](Self::process_pending), with the next pass read and parsed on
+    /// a second thread while this one applies and commits. `ahead` carries that read
+    /// from one call to the next; it is used only when it starts at the cursor the
+    /// transaction sees, so a pass applies exactly the records after the cursor, in log
+    /// order, whoever else moved it.
+    ///
+    /// Why: a pass's commit (writing its pages, the fsync) and its parsing used to run
+    /// one after the other on the pipeline's thread; log records after the cursor never
+    /// change, so the next pass can be read while this one commits.
+    pub fn process_pending_read_ahead<S>(
+        &self,
+        log: &dyn IngestLog,
+        state: &S,
+        max: usize,
+        ahead: &mut Option<ReadAhead>,
+        report: &mut PipelineReport,
+    ) -> StoreResult<u64>
+    where
+        S: StateStore,
+    {
+        let cursor = state.cursor()?;
+        let mut current = match ahead.take() {
+            Some(read) if read.after == cursor => read,
+            _ => ReadAhead::empty(cursor),
+        };
+        // What arrived while the read ahead ran joins this pass, not the next one.
+        current.top_up(log, max)?;
+        let Some(&(last, _)) = current.records.last() else {
+            return Ok(cursor);
+        };
+        std::thread::scope(|scope| {
+            let next = scope.spawn(|| ReadAhead::read(log, last, max, ParseOn::ThisThread));
+            let applied = state.transact(|txn| {
+                let seen = txn.cursor()?;
+                if seen != cursor {
+                    // Another writer moved the cursor since it was read: apply what
+                    // follows it now, as `process_pending` does.
+                    let records = log.read_after(seen, max)?;
+                    let Some(&(last, _)) = records.last() else {
+                        return Ok(seen);
+                    };
+                    self.apply_records(txn, &records, report)?;
+                    txn.set_cursor(last)?;
+                    return Ok(last);
+                }
+                self.apply_parsed_records(txn, &current.records, current.parsed, report)?;
+                txn.set_cursor(last)?;
+                Ok(last)
+            });
+            let next = match next.join() {
+                Ok(next) => next,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let applied = applied?;
+            // A failed read ahead is not this pass's failure: the next pass reads again.
+            *ahead = next.ok().filter(|read| read.after == applied);
+            Ok(applied)
+        })
+    }
+
     /// Apply records, in the order given, inside `txn`: what
     /// [`process_pending`](Self::process_pending) does between reading the log and moving
     /// the cursor. A caller that reads the log itself (a Kafka consumer) keeps its own
@@ -149,6 +209,19 @@ impl Pipeline {
         records: &[(u64, LogRecord)],
         report: &mut PipelineReport,
     ) -> StoreResult<()> {
+        let parsed = parse_records(records, ParseOn::BothCores);
+        self.apply_parsed_records(txn, records, parsed, report)
+    }
+
+    /// Apply records whose batches are parsed already (`parsed[i]` is `records[i]`'s).
+    fn apply_parsed_records(
+        &self,
+        txn: &mut dyn StateTxn,
+        records: &[(u64, LogRecord)],
+        parsed: Vec<Result<Batch, BatchError>>,
+        report: &mut PipelineReport,
+    ) -> StoreResult<()> {
+        debug_assert_eq!(records.len(), parsed.len());
         let salt = match self.salt.get() {
             Some(salt) => *salt,
             None => match txn.meta(MPID_SALT_KEY)?.and_then(|v| v.as_u64()) {
@@ -159,7 +232,6 @@ impl Pipeline {
         };
         // One set of definitions for the whole transaction: the one `txn` sees.
         let runtime = self.audiences.in_force(txn)?;
-        let parsed = parse_records(records);
         for ((position, record), batch) in records.iter().zip(parsed) {
             self.apply_parsed(txn, *position, record, batch, salt, &runtime, report)?;
         }
@@ -618,16 +690,72 @@ pub(crate) fn mpid_salt(txn: &mut dyn StateTxn) -> StoreResult<u64> {
     Ok(salt)
 }
 
+/// Log records after a cursor, read and parsed before the pass that applies them.
+#[derive(Debug)]
+pub struct ReadAhead {
+    /// The cursor these records follow.
+    after: u64,
+    records: Vec<(u64, LogRecord)>,
+    /// `parsed[i]` is `records[i]`'s batch.
+    parsed: Vec<Result<Batch, BatchError>>,
+}
+
+impl ReadAhead {
+    fn empty(after: u64) -> Self {
+        ReadAhead {
+            after,
+            records: Vec::new(),
+            parsed: Vec::new(),
+        }
+    }
+
+    fn read(log: &dyn IngestLog, after: u64, max: usize, on: ParseOn) -> StoreResult<Self> {
+        let records = log.read_after(after, max)?;
+        let parsed = parse_records(&records, on);
+        Ok(ReadAhead {
+            after,
+            records,
+            parsed,
+        })
+    }
+
+    /// Read and parse what follows the records held, up to `max` in all.
+    fn top_up(&mut self, log: &dyn IngestLog, max: usize) -> StoreResult<()> {
+        let room = max.saturating_sub(self.records.len());
+        if room == 0 {
+            return Ok(());
+        }
+        let last = self
+            .records
+            .last()
+            .map_or(self.after, |&(position, _)| position);
+        let more = log.read_after(last, room)?;
+        self.parsed.extend(parse_records(&more, ParseOn::BothCores));
+        self.records.extend(more);
+        Ok(())
+    }
+}
+
+/// Where a pass's batches are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ParseOn {
+    /// Split over this thread and one more: the pass waits for its parse.
+    BothCores,
+    /// On this thread alone: it is the read-ahead thread, and the other core is busy
+    /// applying the previous pass.
+    ThisThread,
+}
+
 /// Below this many records a pass parses on the pipeline's own thread.
 const PARALLEL_PARSE_MIN: usize = 64;
 
 /// Parse the stored batches of one pass, in order. Parsing is pure and is the largest
-/// piece of per-record work that needs no state, so a large pass is split over two
-/// threads (the machine's second core), while applying stays on one thread, in log
-/// order, so per-user order and replay determinism are unchanged.
-fn parse_records(records: &[(u64, LogRecord)]) -> Vec<Result<Batch, BatchError>> {
+/// piece of per-record work that needs no state, so it runs beside the applying thread
+/// (split in two when the pass waits for it), while applying stays on one thread, in
+/// log order, so per-user order and replay determinism are unchanged.
+fn parse_records(records: &[(u64, LogRecord)], on: ParseOn) -> Vec<Result<Batch, BatchError>> {
     let parse = |r: &(u64, LogRecord)| braid_mparticle::parse_batch(r.1.batch_json.as_bytes());
-    if records.len() < PARALLEL_PARSE_MIN {
+    if on == ParseOn::ThisThread || records.len() < PARALLEL_PARSE_MIN {
         return records.iter().map(parse).collect();
     }
     let (first, second) = records.split_at(records.len() / 2);

@@ -179,3 +179,98 @@ fn history_older_than_the_retention_is_trimmed_when_the_user_adds_to_it() {
     let times: Vec<i64> = history.iter().map(|(ts, _)| *ts).collect();
     assert_eq!(times, vec![later]);
 }
+
+/// Append one live batch for customer `user` setting `plan`, without applying it.
+fn append_plan(store: &MemoryStore, user: usize, plan: usize) {
+    let record = braid_core::LogRecord {
+        input: "test".into(),
+        kind: LogRecordKind::Live,
+        received_ms: NOW,
+        batch_json: json!({
+            "user_identities": {"customer_id": format!("c{user}")},
+            "user_attributes": {"plan": format!("p{plan}")},
+            "events": [{"event_type": "custom_event",
+                        "data": {"event_name": format!("E{plan}"), "custom_event_type": "other"}}]
+        })
+        .to_string(),
+    };
+    store
+        .append(vec![braid_core::storage::AppendRequest {
+            record,
+            source_request_id: None,
+        }])
+        .expect("append");
+}
+
+/// Per customer, the bodies queued for them, in queue order.
+fn bodies_by_customer(
+    store: &MemoryStore,
+) -> std::collections::BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>> {
+    let mut out = std::collections::BTreeMap::<_, Vec<_>>::new();
+    for (_, body) in track_bodies(store) {
+        let customer = body["external_id"]
+            .as_str()
+            .expect("external id")
+            .to_string();
+        out.entry(customer).or_default().push(body);
+    }
+    out
+}
+
+#[test]
+fn passes_that_read_ahead_apply_what_plain_passes_apply_even_when_another_writer_moves_the_cursor()
+{
+    let pipeline = pipeline(Default::default());
+    let (plain, ahead_store) = (MemoryStore::new(LANES), MemoryStore::new(LANES));
+    let mut ahead = None;
+    let mut report = braid_core::pipeline::PipelineReport::default();
+    // Four users, each changing plan many times: any record applied twice, skipped or out
+    // of order shows up in what is queued for them.
+    let mut step = 0;
+    for round in 0..12 {
+        for _ in 0..5 {
+            append_plan(&plain, step % 4, step);
+            append_plan(&ahead_store, step % 4, step);
+            step += 1;
+        }
+        if round == 6 {
+            // Another writer applies a pass: the read held in `ahead` no longer starts
+            // at the cursor and must not be used.
+            pipeline
+                .process_pending(&ahead_store, &ahead_store, 3, &mut report)
+                .expect("plain pass on the read-ahead store");
+            assert!(
+                ahead.is_some(),
+                "a read ahead is held before the other writer"
+            );
+        }
+        // Passes smaller than what arrives, so the read ahead is topped up and used.
+        pipeline
+            .process_pending_read_ahead(&ahead_store, &ahead_store, 3, &mut ahead, &mut report)
+            .expect("read-ahead pass");
+    }
+    while StateStore::cursor(&ahead_store).expect("cursor") < step as u64 {
+        pipeline
+            .process_pending_read_ahead(&ahead_store, &ahead_store, 3, &mut ahead, &mut report)
+            .expect("draining read-ahead pass");
+    }
+    while StateStore::cursor(&plain).expect("cursor") < step as u64 {
+        pipeline
+            .process_pending(&plain, &plain, 3, &mut report)
+            .expect("plain pass");
+    }
+    assert_eq!(
+        report.records,
+        2 * step as u64,
+        "each record applied once per store"
+    );
+    let (expected, got) = (bodies_by_customer(&plain), bodies_by_customer(&ahead_store));
+    assert_eq!(expected.len(), 4);
+    assert_eq!(got, expected);
+    let last_plan = &got["c3"]
+        .iter()
+        .rev()
+        .find(|b| b.contains_key("plan"))
+        .expect("plan")["plan"];
+    assert_eq!(last_plan, &json!(format!("p{}", step - 1)));
+}

@@ -160,12 +160,15 @@ pub async fn run(
     tokio::spawn(prune_log_forever(store.clone(), shutdown.clone()));
     let mut last_audience_step = std::time::Instant::now();
     let mut audience_pending = true;
+    // The next pass, read and parsed while the last one committed.
+    let mut ahead: Option<braid_core::pipeline::ReadAhead> = None;
     loop {
         if audience_pending || last_audience_step.elapsed() >= audience.interval {
             last_audience_step = std::time::Instant::now();
             audience_pending = audience_step(&store, &pipeline, &audience, &ledger).await;
         }
         let (store2, pipeline2, live2) = (store.clone(), pipeline.clone(), live.clone());
+        let mut ahead2 = ahead.take();
         let outcome = tokio::task::spawn_blocking(move || {
             let mut report = PipelineReport {
                 // Batch traces cost allocations: built only while the console watches.
@@ -179,10 +182,11 @@ pub async fn run(
             if let Ok(head) = store2.head() {
                 metrics::gauge!("braid_queue_depth").set(head.saturating_sub(before) as f64);
             }
-            let after = pipeline2.process_pending(
+            let after = pipeline2.process_pending_read_ahead(
                 &store2,
                 &store2,
                 RECORDS_PER_TRANSACTION,
+                &mut ahead2,
                 &mut report,
             )?;
             if after > before {
@@ -191,11 +195,12 @@ pub async fn run(
                 metrics::histogram!("braid_pipeline_transaction_seconds")
                     .record(started.elapsed().as_secs_f64());
             }
-            Ok::<_, braid_core::StorageError>((before, after, report))
+            Ok::<_, braid_core::StorageError>((before, after, report, ahead2))
         })
         .await;
         let progressed = match outcome {
-            Ok(Ok((before, after, mut report))) => {
+            Ok(Ok((before, after, mut report, read_ahead))) => {
+                ahead = read_ahead;
                 if let Some(traces) = report.traces.take().filter(|t| !t.is_empty()) {
                     live.publish(traces);
                 }
