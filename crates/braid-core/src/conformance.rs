@@ -97,6 +97,7 @@ macro_rules! state_conformance_tests {
             refused_attributes_forget_the_sent_state,
             dead_letters_replay_onto_the_users_lane,
             history_is_ordered_and_prunable,
+            history_appended_a_batch_at_a_time_reads_and_prunes_event_by_event,
             event_ids_are_remembered_once_and_forgotten_oldest_first,
             rechecks_come_due_earliest_first,
             meta_values_round_trip,
@@ -883,6 +884,62 @@ pub fn history_is_ordered_and_prunable<S: StateBackend, G>(new: &impl Fn(u32) ->
     });
 }
 
+/// A batch's events appended in one call read back, from any `since`, and prune exactly
+/// as if appended one by one: in time order, arrival order among equal times, also when
+/// the batch spans hours and when a pruning bound falls inside it.
+pub fn history_appended_a_batch_at_a_time_reads_and_prunes_event_by_event<S: StateBackend, G>(
+    new: &impl Fn(u32) -> (S, G),
+) {
+    let (store, _guard) = new(LANES);
+    let user = Mpid(3);
+    const HOUR: i64 = 3_600_000;
+    commit(&store, |txn| {
+        txn.append_history(user, 20, &json!("single 20"))?;
+        txn.append_history_events(
+            user,
+            &[
+                (30, json!("b30")),
+                (10, json!("b10")),
+                (20, json!("b20")),
+                (20, json!("b20 second")),
+                (5 * HOUR, json!("b5h")),
+                (2 * HOUR, json!("b2h")),
+            ],
+        )?;
+        txn.append_history_events(user, &[(20, json!("later 20"))])?;
+        txn.append_history_events(user, &[])
+    });
+    let expected: Vec<(i64, Value)> = [
+        (10, "b10"),
+        (20, "single 20"),
+        (20, "b20"),
+        (20, "b20 second"),
+        (20, "later 20"),
+        (30, "b30"),
+        (2 * HOUR, "b2h"),
+        (5 * HOUR, "b5h"),
+    ]
+    .into_iter()
+    .map(|(ts, name)| (ts, json!(name)))
+    .collect();
+    commit(&store, |txn| {
+        assert_eq!(txn.history(user, i64::MIN)?, expected);
+        assert_eq!(txn.history(user, 20)?, expected[1..]);
+        assert_eq!(txn.history(user, 21)?, expected[5..]);
+        assert_eq!(txn.history(user, 2 * HOUR)?, expected[6..]);
+        assert_eq!(txn.prune_history(user, 25)?, 5, "prunes events, not rows");
+        assert_eq!(txn.history(user, i64::MIN)?, expected[5..]);
+        assert_eq!(txn.prune_history(user, 25)?, 0);
+        txn.append_history_events(user, &[(27, json!("late 27")), (26, json!("late 26"))])?;
+        let all = txn.history(user, i64::MIN)?;
+        assert_eq!(all[..2], [(26, json!("late 26")), (27, json!("late 27"))]);
+        assert_eq!(all[2..], expected[5..]);
+        assert_eq!(txn.prune_history(user, i64::MAX)?, 5);
+        assert!(txn.history(user, i64::MIN)?.is_empty());
+        Ok(())
+    });
+}
+
 /// A Currents event id is remembered once (a second time says duplicate), survives the
 /// transaction, and is forgotten oldest first: by age, and beyond a count.
 pub fn event_ids_are_remembered_once_and_forgotten_oldest_first<S: StateBackend, G>(
@@ -993,6 +1050,16 @@ pub fn erasure_leaves_nothing_of_the_user<S: StateBackend, G>(new: &impl Fn(u32)
     let (gone, kept) = (Mpid(11), Mpid(12));
     add_user(&store, gone);
     add_user(&store, kept);
+    // A batch's events, which a backend may keep in one row: erasure counts events.
+    commit(&store, |txn| {
+        txn.append_history_events(
+            gone,
+            &[
+                (1_700_000_000_001, json!({"name": "a"})),
+                (1_700_000_000_002, json!({"name": "b"})),
+            ],
+        )
+    });
     let erased = store.remove_user_everywhere(gone).expect("erase");
     assert_eq!(
         erased,
@@ -1000,7 +1067,7 @@ pub fn erasure_leaves_nothing_of_the_user<S: StateBackend, G>(new: &impl Fn(u32)
             profile: true,
             sent_state: true,
             identities: 2,
-            history: 1,
+            history: 3,
             outbox: 1,
             dead_letters: 1,
         }

@@ -316,7 +316,9 @@ impl Pipeline {
 
         let retention_ms = self.retention_ms(runtime);
         let mut change = braid_audiences::Change::default();
-        let mut appended = false;
+        // The batch's retained events, appended in one call: one row, not one per event,
+        // where the backend allows (fewer B-tree writes per batch).
+        let mut history = Vec::with_capacity(batch.events.len());
         // Calculated attributes count every event, also those older than the history
         // kept: lifetime values are exact for the lifetime.
         let calculating = runtime.calculated.has_active();
@@ -331,8 +333,7 @@ impl Pipeline {
                         change.record_event(&record);
                         let stored = serde_json::to_value(&record)
                             .map_err(|e| crate::StorageError::encode("history event", e))?;
-                        txn.append_history(profile.mpid, ts, &stored)?;
-                        appended = true;
+                        history.push((ts, stored));
                     }
                     if calculating {
                         records.push(record);
@@ -340,7 +341,8 @@ impl Pipeline {
                 }
             }
         }
-        if appended {
+        if !history.is_empty() {
+            txn.append_history_events(profile.mpid, &history)?;
             // History is bounded per user: trimmed whenever the user adds to it.
             txn.prune_history(profile.mpid, now_ms - retention_ms)?;
         }

@@ -202,9 +202,18 @@ pub trait StateTxn {
 
     /// Append one event to the user's history (for audiences), keyed by time.
     fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()>;
+    /// Append one batch's events to the user's history, as `append_history` would one by
+    /// one, in the order given. A backend may store them together (the embedded store
+    /// writes one row per batch); what `history` and `prune_history` see is the same.
+    fn append_history_events(&mut self, mpid: Mpid, events: &[(i64, Value)]) -> StoreResult<()> {
+        for (ts_ms, event) in events {
+            self.append_history(mpid, *ts_ms, event)?;
+        }
+        Ok(())
+    }
     /// The user's history at or after `since_ms`, oldest first.
     fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>>;
-    /// Drop the user's history older than `before_ms`; returns how many records went.
+    /// Drop the user's history older than `before_ms`; returns how many events went.
     fn prune_history(&mut self, mpid: Mpid, before_ms: i64) -> StoreResult<u64>;
 
     /// Re-evaluate this user's time-windowed audiences at `at_ms`.

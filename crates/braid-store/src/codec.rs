@@ -9,6 +9,11 @@ use serde::Serialize;
 /// ASCII (`{`, `[`, `"`, a digit, `t`, `f`, `n` or `-`), so the two can never be confused.
 pub(crate) const MSGPACK_V1: u8 = 0x01;
 
+/// First byte of a history row holding several events of one batch: MessagePack of an
+/// array of `[ts_ms, event]` pairs, oldest first (each event as `MSGPACK_V1` encodes it).
+/// A row without it holds one event, encoded as any other value.
+pub(crate) const HISTORY_EVENTS_V1: u8 = 0x02;
+
 /// Map any engine error into a [`StorageError::Backend`], keeping it as the source.
 pub(crate) fn backend(e: impl Into<BoxError>) -> StorageError {
     StorageError::Backend(e.into())
@@ -40,6 +45,42 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> StoreResu
             rmp_serde::from_slice(body).map_err(|e| StorageError::corrupt(what, e))
         }
         _ => serde_json::from_slice(bytes).map_err(|e| StorageError::corrupt(what, e)),
+    }
+}
+
+/// Encode a history row of several events, already in time order.
+pub(crate) fn encode_history_events(events: &[(i64, &serde_json::Value)]) -> StoreResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 + 192 * events.len());
+    out.push(HISTORY_EVENTS_V1);
+    let mut serializer = rmp_serde::Serializer::new(&mut out).with_struct_map();
+    events
+        .serialize(&mut serializer)
+        .map_err(|e| StorageError::encode("history events", e))?;
+    Ok(out)
+}
+
+/// The events of one history row (keyed at `key_ts_ms`): one, or a batch's several.
+pub(crate) fn decode_history_row(
+    key_ts_ms: i64,
+    bytes: &[u8],
+) -> StoreResult<Vec<(i64, serde_json::Value)>> {
+    match bytes.split_first() {
+        Some((&HISTORY_EVENTS_V1, body)) => {
+            rmp_serde::from_slice(body).map_err(|e| StorageError::corrupt("history events", e))
+        }
+        _ => Ok(vec![(key_ts_ms, decode(bytes, "history event")?)]),
+    }
+}
+
+/// How many events a history row holds, without decoding them.
+pub(crate) fn history_row_events(bytes: &[u8]) -> StoreResult<u64> {
+    match bytes.split_first() {
+        Some((&HISTORY_EVENTS_V1, body)) => {
+            let pairs: Vec<serde::de::IgnoredAny> = rmp_serde::from_slice(body)
+                .map_err(|e| StorageError::corrupt("history events", e))?;
+            Ok(pairs.len() as u64)
+        }
+        _ => Ok(1),
     }
 }
 
@@ -95,8 +136,29 @@ mod tests {
     }
 
     #[test]
+    fn a_history_row_of_several_events_round_trips_and_counts_them() {
+        let (a, b) = (
+            json!({"name": "viewed", "attrs": {"x": 1}}),
+            json!({"name": "bought"}),
+        );
+        let bytes = encode_history_events(&[(10, &a), (12, &b)]).expect("encode");
+        assert_eq!(bytes[0], HISTORY_EVENTS_V1);
+        assert_eq!(history_row_events(&bytes).expect("count"), 2);
+        assert_eq!(
+            decode_history_row(10, &bytes).expect("decode"),
+            vec![(10, a.clone()), (12, b)]
+        );
+        let single = encode(&a).expect("encode");
+        assert_eq!(history_row_events(&single).expect("count"), 1);
+        assert_eq!(
+            decode_history_row(7, &single).expect("decode"),
+            vec![(7, a)]
+        );
+    }
+
+    #[test]
     fn an_unknown_version_is_reported_as_corrupt_naming_the_value() {
-        let err = decode::<serde_json::Value>(&[0x02, 0x00], "profile").expect_err("corrupt");
+        let err = decode::<serde_json::Value>(&[0x03, 0x00], "profile").expect_err("corrupt");
         assert!(err.to_string().contains("profile"), "{err}");
     }
 }

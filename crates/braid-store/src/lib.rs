@@ -49,6 +49,11 @@
 //! without the byte is the bare `serde_json` earlier releases wrote (its first byte is
 //! printable ASCII), and is read as such: a store written before the change opens and
 //! keeps working, and each value moves to the new format when it is next written.
+//! A history row written for a batch of several events starts with `0x02` instead: the
+//! batch's `[ts_ms, event]` pairs in one MessagePack array, keyed by the oldest time
+//! (events more than an hour apart go to separate rows, so reads and pruning know how far
+//! back a row can reach). One row per batch is one B-tree insert where there were one per
+//! event; rows of one event keep the `0x01` form, and stores written earlier read as before.
 //! Outbox entries and dead letters are prefixed with the user's MPID (8 bytes,
 //! big-endian, before the version byte) so erasure can find a user's entries without
 //! decoding them.

@@ -20,7 +20,7 @@
 //! commit, so neither a single large flush (which ingest's own fsyncs would queue behind)
 //! nor the held commit has much to write.
 
-use crate::codec::{backend, decode, user_of};
+use crate::codec::{backend, decode, history_row_events, user_of};
 use crate::state::identity_key;
 use crate::tables::{
     self, COUNTERS, DEAD_LETTERS, DEAD_SEQ, DEDUP, DEDUP_ORDER, EVENT_IDS, EVENT_ID_ORDER, HEAD,
@@ -144,14 +144,15 @@ impl Maintenance for EmbeddedStore {
             }
 
             let mut history = txn.open_table(HISTORY).map_err(backend)?;
-            let before = history.len().map_err(backend)?;
+            let users_history = (mpid.0, i64::MIN, 0)..=(mpid.0, i64::MAX, u64::MAX);
+            // Counted in events: a row may hold several of one batch.
+            for item in history.range(users_history.clone()).map_err(backend)? {
+                let (_, bytes) = item.map_err(backend)?;
+                erased.history += history_row_events(bytes.value())?;
+            }
             history
-                .retain_in(
-                    (mpid.0, i64::MIN, 0)..=(mpid.0, i64::MAX, u64::MAX),
-                    |_, _| false,
-                )
+                .retain_in(users_history, |_, _| false)
                 .map_err(backend)?;
-            erased.history = before - history.len().map_err(backend)?;
 
             // The one scheduled after the snapshot, if any, is the one the profile names.
             let mut rechecks = txn.open_table(RECHECKS).map_err(backend)?;

@@ -1,7 +1,9 @@
 //! Transactional state in `state.redb`: one [`StateStore::transact`] is one redb write
 //! transaction over profiles, identities, sent state, outbox, history, meta and the cursor.
 
-use crate::codec::{backend, decode, encode, encode_for_user};
+use crate::codec::{
+    backend, decode, decode_history_row, encode, encode_for_user, encode_history_events,
+};
 use crate::tables::{
     self, COUNTERS, CURSOR, EVENT_IDS, EVENT_ID_ORDER, HISTORY, HISTORY_SEQ, IDENTITIES, META,
     OUTBOX, OUTBOX_SEQ, PROFILES, RECHECKS, SENT_STATE,
@@ -30,6 +32,12 @@ pub(crate) fn push_outbox(
     outbox.insert((lane, seq), bytes).map_err(backend)?;
     Ok(seq)
 }
+
+/// A batch's events further apart in time than this go to separate history rows, so every
+/// event of a row lies within this span after the row's key (its oldest event's time):
+/// `history(since)` starts its scan this far before `since`, and pruning knows which rows
+/// can hold events on both sides of its bound. Batches rarely span more than seconds.
+const HISTORY_ROW_SPAN_MS: i64 = 3_600_000;
 
 /// The tables of one state transaction, opened once up front.
 struct RedbTxn<'t> {
@@ -95,6 +103,32 @@ impl<'t> RedbTxn<'t> {
                 self.counters.insert(name, value).map_err(backend)?;
             }
         }
+        Ok(())
+    }
+}
+
+/// A history row's bytes: one event as any value, several as one row.
+fn history_row_bytes(events: &[(i64, &Value)]) -> StoreResult<Vec<u8>> {
+    match events {
+        [(_, event)] => encode(*event),
+        _ => encode_history_events(events),
+    }
+}
+
+impl RedbTxn<'_> {
+    /// Insert one history row of events in time order, keyed by the oldest. The sequence
+    /// keeps rows with the same time apart, in arrival order.
+    fn insert_history_row(&mut self, mpid: Mpid, events: &[(i64, &Value)]) -> StoreResult<()> {
+        let Some(&(oldest, _)) = events.first() else {
+            return Ok(());
+        };
+        let seq = Self::next_seq(&self.counters, &mut self.history_seq, HISTORY_SEQ)?;
+        self.history
+            .insert((mpid.0, oldest, seq), history_row_bytes(events)?.as_slice())
+            .map_err(backend)?;
+        self.touched.record(|t| {
+            t.history_users.insert(mpid.0);
+        });
         Ok(())
     }
 }
@@ -227,25 +261,47 @@ impl StateTxn for RedbTxn<'_> {
     }
 
     fn append_history(&mut self, mpid: Mpid, ts_ms: i64, event: &Value) -> StoreResult<()> {
-        // The sequence keeps events with the same timestamp apart, in arrival order.
-        let seq = Self::next_seq(&self.counters, &mut self.history_seq, HISTORY_SEQ)?;
-        self.history
-            .insert((mpid.0, ts_ms, seq), encode(event)?.as_slice())
-            .map_err(backend)?;
-        self.touched.record(|t| {
-            t.history_users.insert(mpid.0);
-        });
+        self.insert_history_row(mpid, &[(ts_ms, event)])
+    }
+
+    fn append_history_events(&mut self, mpid: Mpid, events: &[(i64, Value)]) -> StoreResult<()> {
+        // One row per batch (per span of it): one B-tree insert where there were one per
+        // event. Stable sort: events with the same time keep their arrival order.
+        let mut sorted: Vec<(i64, &Value)> = events.iter().map(|(ts, e)| (*ts, e)).collect();
+        sorted.sort_by_key(|(ts, _)| *ts);
+        let mut rest = sorted.as_slice();
+        while let Some(&(oldest, _)) = rest.first() {
+            let len = rest
+                .iter()
+                .position(|(ts, _)| *ts - oldest > HISTORY_ROW_SPAN_MS)
+                .unwrap_or(rest.len());
+            let (row, after) = rest.split_at(len);
+            self.insert_history_row(mpid, row)?;
+            rest = after;
+        }
         Ok(())
     }
 
     fn history(&mut self, mpid: Mpid, since_ms: i64) -> StoreResult<Vec<(i64, Value)>> {
-        let range = (mpid.0, since_ms, 0)..=(mpid.0, i64::MAX, u64::MAX);
-        let mut out = Vec::new();
+        let from = since_ms.saturating_sub(HISTORY_ROW_SPAN_MS);
+        let range = (mpid.0, from, 0)..=(mpid.0, i64::MAX, u64::MAX);
+        let mut events: Vec<(i64, u64, Value)> = Vec::new();
         for item in self.history.range(range).map_err(backend)? {
             let (key, bytes) = item.map_err(backend)?;
-            out.push((key.value().1, decode(bytes.value(), "history event")?));
+            let (_, key_ts, seq) = key.value();
+            for (ts, event) in decode_history_row(key_ts, bytes.value())? {
+                if ts >= since_ms {
+                    events.push((ts, seq, event));
+                }
+            }
         }
-        Ok(out)
+        // Rows are in key order, and a row's events lie within its span: a stable sort
+        // by time, then sequence, puts them in the order they would have had one per row.
+        events.sort_by_key(|(ts, seq, _)| (*ts, *seq));
+        Ok(events
+            .into_iter()
+            .map(|(ts, _, event)| (ts, event))
+            .collect())
     }
 
     fn schedule_recheck(&mut self, mpid: Mpid, at_ms: i64) -> StoreResult<()> {
@@ -279,19 +335,41 @@ impl StateTxn for RedbTxn<'_> {
         if before_ms == i64::MIN {
             return Ok(0);
         }
-        let old: Vec<(i64, i64, u64)> = self
+        // Rows keyed before the bound hold its oldest events; those within a span of it may
+        // also hold newer ones, which are written back as a row of their own.
+        let mut old = Vec::new();
+        for item in self
             .history
             .range((mpid.0, i64::MIN, 0)..(mpid.0, before_ms, 0))
             .map_err(backend)?
-            .map(|item| item.map(|(k, _)| k.value()).map_err(backend))
-            .collect::<StoreResult<_>>()?;
-        for key in &old {
-            self.history.remove(key).map_err(backend)?;
+        {
+            let (key, bytes) = item.map_err(backend)?;
+            let (_, key_ts, seq) = key.value();
+            old.push((key_ts, seq, decode_history_row(key_ts, bytes.value())?));
+        }
+        let mut removed = 0;
+        for (key_ts, seq, events) in old {
+            self.history
+                .remove((mpid.0, key_ts, seq))
+                .map_err(backend)?;
+            let kept: Vec<(i64, &Value)> = events
+                .iter()
+                .filter(|(ts, _)| *ts >= before_ms)
+                .map(|(ts, e)| (*ts, e))
+                .collect();
+            removed += (events.len() - kept.len()) as u64;
+            if let Some(&(oldest, _)) = kept.first() {
+                // Same sequence: the kept events keep their place among equal times.
+                let bytes = history_row_bytes(&kept)?;
+                self.history
+                    .insert((mpid.0, oldest, seq), bytes.as_slice())
+                    .map_err(backend)?;
+            }
         }
         self.touched.record(|t| {
             t.history_users.insert(mpid.0);
         });
-        Ok(old.len() as u64)
+        Ok(removed)
     }
 
     fn remember_event_id(&mut self, id: &str, at_ms: i64) -> StoreResult<bool> {
