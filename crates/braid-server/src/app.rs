@@ -378,6 +378,7 @@ async fn start_processing(
                 processed.clone(),
                 reporting,
                 timing,
+                config.storage.records_per_pass(),
                 shutdown.subscribe(),
             ),
         )),

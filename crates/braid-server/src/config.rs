@@ -260,8 +260,9 @@ pub struct StorageConfig {
     pub backend: StorageBackend,
     /// Page cache of the store in MiB, shared by its two files (7/8 for the state, 1/8
     /// for the ingest log). The bulk of braid's memory: resident memory is about this
-    /// plus 150-240 MiB (measured with a 1 M-event backlog). Default 64, which kept that
-    /// backlog at 271-301 MiB peak (96 measured 328-340 MiB on 2026-12-03).
+    /// plus 150-170 MiB (measured with a 1 M-event backlog). It also sizes the pipeline's
+    /// passes ([`StorageConfig::records_per_pass`]). Default 64: that backlog peaked at
+    /// 219-230 MiB.
     pub cache_mib: u32,
     /// Free space, in MiB, that braid keeps on the data directory's filesystem: below it
     /// ingest answers 503 (and `/readyz` says why) while the pipeline and delivery keep
@@ -383,6 +384,19 @@ impl StorageConfig {
     /// The page cache in bytes.
     pub fn cache_bytes(&self) -> usize {
         (self.cache_mib as usize) << 20
+    }
+
+    /// Most log records one pipeline transaction applies on the embedded store: 16 per
+    /// MiB of cache, from 256 to 2,048 (1,024 at the default). A pass only reaches it
+    /// under a backlog, where larger passes share each commit's fsync and rewritten pages
+    /// among more batches, but hold those pages in memory until the commit: measured with
+    /// a 1 M-event backlog at a 64 MiB cache, 2,048 per pass peaked at 271-301 MiB and
+    /// 1,024 at 219-230 MiB (BENCHMARKS.md). Derived from `cache_mib` so that the one memory
+    /// setting bounds both.
+    pub fn records_per_pass(&self) -> usize {
+        (self.cache_mib as usize)
+            .saturating_mul(16)
+            .clamp(256, 2_048)
     }
 
     /// The free-space reserve in bytes.

@@ -136,13 +136,8 @@ pub(crate) async fn audience_step(
     }
 }
 
-/// Most log records applied in one state transaction. A pass takes what is waiting up
-/// to this, so it only reaches it under a backlog, where larger passes share each
-/// commit's fsync and rewritten B-tree pages among more batches (criterion's
-/// `pipeline` bench: 2,048 per pass ran 18–38 % more batches/s than 512).
-const RECORDS_PER_TRANSACTION: usize = 2_048;
-
 /// Run until `shutdown` flips, then finish the work already committed to the log.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     store: Store,
     pipeline: Arc<Pipeline>,
@@ -150,6 +145,7 @@ pub async fn run(
     processed: Arc<Notify>,
     reporting: Reporting,
     audience: AudienceTiming,
+    records_per_pass: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Reporting {
@@ -185,7 +181,7 @@ pub async fn run(
             let after = pipeline2.process_pending_read_ahead(
                 &store2,
                 &store2,
-                RECORDS_PER_TRANSACTION,
+                records_per_pass,
                 &mut ahead2,
                 &mut report,
             )?;

@@ -22,6 +22,19 @@ fn shipped_example_config_is_valid_and_equals_the_defaults() {
 }
 
 #[test]
+fn the_pipelines_pass_size_follows_the_cache_setting_within_bounds() {
+    let with_cache = |cache_mib| braid_server::config::StorageConfig {
+        cache_mib,
+        ..Default::default()
+    };
+    assert_eq!(Config::default().storage.records_per_pass(), 1_024);
+    assert_eq!(with_cache(8).records_per_pass(), 256);
+    assert_eq!(with_cache(32).records_per_pass(), 512);
+    assert_eq!(with_cache(128).records_per_pass(), 2_048);
+    assert_eq!(with_cache(1 << 20).records_per_pass(), 2_048);
+}
+
+#[test]
 fn bad_values_are_reported_with_their_key() {
     let (_d, path) = write("[server]\nlisten = \"not an address\"\n");
     let err = Config::load(Some(&path)).unwrap_err().to_string();

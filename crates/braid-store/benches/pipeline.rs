@@ -20,7 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const NOW: i64 = 1_764_000_000_000;
 /// Batches in a pass unless `BENCH_PASS_RECORDS` says otherwise. A pass takes whatever
-/// is waiting up to the worker's `RECORDS_PER_TRANSACTION`, so the size is a parameter of
+/// is waiting up to the server's `StorageConfig::records_per_pass`, so the size is a parameter of
 /// the figure, not a constant of it.
 const DEFAULT_RECORDS: usize = 512;
 
